@@ -1,0 +1,19 @@
+# Both targets set up the same way: uv (installed with pip if missing), then the locked environment.
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+
+.PHONY: run test bench setup
+
+setup:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --frozen
+
+run: setup
+	$(UV) run --frozen urbanmine run
+
+test: setup
+	$(UV) run --frozen ruff check src tests bench
+	$(UV) run --frozen mypy
+	$(UV) run --frozen pytest -q
+
+bench: setup
+	$(UV) run --frozen python bench/flowsheet_mc.py

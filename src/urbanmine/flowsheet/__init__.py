@@ -1,0 +1,1 @@
+"""Engine: vectorised linear mass-balance flowsheets with exact recycle solution."""

@@ -1,0 +1,239 @@
+"""A flowsheet: units, the streams that link them, the fates of the streams that leave.
+
+Evaluation is vectorised over samples: the feed has shape (samples, species) and any parameter may
+be a scalar or an array of shape (samples,). With parameters fixed, the flowsheet is linear in its
+feed, so each recycle loop is solved exactly: the loop's response to its tear streams is a matrix A
+(found by pushing unit vectors through the loop), its response to outside inputs a vector b, and
+the tear streams follow from (I - A) t = b, per sample when the loop's parameters vary by sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from urbanmine.flowsheet.errors import RouteError
+from urbanmine.flowsheet.graph import Step, schedule
+from urbanmine.flowsheet.units import FATES, Unit, UnitRun, Value, run_unit
+from urbanmine.materials.species import SpeciesIndex
+
+FEED = "feed"
+"""Name of the stream that carries the flowsheet's feed."""
+
+
+@dataclass(frozen=True)
+class Flowsheet:
+    """Units and sink fates. Streams that no unit consumes must each have a fate in ``sinks``."""
+
+    name: str
+    units: tuple[Unit, ...]
+    sinks: Mapping[str, str]
+    parameters: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_structure(self)
+
+    def species(self) -> list[str]:
+        """Species the units name (reactions, doses, split tables)."""
+        names: list[str] = []
+        for u in self.units:
+            for r in u.reactions:
+                names.extend(r.stoichiometry)
+            names.extend(d.species for d in u.doses)
+            names.extend(u.burn)
+            names.extend(u.reagent_species() | u.product_species())
+        return names
+
+    def compile(self, feed_species: list[str]) -> CompiledFlowsheet:
+        index = SpeciesIndex.of([*feed_species, *self.species()])
+        steps = schedule(list(self.units))
+        return CompiledFlowsheet(self, index, steps, activity(steps, index, feed_species))
+
+
+def activity(
+    steps: list[Step], index: SpeciesIndex, feed_species: list[str]
+) -> dict[str, np.ndarray]:
+    """Which species can be non-zero in each stream (boolean mask per stream), by propagation."""
+    active = {FEED: np.isin(index.names, feed_species)}
+    for step in steps:
+        for _ in range(len(step.units) + 1 if step.is_loop else 1):
+            for unit in step.units:
+                mask = np.zeros(len(index), dtype=bool)
+                for s in unit.inlets:
+                    mask |= active.get(s, False)
+                mask |= np.isin(index.names, [*unit.reagent_species(), *unit.product_species()])
+                for s in unit.outlets:
+                    active[s] = mask.copy()
+    return active
+
+
+def check_structure(fs: Flowsheet) -> None:
+    """Every stream has one producer (or is the feed) and ends in a unit or a sink with a fate."""
+    produced: dict[str, str] = {}
+    consumed: dict[str, str] = {}
+    for u in fs.units:
+        for s in u.outlets:
+            if s in produced or s == FEED:
+                raise RouteError(f"stream {s!r} is produced by more than one unit")
+            produced[s] = u.name
+        for s in u.inlets:
+            if s in consumed:
+                raise RouteError(f"stream {s!r} feeds both {consumed[s]!r} and {u.name!r}")
+            consumed[s] = u.name
+            if s != FEED and s not in produced and not any(s in v.outlets for v in fs.units):
+                raise RouteError(f"unit {u.name!r}: inlet {s!r} is produced by no unit")
+        if len(u.outlets) > 1:
+            unknown = set(u.split) - set(u.outlets[:-1])
+            if unknown:
+                raise RouteError(
+                    f"unit {u.name!r}: split names {sorted(unknown)}, which are not among its "
+                    f"outlets except the last ({list(u.outlets[:-1])})"
+                )
+    if FEED not in consumed:
+        raise RouteError("no unit takes the 'feed' stream")
+    for s in produced:
+        if s not in consumed and s not in fs.sinks:
+            raise RouteError(f"stream {s!r} leaves the flowsheet without a fate in [sinks]")
+    for s, fate in fs.sinks.items():
+        if fate not in FATES:
+            raise RouteError(f"sink {s!r}: fate {fate!r} is not one of {', '.join(FATES)}")
+        if s not in produced:
+            raise RouteError(f"sink {s!r} is produced by no unit")
+        if s in consumed:
+            raise RouteError(f"sink {s!r} is also an inlet of unit {consumed[s]!r}")
+
+
+@dataclass
+class Evaluation:
+    """Raw arrays of one evaluation: streams (rows, species) and inventory per unit (rows,)."""
+
+    index: SpeciesIndex
+    feed: np.ndarray
+    streams: dict[str, np.ndarray]
+    reagents: dict[str, dict[str, np.ndarray]]
+    utilities: dict[str, dict[str, np.ndarray]]
+
+
+class _Resolver:
+    """Resolves unit values to scalars or (rows, 1) arrays, repeating sample arrays if asked."""
+
+    def __init__(self, params: Mapping[str, float | np.ndarray], repeat: int = 1) -> None:
+        self.params = params
+        self.repeat = repeat
+
+    def __call__(self, v: Value) -> float | np.ndarray:
+        if isinstance(v, str):
+            try:
+                p = self.params[v]
+            except KeyError:
+                raise RouteError(f"parameter {v!r} has no value") from None
+        else:
+            p = v
+        if np.ndim(p) == 0:
+            return float(p)
+        arr = np.asarray(p, dtype=float).reshape(-1, 1)
+        return np.repeat(arr, self.repeat, axis=0) if self.repeat > 1 else arr
+
+
+@dataclass(frozen=True)
+class CompiledFlowsheet:
+    flowsheet: Flowsheet
+    index: SpeciesIndex
+    steps: list[Step]
+    active: dict[str, np.ndarray]
+
+    def tear_width(self) -> int:
+        """Largest number of unknowns of any recycle loop (active species in its tear streams)."""
+        return max(
+            (sum(int(self.active[t].sum()) for t in st.tears) for st in self.steps if st.is_loop),
+            default=0,
+        )
+
+    def evaluate(
+        self, feed: np.ndarray, params: Mapping[str, float | np.ndarray] | None = None
+    ) -> Evaluation:
+        """Run the flowsheet on ``feed`` (rows, species) with parameter values (scalar or (rows,))."""
+        values = {**self.flowsheet.parameters, **(params or {})}
+        resolve = _Resolver(values)
+        streams: dict[str, np.ndarray] = {FEED: np.asarray(feed, dtype=float)}
+        reagents: dict[str, dict[str, np.ndarray]] = {}
+        utilities: dict[str, dict[str, np.ndarray]] = {}
+        for step in self.steps:
+            if step.is_loop:
+                self._solve_loop(step, streams, values)
+            for unit in step.units:
+                run = run_unit(unit, self._inlet(unit, streams), self.index, resolve)
+                streams.update(run.outlets)
+                reagents[unit.name] = run.reagents
+                utilities[unit.name] = run.utilities
+        return Evaluation(self.index, streams[FEED], streams, reagents, utilities)
+
+    def _inlet(self, unit: Unit, streams: dict[str, np.ndarray]) -> np.ndarray:
+        return sum(streams[s] for s in unit.inlets)  # type: ignore[return-value]
+
+    def _loop_varies(self, step: Step, values: Mapping[str, float | np.ndarray]) -> int:
+        depth = 1
+        for unit in step.units:
+            for v in unit.values():
+                if isinstance(v, str) and np.ndim(values.get(v, 0.0)) > 0:
+                    depth = max(depth, np.size(values[v]))
+        return depth
+
+    def _solve_loop(
+        self, step: Step, streams: dict[str, np.ndarray], values: Mapping[str, float | np.ndarray]
+    ) -> None:
+        """Set the loop's tear streams in ``streams`` to their exact solution."""
+        n = len(self.index)
+        rows = streams[FEED].shape[0]
+        internal = {s for u in step.units for s in u.outlets}
+        outside = {s for u in step.units for s in u.inlets if s not in internal}
+        tears = step.tears
+        cols = [np.flatnonzero(self.active[t]) for t in tears]
+        m = sum(len(c) for c in cols)
+        # b: the loop's tear streams after one pass with real inputs and zero tears
+        b = self._pass(step, {s: streams[s] for s in outside}, np.zeros((rows, m)), cols, values, 1)
+        # A: response to unit tear vectors with zero outside inputs, per parameter sample
+        depth = self._loop_varies(step, values)
+        basis = np.tile(np.eye(m), (depth, 1))
+        zero_inputs = {s: np.zeros((depth * m, n)) for s in outside}
+        response = self._pass(step, zero_inputs, basis, cols, values, m)
+        A = response.reshape(depth, m, m).transpose(0, 2, 1)
+        lhs = np.eye(m) - A
+        if depth == 1:
+            t = np.linalg.solve(lhs[0], b.T).T
+        else:
+            t = np.linalg.solve(lhs, b[:, :, None])[:, :, 0]
+        start = 0
+        for s, c in zip(tears, cols, strict=True):
+            full = np.zeros((rows, n))
+            full[:, c] = t[:, start : start + len(c)]
+            streams[s] = full
+            start += len(c)
+
+    def _pass(
+        self,
+        step: Step,
+        inputs: dict[str, np.ndarray],
+        tear_values: np.ndarray,
+        cols: list[np.ndarray],
+        values: Mapping[str, float | np.ndarray],
+        repeat: int,
+    ) -> np.ndarray:
+        """One pass through the loop from given tear values (active columns only)."""
+        n = len(self.index)
+        local = dict(inputs)
+        start = 0
+        for s, c in zip(step.tears, cols, strict=True):
+            full = np.zeros((tear_values.shape[0], n))
+            full[:, c] = tear_values[:, start : start + len(c)]
+            local[s] = full
+            start += len(c)
+        resolve = _Resolver(values, repeat)
+        for unit in step.units:
+            run: UnitRun = run_unit(unit, self._inlet(unit, local), self.index, resolve, book=False)
+            local.update(run.outlets)
+        return np.concatenate(
+            [local[s][:, c] for s, c in zip(step.tears, cols, strict=True)], axis=1
+        )

@@ -1,0 +1,80 @@
+"""Route parameters: a value with its source and, optionally, a distribution for Monte Carlo.
+
+Distributions (all sampled with one seeded :class:`numpy.random.Generator`):
+``uniform`` (low, high), ``triangular`` (low, mode, high), ``normal`` (mean, sd; optional low/high
+truncation by clipping), ``lognormal`` (median, sigma of the log).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from urbanmine.flowsheet.errors import RouteError
+
+DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
+    "uniform": ("low", "high"),
+    "triangular": ("low", "mode", "high"),
+    "normal": ("mean", "sd"),
+    "lognormal": ("median", "sigma"),
+}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    value: float
+    source: str
+    unit: str = ""
+    distribution: Mapping[str, Any] | None = None
+
+    @classmethod
+    def from_record(cls, name: str, rec: Mapping[str, Any]) -> Parameter:
+        if "value" not in rec or "source" not in rec:
+            raise RouteError(f"parameter {name!r}: needs 'value' and 'source'")
+        dist = rec.get("distribution")
+        if dist is not None:
+            kind = dist.get("kind")
+            if kind not in DISTRIBUTIONS:
+                raise RouteError(
+                    f"parameter {name!r}: distribution kind {kind!r} is not one of "
+                    f"{', '.join(DISTRIBUTIONS)}"
+                )
+            missing = [k for k in DISTRIBUTIONS[kind] if k not in dist]
+            if missing:
+                raise RouteError(f"parameter {name!r}: {kind} distribution needs {missing}")
+        return cls(name, float(rec["value"]), str(rec["source"]), str(rec.get("unit", "")), dist)
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` draws from the distribution (the value repeated when there is none)."""
+        d = self.distribution
+        if d is None:
+            return np.full(n, self.value)
+        kind = d["kind"]
+        if kind == "uniform":
+            x = rng.uniform(d["low"], d["high"], n)
+        elif kind == "triangular":
+            x = rng.triangular(d["low"], d["mode"], d["high"], n)
+        elif kind == "normal":
+            x = rng.normal(d["mean"], d["sd"], n)
+        else:
+            x = d["median"] * np.exp(rng.normal(0.0, d["sigma"], n))
+        if "low" in d or "high" in d:
+            x = np.clip(x, d.get("low", -np.inf), d.get("high", np.inf))
+        return x
+
+
+def sample_parameters(
+    params: Mapping[str, Parameter], samples: int, seed: int | None
+) -> dict[str, float | np.ndarray]:
+    """Values for a run: scalars for one sample, arrays of draws for uncertain parameters."""
+    if samples <= 1:
+        return {name: p.value for name, p in params.items()}
+    rng = np.random.default_rng(seed)
+    return {
+        name: p.sample(rng, samples) if p.distribution is not None else p.value
+        for name, p in sorted(params.items())
+    }

@@ -1,0 +1,1 @@
+"""Foundation: species, elements, compositions, chemistries, bills of materials and feeds."""

@@ -1,0 +1,172 @@
+"""Run a feed through a route: one case, or many Monte Carlo samples in memory-sized chunks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from urbanmine.flowsheet.flowsheet import CompiledFlowsheet
+from urbanmine.flowsheet.params import sample_parameters
+from urbanmine.flowsheet.result import QUANTILES, Accumulator, measure
+from urbanmine.materials.feeds import Feed
+from urbanmine.routes.compose import ComposedRoute, compose
+
+MEMORY_BUDGET_FLOATS = 4_000_000
+"""Floats per stream array in one chunk (32 MB); chunks are sized from it."""
+
+
+@dataclass
+class RouteResult:
+    """Outcome of a feed through a route: per-sample metrics and summed stream compositions."""
+
+    feed: Feed
+    route: ComposedRoute
+    compiled: CompiledFlowsheet
+    samples: int
+    per_sample: dict[str, np.ndarray]
+    sums: dict[str, np.ndarray]
+
+    def mean(self, key: str) -> float:
+        a = self.per_sample[key]
+        finite = a[np.isfinite(a)]
+        return float(finite.mean()) if finite.size else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as the JSON contract of ``urbanmine flowsheet --json`` (sample means)."""
+        idx = self.compiled.index
+        n = self.samples
+        feed_el = self.sums["feed.species_kg"] @ idx.E / n
+        outputs = []
+        for name, fate in self.route.flowsheet.sinks.items():
+            species = self.sums[f"outputs.{name}.species_kg"] / n
+            elements = self.sums[f"outputs.{name}.elements_kg"] / n
+            outputs.append(
+                {
+                    "name": name,
+                    "fate": fate,
+                    "mass_kg": self.mean(f"outputs.{name}.mass_kg"),
+                    "species_kg": _nonzero(idx.names, species),
+                    "elements_kg": _nonzero(idx.elements, elements),
+                }
+            )
+        reagents = {
+            k.split(".", 2)[2]: self.mean(k)
+            for k in sorted(self.per_sample)
+            if k.startswith("inventory.reagents_kg.")
+        }
+        out: dict[str, Any] = {
+            "feed": {
+                "name": self.feed.name,
+                "preset": self.feed.preset,
+                "mass_kg": self.mean("feed.mass_kg"),
+                "capacity_kWh": self.feed.capacity_kWh,
+                "elements_kg": _nonzero(idx.elements, feed_el),
+            },
+            "route": self.route.name,
+            "samples": n,
+            "outputs": outputs,
+            "recovery": {
+                k.split(".", 1)[1]: self.mean(k)
+                for k in sorted(self.per_sample)
+                if k.startswith("recovery.")
+            },
+            "recycling_efficiency": self.mean("recycling_efficiency"),
+            "recycled_output_kg": self.mean("recycled_output_kg"),
+            "inventory": {
+                "reagents_kg": {k: v for k, v in reagents.items() if v != 0.0},
+                **{
+                    k: self.mean(f"inventory.{k}")
+                    for k in ("electricity_kWh", "natural_gas_MJ", "diesel_MJ", "water_kg")
+                },
+            },
+            "inventory_by_unit": self.inventory_by_unit(),
+            "balance": {"max_relative_error": float(np.max(self.per_sample["balance"]))},
+        }
+        if n > 1:
+            out["quantiles"] = self.quantiles()
+        return out
+
+    def inventory_by_unit(self) -> dict[str, dict[str, Any]]:
+        """Mean reagents and utilities booked by each unit (for contributions by unit)."""
+        by_unit: dict[str, dict[str, Any]] = {}
+        for key, total in sorted(self.sums.items()):
+            if not key.startswith("units."):
+                continue
+            unit, _, item = key[len("units.") :].partition(".")
+            value = float(total[0]) / self.samples
+            if value == 0.0:
+                continue
+            entry = by_unit.setdefault(unit, {})
+            if item.startswith("reagents_kg."):
+                entry.setdefault("reagents_kg", {})[item[len("reagents_kg.") :]] = value
+            else:
+                entry[item] = value
+        return by_unit
+
+    def quantiles(self) -> dict[str, dict[str, float]]:
+        """p05/p50/p95 of every per-sample metric."""
+        out = {}
+        for key, a in sorted(self.per_sample.items()):
+            if key == "balance":
+                continue
+            finite = a[np.isfinite(a)]
+            if finite.size:
+                q = np.quantile(finite, QUANTILES)
+                out[key] = {
+                    f"p{round(p * 100):02d}": float(v) for p, v in zip(QUANTILES, q, strict=True)
+                }
+        return out
+
+
+def _nonzero(names: tuple[str, ...], values: np.ndarray) -> dict[str, float]:
+    return {n: float(v) for n, v in zip(names, values, strict=True) if v != 0.0}
+
+
+def chunk_size(compiled: CompiledFlowsheet) -> int:
+    """Samples per chunk so each stream array, including recycle-solve passes, fits the budget."""
+    width = len(compiled.index) * (compiled.tear_width() + 1)
+    return max(1, MEMORY_BUDGET_FLOATS // max(width, 1))
+
+
+def run(
+    feed: Feed,
+    route: str,
+    samples: int = 1,
+    seed: int | None = None,
+    progress: Any = None,
+) -> RouteResult:
+    """Run ``feed`` through ``route`` (names joined with '+') for ``samples`` Monte Carlo draws.
+
+    ``progress``, if given, is called with the number of samples done after each chunk.
+    """
+    composed = compose(
+        route, feed.form, feed.preset if feed.preset != "batpac5" else "everbatt2023"
+    )
+    return run_composed(feed, composed, samples, seed, progress)
+
+
+def run_composed(
+    feed: Feed,
+    composed: ComposedRoute,
+    samples: int = 1,
+    seed: int | None = None,
+    progress: Any = None,
+) -> RouteResult:
+    samples = max(1, int(samples))
+    compiled = composed.flowsheet.compile(list(feed.species_kg))
+    values = sample_parameters(composed.parameters, samples, seed)
+    base = np.zeros(len(compiled.index))
+    for name, kg in feed.species_kg.items():
+        base[compiled.index.position(name)] = kg
+    acc = Accumulator()
+    step = chunk_size(compiled)
+    for start in range(0, samples, step):
+        stop = min(samples, start + step)
+        chunk = {k: (v[start:stop] if isinstance(v, np.ndarray) else v) for k, v in values.items()}
+        feed_rows = np.broadcast_to(base, (stop - start, base.size)).copy()
+        acc.add(measure(compiled.evaluate(feed_rows, chunk), composed.flowsheet.sinks))
+        if progress is not None:
+            progress(stop)
+    return RouteResult(feed, composed, compiled, samples, acc.arrays(), acc.sums)
