@@ -50,7 +50,9 @@ def guarded(fn: F) -> F:
         except typer.Exit:
             raise
         except Exception as exc:  # an unexpected failure is a bug: say so, exit 1
-            err.print(f"unexpected error ({type(exc).__name__}): {exc}", markup=False, soft_wrap=True)
+            err.print(
+                f"unexpected error ({type(exc).__name__}): {exc}", markup=False, soft_wrap=True
+            )
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
