@@ -165,3 +165,28 @@ def test_element_balance_closes_for_random_feeds_and_draws(chem, form, route, ma
     result = run(feed, route, samples=16, seed=seed)
     assert result.per_sample["balance"].max() <= 1e-9
     assert np.all(result.per_sample["recycling_efficiency"] <= 1 + 1e-12)
+
+
+# ANL-19/16 Table 10 (reagents, kg per kg spent cell) and Table 12 (recoveries), EverBatt 2019
+EB19_REAGENTS = {
+    "pyro": {"HCl": 0.21, "H2O2": 0.06, "CaCO3": 0.30, "SiO2": 0.15},
+    "hydro": {"HCl": 0.012, "H2O2": 0.366, "NaOH": 0.561, "H2SO4": 1.08, "Na2CO3": 0.02},
+    "direct": {"Li2CO3": 0.003},
+}
+EB19_RECOVERY = {
+    "pyro": {"Co": 0.98, "Ni": 0.98, "Li": 0.0, "Mn": 0.0, "Al": 0.0},
+    "hydro": {"Co": 0.98, "Ni": 0.98, "Mn": 0.98, "Li": 0.90, "Al": 0.90},
+    "direct": {"Al": 0.90, "Cu": 0.90},
+}
+
+
+@pytest.mark.parametrize("route", sorted(EB19_REAGENTS))
+def test_everbatt_2019_preset_reproduces_tables_10_and_12(route):
+    d = run(get_feed("NMC622-cell", "everbatt2019"), route).to_dict()
+    assert d["route"] == route  # EverBatt 2019 routes include their own preprocessing
+    reagents = d["inventory"]["reagents_kg"]
+    for name, kg in EB19_REAGENTS[route].items():
+        assert reagents[name] == pytest.approx(kg, abs=0.0051), name  # Table 10 rounds
+    for el, share in EB19_RECOVERY[route].items():
+        assert d["recovery"][el] == pytest.approx(share, abs=1e-9), el
+    assert d["inventory"]["diesel_MJ"] == pytest.approx(0.6, rel=1e-12)

@@ -9,7 +9,7 @@ the tear streams follow from (I - A) t = b, per sample when the loop's parameter
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,27 +46,78 @@ class Flowsheet:
             names.extend(u.reagent_species() | u.product_species())
         return names
 
-    def compile(self, feed_species: list[str]) -> CompiledFlowsheet:
+    def compile(
+        self, feed_species: list[str], params: Mapping[str, float | np.ndarray] | None = None
+    ) -> CompiledFlowsheet:
+        """Fix the species set and evaluation order; ``params`` are the values the evaluations
+        will use (their fixed values let recycle solves skip species that cannot be present)."""
         index = SpeciesIndex.of([*feed_species, *self.species()])
         steps = schedule(list(self.units))
-        return CompiledFlowsheet(self, index, steps, activity(steps, index, feed_species))
+        values = {**self.parameters, **(params or {})}
+        return CompiledFlowsheet(self, index, steps, activity(steps, index, feed_species, values))
 
 
 def activity(
-    steps: list[Step], index: SpeciesIndex, feed_species: list[str]
+    steps: list[Step],
+    index: SpeciesIndex,
+    feed_species: list[str],
+    values: Mapping[str, float | np.ndarray],
 ) -> dict[str, np.ndarray]:
-    """Which species can be non-zero in each stream (boolean mask per stream), by propagation."""
-    active = {FEED: np.isin(index.names, feed_species)}
+    """Which species can be non-zero in each stream (boolean mask per stream), by propagation.
+
+    Fixed parameter values sharpen it: a split share fixed at 0 keeps a species out of an outlet,
+    a conversion fixed at 1 removes its reactant, and a reagent dosed with no excess leaves none.
+    Parameters that vary by sample count as "could be anything".
+    """
+
+    def fixed(v: Value) -> float | None:
+        x = values.get(v, 0.0) if isinstance(v, str) else v
+        return float(x) if np.ndim(x) == 0 else None
+
+    names = np.array(index.names)
+    active = {FEED: np.isin(names, feed_species)}
     for step in steps:
         for _ in range(len(step.units) + 1 if step.is_loop else 1):
             for unit in step.units:
                 mask = np.zeros(len(index), dtype=bool)
                 for s in unit.inlets:
                     mask |= active.get(s, False)
-                mask |= np.isin(index.names, [*unit.reagent_species(), *unit.product_species()])
-                for s in unit.outlets:
-                    active[s] = mask.copy()
+                mask |= np.isin(names, [d.species for d in unit.doses])
+                for r in unit.reactions:
+                    for name, nu in r.stoichiometry.items():
+                        j = index.position(name)
+                        if nu > 0 or (name in r.dosed and fixed(r.dosed[name]) != 0.0):
+                            mask[j] = True
+                    if fixed(r.conversion) == 1.0:
+                        mask[index.position(r.reactant)] = False
+                mask |= np.isin(names, [*unit.burn_products()])
+                _split_activity(unit, mask, active, index, fixed)
     return active
+
+
+def _split_activity(
+    unit: Unit,
+    mask: np.ndarray,
+    active: dict[str, np.ndarray],
+    index: SpeciesIndex,
+    fixed: Callable[[Value], float | None],
+) -> None:
+    remainder = np.zeros(len(index))  # fixed share sent to the named outlets (1 = none left)
+    uncertain = np.zeros(len(index), dtype=bool)
+    for outlet in unit.outlets[:-1]:
+        table = unit.split.get(outlet, {})
+        share = np.full(len(index), fixed(table.get("*", 0.0)) if "*" in table else 0.0)
+        vague = np.full(len(index), "*" in table and fixed(table["*"]) is None)
+        for name, v in table.items():
+            if name != "*" and name in index.names:
+                j = index.position(name)
+                f = fixed(v)
+                share[j], vague[j] = (0.0, True) if f is None else (f, False)
+        share = np.nan_to_num(share)
+        active[outlet] = mask & ((share != 0) | vague)
+        remainder += share
+        uncertain |= vague
+    active[unit.outlets[-1]] = mask & ((remainder < 1.0) | uncertain)
 
 
 def check_structure(fs: Flowsheet) -> None:
@@ -171,7 +222,13 @@ class CompiledFlowsheet:
         return Evaluation(self.index, streams[FEED], streams, reagents, utilities)
 
     def _inlet(self, unit: Unit, streams: dict[str, np.ndarray]) -> np.ndarray:
-        return sum(streams[s] for s in unit.inlets)  # type: ignore[return-value]
+        first, *others = (streams[s] for s in unit.inlets)
+        if not others:
+            return first
+        total = first + others[0]
+        for s in others[1:]:
+            total += s
+        return total
 
     def _loop_varies(self, step: Step, values: Mapping[str, float | np.ndarray]) -> int:
         depth = 1
@@ -192,6 +249,10 @@ class CompiledFlowsheet:
         tears = step.tears
         cols = [np.flatnonzero(self.active[t]) for t in tears]
         m = sum(len(c) for c in cols)
+        if m == 0:  # nothing can circulate: the tear streams are empty
+            for s in tears:
+                streams[s] = np.zeros((rows, n))
+            return
         # b: the loop's tear streams after one pass with real inputs and zero tears
         b = self._pass(step, {s: streams[s] for s in outside}, np.zeros((rows, m)), cols, values, 1)
         # A: response to unit tear vectors with zero outside inputs, per parameter sample

@@ -63,17 +63,17 @@ def measure(ev: Evaluation, sinks: Mapping[str, str]) -> ChunkMetrics:
     feed_el = ev.feed @ E
     per: dict[str, np.ndarray] = {"balance": err, "feed.mass_kg": ev.feed.sum(axis=1)}
     sums: dict[str, np.ndarray] = {"feed.species_kg": ev.feed.sum(axis=0)}
-    counted_el = np.zeros_like(feed_el)
-    counted_mass = np.zeros(rows)
+    counted = np.zeros_like(ev.feed)
     for name, fate in sinks.items():
         s = ev.streams[name]
-        el = s @ E
+        species_total = s.sum(axis=0)
         per[f"outputs.{name}.mass_kg"] = s.sum(axis=1)
-        sums[f"outputs.{name}.species_kg"] = s.sum(axis=0)
-        sums[f"outputs.{name}.elements_kg"] = el.sum(axis=0)
+        sums[f"outputs.{name}.species_kg"] = species_total
+        sums[f"outputs.{name}.elements_kg"] = species_total @ E
         if fate in COUNTED_FATES:
-            counted_el += el
-            counted_mass += s.sum(axis=1)
+            counted += s
+    counted_el = counted @ E
+    counted_mass = counted.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         recovery = np.where(feed_el > 0, counted_el / np.where(feed_el > 0, feed_el, 1.0), np.nan)
     for j, element in enumerate(idx.elements):

@@ -134,6 +134,9 @@ class Unit:
             out.update(k for k, v in combustion_change(name).items() if v < 0 and k != name)
         return out
 
+    def burn_products(self) -> set[str]:
+        return {k for name in self.burn for k, v in combustion_change(name).items() if v > 0}
+
     def product_species(self) -> set[str]:
         out: set[str] = set()
         for r in self.reactions:
@@ -220,6 +223,8 @@ def _apply_reaction(
     check: bool,
 ) -> None:
     r = index.position(reaction.reactant)
+    if not stream[:, r].any():  # no reactant, no extent: nothing happens, nothing is dosed
+        return
     nu_r = -float(reaction.stoichiometry[reaction.reactant])
     conversion = np.asarray(resolve(reaction.conversion)).reshape(-1)
     if np.any(conversion < 0) or np.any(conversion > 1):
@@ -238,6 +243,8 @@ def _apply_reaction(
         return
     cols = [index.position(n) for n, nu in reaction.stoichiometry.items() if nu < 0]
     low = stream[:, cols].min(axis=0)
+    if low.min() >= 0:
+        return
     scale = max(float(np.abs(stream).sum(axis=1).max()), 1e-300)
     bad = [index.names[c] for c, m in zip(cols, low, strict=True) if m < -1e-9 * scale]
     if bad:
@@ -245,37 +252,83 @@ def _apply_reaction(
             f"unit {unit.name!r}: reaction {reaction.equation!r} consumes more {', '.join(bad)} "
             "than the stream holds; dose it in the reaction or lower the conversion"
         )
-    stream[:, cols] = np.maximum(stream[:, cols], 0.0)
+    stream[:, cols] = np.maximum(stream[:, cols], 0.0)  # round-off of complete conversions
 
 
-def split_fractions(unit: Unit, index: SpeciesIndex, resolve: Resolve) -> list[np.ndarray]:
-    """Share of each species to each outlet but the last, each (rows or 1, species)."""
-    fractions = []
+@dataclass(frozen=True)
+class OutletShares:
+    """Shares of one outlet: ``default`` for species not listed, ``columns``/``shares`` for the
+    listed ones (``shares`` has shape (rows or 1, len(columns)))."""
+
+    default: float | np.ndarray
+    columns: np.ndarray
+    shares: np.ndarray
+
+    @property
+    def sparse(self) -> bool:
+        """True when only the listed species go to this outlet."""
+        return np.ndim(self.default) == 0 and self.default == 0.0
+
+
+def split_shares(unit: Unit, index: SpeciesIndex, resolve: Resolve) -> list[OutletShares]:
+    """Shares of each outlet but the last; refuses shares outside [0, 1] or summing above 1."""
+    result = []
+    total_default: float | np.ndarray = 0.0
     for outlet in unit.outlets[:-1]:
         table = unit.split.get(outlet, {})
         default = resolve(table.get("*", 0.0))
-        entries = {k: resolve(v) for k, v in table.items() if k != "*" and k in index.names}
-        arrays = [np.asarray(v) for v in (default, *entries.values())]
-        depth = max((a.shape[0] for a in arrays if a.ndim == 2), default=1)
-        frac = np.empty((depth, len(index)))
-        frac[:] = np.asarray(default).reshape(-1, 1) if np.ndim(default) else default
-        for name, v in entries.items():
-            frac[:, index.position(name)] = np.asarray(v).reshape(-1)
-        fractions.append(frac)
-    total = sum(fractions) if fractions else None
-    if total is not None and (np.any(total > 1 + 1e-12) or any(np.any(f < 0) for f in fractions)):
+        listed = [k for k in table if k != "*" and k in index.names]
+        columns = np.array([index.position(k) for k in listed], dtype=int)
+        values = [np.asarray(resolve(table[k]), dtype=float).reshape(-1) for k in listed]
+        depth = max((v.size for v in values), default=1)
+        shares = np.empty((depth, len(listed)))
+        for i, v in enumerate(values):
+            shares[:, i] = v
+        result.append(OutletShares(default, columns, shares))
+        total_default = total_default + default
+    _check_shares(unit, result, total_default, len(index))
+    return result
+
+
+def _check_shares(
+    unit: Unit, outlets: list[OutletShares], total_default: float | np.ndarray, n: int
+) -> None:
+    total = np.zeros((1, n)) + np.asarray(total_default).reshape(-1, 1)
+    low = min((float(np.min(o.shares)) for o in outlets if o.shares.size), default=0.0)
+    low = min(low, *(float(np.min(o.default)) for o in outlets))
+    for o in outlets:
+        if o.columns.size:
+            total = np.broadcast_to(total, (max(total.shape[0], o.shares.shape[0]), n)).copy()
+            total[:, o.columns] += o.shares - np.asarray(o.default).reshape(-1, 1)
+    if low < 0 or np.any(total > 1 + 1e-12):
         raise InputError(
             f"unit {unit.name!r}: split shares must lie in [0, 1] and sum to at most 1 per species"
         )
-    return fractions
 
 
 def _split(
     unit: Unit, stream: np.ndarray, index: SpeciesIndex, resolve: Resolve
 ) -> dict[str, np.ndarray]:
+    """Outlet streams. Outlets that take only listed species touch only those columns; the last
+    outlet is what the others leave."""
     if len(unit.outlets) == 1:
         return {unit.outlets[0]: stream}
-    fractions = split_fractions(unit, index, resolve)
-    outlets = {name: stream * frac for name, frac in zip(unit.outlets, fractions, strict=False)}
-    outlets[unit.outlets[-1]] = stream * (1.0 - sum(fractions))
+    rest = stream.copy()
+    outlets = {}
+    for name, o in zip(unit.outlets, split_shares(unit, index, resolve), strict=False):
+        if o.sparse:
+            part = np.zeros_like(stream)
+            if o.columns.size:
+                taken = stream[:, o.columns] * o.shares
+                part[:, o.columns] = taken
+                rest[:, o.columns] -= taken
+        else:
+            part = stream * (
+                np.asarray(o.default).reshape(-1, 1) if np.ndim(o.default) else o.default
+            )
+            if o.columns.size:
+                part[:, o.columns] = stream[:, o.columns] * o.shares
+            rest -= part
+        outlets[name] = part
+    outlets[unit.outlets[-1]] = rest
     return outlets

@@ -39,6 +39,9 @@ class Feed:
     species_kg: MappingProxyType[str, float]
     capacity_kWh: float
     source: str
+    requested_preset: str = DEFAULT_PRESET
+    """The preset the feed was asked under (``preset`` is where its BOM came from: a preset
+    may fall back to another one for a chemistry it lacks)."""
 
     @property
     def mass_kg(self) -> float:
@@ -68,6 +71,7 @@ class Feed:
             MappingProxyType({k: v * factor for k, v in self.species_kg.items()}),
             self.capacity_kWh * factor,
             self.source,
+            self.requested_preset,
         )
 
 
@@ -142,7 +146,9 @@ def get_feed(name: str, preset: str = DEFAULT_PRESET) -> Feed:
             _add(species, pack["hardware_kg"])
             kwh *= n_mod
             sources.append(f"pack: {pack['source']}")
-    feed = Feed(name, chemistry, form, used, MappingProxyType(species), kwh, "; ".join(sources))
+    feed = Feed(
+        name, chemistry, form, used, MappingProxyType(species), kwh, "; ".join(sources), preset
+    )
     return feed.scaled(mass_kg=1.0) if form in ("scrap", "blackmass") else feed
 
 

@@ -136,14 +136,16 @@ def run(
     samples: int = 1,
     seed: int | None = None,
     progress: Any = None,
+    preset: str | None = None,
 ) -> RouteResult:
     """Run ``feed`` through ``route`` (names joined with '+') for ``samples`` Monte Carlo draws.
 
-    ``progress``, if given, is called with the number of samples done after each chunk.
+    Routes come from ``preset`` (default: the preset the feed was asked under, not the one its
+    BOM fell back to); ``batpac5`` has no inventories of its own and uses the EverBatt 2023
+    routes. ``progress``, if given, is called with the number of samples done after each chunk.
     """
-    composed = compose(
-        route, feed.form, feed.preset if feed.preset != "batpac5" else "everbatt2023"
-    )
+    chosen = preset or feed.requested_preset
+    composed = compose(route, feed.form, "everbatt2023" if chosen == "batpac5" else chosen)
     return run_composed(feed, composed, samples, seed, progress)
 
 
@@ -155,8 +157,8 @@ def run_composed(
     progress: Any = None,
 ) -> RouteResult:
     samples = max(1, int(samples))
-    compiled = composed.flowsheet.compile(list(feed.species_kg))
     values = sample_parameters(composed.parameters, samples, seed)
+    compiled = composed.flowsheet.compile(list(feed.species_kg), values)
     base = np.zeros(len(compiled.index))
     for name, kg in feed.species_kg.items():
         base[compiled.index.position(name)] = kg
