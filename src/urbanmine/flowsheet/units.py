@@ -179,7 +179,8 @@ def run_unit(
     the linear-operator passes of recycle solves, where superposed parts may be negative).
     """
     rows = inlet.shape[0]
-    stream = inlet.copy()
+    changes = unit.doses or unit.reactions or unit.burn
+    stream = inlet.copy() if changes else inlet  # the inlet stays as it came: bases measure it
     reagents: dict[str, np.ndarray] = {}
 
     def add_reagent(name: str, kg: np.ndarray) -> None:

@@ -13,8 +13,9 @@ from urbanmine.flowsheet.result import QUANTILES, Accumulator, measure
 from urbanmine.materials.feeds import Feed
 from urbanmine.routes.compose import ComposedRoute, compose
 
-MEMORY_BUDGET_FLOATS = 4_000_000
-"""Floats per stream array in one chunk (32 MB); chunks are sized from it."""
+MEMORY_BUDGET_FLOATS = 250_000
+"""Floats per stream array in one chunk (2 MB, so a unit's arrays stay in cache); chunks are
+sized from it (see bench/flowsheet_mc.py and docs/performance.md)."""
 
 
 @dataclass
