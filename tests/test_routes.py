@@ -190,3 +190,17 @@ def test_everbatt_2019_preset_reproduces_tables_10_and_12(route):
     for el, share in EB19_RECOVERY[route].items():
         assert d["recovery"][el] == pytest.approx(share, abs=1e-9), el
     assert d["inventory"]["diesel_MJ"] == pytest.approx(0.6, rel=1e-12)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.sampled_from(["everbatt2019", "everbatt2020"]),
+    st.sampled_from(CHEMS),
+    st.sampled_from(["pyro", "hydro", "direct"]),
+    st.integers(0, 2**31),
+)
+def test_everbatt_2019_2020_routes_conserve_elements(preset, chem, route, seed):
+    if preset == "everbatt2019" and chem == "NMC532":
+        chem = "NMC622"  # EverBatt 2019 has no NMC532
+    result = run(get_feed(f"{chem}-cell", preset), route, samples=8, seed=seed)
+    assert result.per_sample["balance"].max() <= 1e-9
