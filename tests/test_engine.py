@@ -124,3 +124,14 @@ def test_element_conservation_random_feeds_and_draws(feed_kg, draws):
     assert element_balance_error(ev, {"liquor": 1, "residue": 1}).max() <= 1e-9
     for s in ev.streams.values():
         assert s.min() >= -1e-12 * max(1.0, feed.sum())
+
+
+def test_sampled_default_share_keeps_species_active_in_recycle():
+    # a '*' share that varies by sample must not be mistaken for a fixed one when compiling
+    values = {"X": 0.9, "r": np.array([0.2, 0.6])}
+    compiled = leach_loop().compile(["NMC811", "graphite"], values)
+    assert compiled.tear_width() == 2  # NMC811 and graphite can circulate
+    feed = np.zeros((2, len(compiled.index)))
+    feed[:, compiled.index.position("graphite")] = 1.0
+    ev = compiled.evaluate(feed, values)
+    np.testing.assert_allclose(ev.streams["residue"][:, compiled.index.position("graphite")], 1.0)

@@ -106,14 +106,14 @@ def _split_activity(
     uncertain = np.zeros(len(index), dtype=bool)
     for outlet in unit.outlets[:-1]:
         table = unit.split.get(outlet, {})
-        share = np.full(len(index), fixed(table.get("*", 0.0)) if "*" in table else 0.0)
-        vague = np.full(len(index), "*" in table and fixed(table["*"]) is None)
+        default = fixed(table.get("*", 0.0))
+        share = np.full(len(index), 0.0 if default is None else default)
+        vague = np.full(len(index), default is None)
         for name, v in table.items():
             if name != "*" and name in index.names:
                 j = index.position(name)
                 f = fixed(v)
                 share[j], vague[j] = (0.0, True) if f is None else (f, False)
-        share = np.nan_to_num(share)
         active[outlet] = mask & ((share != 0) | vague)
         remainder += share
         uncertain |= vague

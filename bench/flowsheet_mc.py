@@ -1,0 +1,112 @@
+"""Monte Carlo throughput of the flowsheet engine, side by side with BioSTEAM.
+
+    .venv/bin/python bench/flowsheet_mc.py                 # ~1 min the first time (BioSTEAM venv)
+    .venv/bin/python bench/flowsheet_mc.py --no-biosteam   # our engine only
+
+The full pack-to-precursor hydro route (``pretreatment+hydro+precursor`` on an NMC811 pack):
+number of uncertain parameters; samples/s of ``urbanmine.routes.run.run`` at 10^5 samples (best
+of 3 after a warm-up run; this includes sampling, chunking and the per-sample metrics and
+balance check). Then BioSTEAM on the same flowsheet: the route with ``--biosteam-samples`` draws
+is exported with ``to_spec`` and simulated by ``bench/biosteam_side.py`` in its own venv (built on
+first use by ``bench/biosteam_env.py``); its seconds per sample are ``bst.Model.evaluate`` wall
+time / N, excluding import and build. Printed: our us/sample, BioSTEAM's ms/sample, their ratio,
+and the largest relative difference between the two engines' sink streams and reagents on those
+samples (``crosscheck.compare``: relative to the larger value, floored at 1e-9 x the largest
+flow so that round-off zeros do not count as O(1) differences) and the largest absolute
+difference in kg. One figure per line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from crosscheck import (
+    check_molar_masses,
+    compare,
+    engine_outputs,
+    max_abs_difference,
+    route_case,
+    run_biosteam,
+)
+
+from urbanmine.materials.feeds import get_feed
+from urbanmine.routes.compose import compose
+from urbanmine.routes.run import run
+
+ROUTE = "pretreatment+hydro+precursor"
+FEED = "NMC811-pack"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--samples", type=int, default=100_000, help="samples per timed run")
+    ap.add_argument("--repeats", type=int, default=3, help="timed runs (best is kept)")
+    ap.add_argument("--biosteam-samples", type=int, default=200)
+    ap.add_argument("--no-biosteam", action="store_true", help="skip the BioSTEAM comparison")
+    args = ap.parse_args(argv)
+
+    feed = get_feed(FEED)
+    preset = feed.requested_preset
+    composed = compose(ROUTE, feed.form, "everbatt2023" if preset == "batpac5" else preset)
+    uncertain = sum(p.distribution is not None for p in composed.parameters.values())
+    print(f"route: {ROUTE}")
+    print(f"feed: {FEED}")
+    print(f"units: {len(composed.flowsheet.units)}")
+    print(f"uncertain_parameters: {uncertain}")
+    if uncertain < 20:
+        print("error: fewer than 20 uncertain parameters", file=sys.stderr)
+        return 1
+
+    n = args.samples
+    t0 = time.perf_counter()
+    result = run(feed, ROUTE, samples=n, seed=1)  # warm-up
+    warm = time.perf_counter() - t0
+    times = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        run(feed, ROUTE, samples=n, seed=1)
+        times.append(time.perf_counter() - t0)
+    best = min(times)
+    ours_s = best / n
+    print(f"samples: {n}")
+    print(f"warmup_seconds: {warm:.3f}")
+    print(f"seconds_best_of_{args.repeats}: {best:.3f}")
+    print(f"samples_per_second: {n / best:,.0f}")
+    print(f"urbanmine_us_per_sample: {ours_s * 1e6:.2f}")
+    print(f"balance_max_relative_error: {float(result.per_sample['balance'].max()):.1e}")
+
+    if args.no_biosteam:
+        return 0
+    m = args.biosteam_samples
+    try:
+        compiled, ev, spec = route_case(FEED, ROUTE, samples=m, seed=1)
+        theirs = run_biosteam(spec)
+        check_molar_masses(spec, theirs)
+        ours = engine_outputs(compiled, ev)
+        worst, where = compare(ours, theirs["streams"])
+        worst_abs = max_abs_difference(ours, theirs["streams"])
+    except Exception as exc:  # the BioSTEAM part is optional: report, do not hide our figures
+        traceback.print_exc()
+        print(f"biosteam: failed ({type(exc).__name__}: {exc})".splitlines()[0])
+        return 1
+    bst_s = theirs["seconds_per_sample"]
+    print(f"biosteam_version: {theirs['biosteam_version']}")
+    print(f"biosteam_samples: {m}")
+    print(f"biosteam_build_seconds: {theirs['build_seconds']:.3f}")
+    print(f"biosteam_ms_per_sample: {bst_s * 1e3:.2f}")
+    print(f"biosteam_recycle_iterations_mean: {theirs['recycle_iterations']['mean']:.1f}")
+    print(f"urbanmine_us_per_sample: {ours_s * 1e6:.2f}")
+    print(f"ratio_biosteam_over_urbanmine: {bst_s / ours_s:,.0f}")
+    print(f"max_relative_difference: {worst:.1e} ({where})")
+    print(f"max_absolute_difference_kg: {worst_abs:.1e}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
