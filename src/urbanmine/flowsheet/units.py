@@ -16,6 +16,7 @@ import numpy as np
 from urbanmine.flowsheet.combustion import burn, combustion_change
 from urbanmine.flowsheet.errors import InputError
 from urbanmine.flowsheet.reaction import Reaction
+from urbanmine.materials.formula import atomic_mass
 from urbanmine.materials.species import SpeciesIndex
 
 Value = float | str
@@ -64,8 +65,6 @@ class Basis:
                 return np.zeros(inlet.shape[0])
             weights = index.E[:, cols]
             if self.per_mol:
-                from urbanmine.materials.formula import atomic_mass
-
                 weights = weights / np.array([atomic_mass(index.elements[c]) for c in cols])
             return inlet @ weights.sum(axis=1)
         raise InputError(f"unknown basis kind {self.kind!r}; use inlet, species, element or outlet")
