@@ -33,7 +33,9 @@ def element_balance_error(ev: Evaluation, sinks: Mapping[str, str]) -> np.ndarra
     for unit_reagents in ev.reagents.values():
         for name, kg in unit_reagents.items():
             inflow[:, ev.index.position(name)] += kg
-    outflow = sum(ev.streams[s] for s in sinks)
+    outflow = np.zeros_like(inflow)
+    for s in sinks:
+        outflow += ev.streams[s]
     el_in = inflow @ E
     el_out = outflow @ E
     floor = 1e-12 * np.maximum(inflow.sum(axis=1, keepdims=True), 1e-300)
