@@ -1178,6 +1178,13 @@ def max_rel_diff(a: dict, b: dict, floor_rel=1e-13) -> float:
 
 
 # --------------------------------------------------------------------------- self-test
+
+
+def _sampled(rng, n, unit, field, low, high):
+    """A self-test parameter: ``n`` uniform draws between ``low`` and ``high``."""
+    return {"unit": unit, "field": field, "values": rng.uniform(low, high, n).tolist()}
+
+
 def _u(name, inlets, outlets, doses=(), reactions=(), burn=None, split=None) -> dict:
     return {
         "name": name,
@@ -1273,21 +1280,9 @@ def example_spec(N=200, seed=1) -> dict:
             _u("S2", ["liquor"], ["to_precip", "recycle"], split={"to_precip": {"*": 0.7}}),
         ],
         "parameters": [
-            {
-                "unit": "R1",
-                "field": "reactions.0.conversion",
-                "values": rng.uniform(0.5, 0.999, N).tolist(),
-            },
-            {
-                "unit": "S2",
-                "field": "split.to_precip.*",
-                "values": rng.uniform(0.05, 0.95, N).tolist(),
-            },
-            {
-                "unit": "S1",
-                "field": "split.residue.NMC811",
-                "values": rng.uniform(0.5, 0.999, N).tolist(),
-            },
+            _sampled(rng, N, "R1", "reactions.0.conversion", 0.5, 0.999),
+            _sampled(rng, N, "S2", "split.to_precip.*", 0.05, 0.95),
+            _sampled(rng, N, "S1", "split.residue.NMC811", 0.5, 0.999),
         ],
     }
 
@@ -1301,13 +1296,7 @@ def loop_spec(N, seed=2) -> dict:
             _u("M1", ["feed", "recycle"], ["s1"]),
             _u("S1", ["s1"], ["product", "recycle"], split={"product": {"*": 0.5}}),
         ],
-        "parameters": [
-            {
-                "unit": "S1",
-                "field": "split.product.*",
-                "values": rng.uniform(0.02, 0.98, N).tolist(),
-            }
-        ],
+        "parameters": [_sampled(rng, N, "S1", "split.product.*", 0.02, 0.98)],
     }
 
 
@@ -1323,17 +1312,9 @@ def reactor_loop_spec(N, seed=3) -> dict:
             _u("S1", ["s2"], ["product", "recycle"], split={"product": {"A": 0.5, "B": 1.0}}),
         ],
         "parameters": [
-            {
-                "unit": "R1",
-                "field": "reactions.0.conversion",
-                "values": rng.uniform(0.05, 0.99, N).tolist(),
-            },
+            _sampled(rng, N, "R1", "reactions.0.conversion", 0.05, 0.99),
             # split.product.A = fraction of A to product = 1 - r
-            {
-                "unit": "S1",
-                "field": "split.product.A",
-                "values": rng.uniform(0.02, 0.95, N).tolist(),
-            },
+            _sampled(rng, N, "S1", "split.product.A", 0.02, 0.95),
         ],
     }
 
@@ -1381,22 +1362,10 @@ def two_tear_spec(N, seed=4) -> dict:
             _u("S3", ["x"], ["rec2", "prod"], split={"rec2": {"FeSO4": 0.99, "*": 0.3}}),
         ],
         "parameters": [
-            {
-                "unit": "R-1",
-                "field": "reactions.0.conversion",
-                "values": rng.uniform(0.1, 0.99, N).tolist(),
-            },
-            {
-                "unit": "R-1",
-                "field": "reactions.1.conversion",
-                "values": rng.uniform(0.1, 0.99, N).tolist(),
-            },
-            {
-                "unit": "S3",
-                "field": "split.rec2.FeSO4",
-                "values": rng.uniform(0.5, 0.99, N).tolist(),
-            },
-            {"unit": "S2", "field": "split.rec1.*", "values": rng.uniform(0.1, 0.9, N).tolist()},
+            _sampled(rng, N, "R-1", "reactions.0.conversion", 0.1, 0.99),
+            _sampled(rng, N, "R-1", "reactions.1.conversion", 0.1, 0.99),
+            _sampled(rng, N, "S3", "split.rec2.FeSO4", 0.5, 0.99),
+            _sampled(rng, N, "S2", "split.rec1.*", 0.1, 0.9),
         ],
     }
 
@@ -1502,34 +1471,14 @@ def generic_spec(N, seed=5) -> dict:
             ),
         ],
         "parameters": [
-            {"unit": "T1", "field": "burn.binder", "values": rng.uniform(0.5, 1.0, N).tolist()},
-            {
-                "unit": "T1",
-                "field": "split.scrap.steel",
-                "values": rng.uniform(0.7, 0.99, N).tolist(),
-            },
-            {"unit": "L1", "field": "doses.0.amount", "values": rng.uniform(0.1, 0.5, N).tolist()},
-            {
-                "unit": "L1",
-                "field": "reactions.0.conversion",
-                "values": rng.uniform(0.8, 0.999, N).tolist(),
-            },
-            {
-                "unit": "L1",
-                "field": "reactions.0.dosed.H2SO4",
-                "values": rng.uniform(0.0, 0.2, N).tolist(),
-            },
-            {
-                "unit": "P1",
-                "field": "reactions.0.conversion",
-                "values": rng.uniform(0.5, 0.99, N).tolist(),
-            },
-            {
-                "unit": "P1",
-                "field": "split.recycle.*",
-                "values": rng.uniform(0.1, 0.7, N).tolist(),
-            },
-            {"unit": "P1", "field": "doses.0.amount", "values": rng.uniform(0.0, 0.4, N).tolist()},
+            _sampled(rng, N, "T1", "burn.binder", 0.5, 1.0),
+            _sampled(rng, N, "T1", "split.scrap.steel", 0.7, 0.99),
+            _sampled(rng, N, "L1", "doses.0.amount", 0.1, 0.5),
+            _sampled(rng, N, "L1", "reactions.0.conversion", 0.8, 0.999),
+            _sampled(rng, N, "L1", "reactions.0.dosed.H2SO4", 0.0, 0.2),
+            _sampled(rng, N, "P1", "reactions.0.conversion", 0.5, 0.99),
+            _sampled(rng, N, "P1", "split.recycle.*", 0.1, 0.7),
+            _sampled(rng, N, "P1", "doses.0.amount", 0.0, 0.4),
         ],
     }
 
