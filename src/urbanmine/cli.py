@@ -6,20 +6,15 @@ Exit codes: 0 success, 2 bad input (one message naming what is wrong and what is
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from urbanmine.commands.common import JsonOpt, err, guarded, out, print_json
 from urbanmine.flowsheet.errors import InputError
 from urbanmine.materials.feeds import DEFAULT_PRESET, FORMS, feed_names, get_feed, presets
-from urbanmine.materials.species import UnknownSpeciesError
 from urbanmine.routes.compose import load_route, route_names
 from urbanmine.routes.run import RouteResult, run
 
@@ -29,37 +24,7 @@ routes_app = typer.Typer(no_args_is_help=True, help="Recycling routes (TOML data
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(routes_app, name="routes")
 
-out = Console()
-err = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
-
 PresetOpt = typer.Option(DEFAULT_PRESET, "--preset", help="BOM and inventory source.")
-JsonOpt = typer.Option(False, "--json", help="Print JSON.")
-
-
-def guarded(fn: F) -> F:
-    """Turn bad input into one message and exit code 2; anything else into exit code 1."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (InputError, UnknownSpeciesError) as exc:
-            err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-        except typer.Exit:
-            raise
-        except Exception as exc:  # an unexpected failure is a bug: say so, exit 1
-            err.print(
-                f"unexpected error ({type(exc).__name__}): {exc}", markup=False, soft_wrap=True
-            )
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
 
 
 @feeds_app.command("list")
@@ -67,7 +32,7 @@ def _print_json(data: Any) -> None:
 def feeds_list(as_json: bool = JsonOpt) -> None:
     """List feed names (CHEMISTRY-FORM) and presets."""
     if as_json:
-        _print_json({"feeds": feed_names(), "forms": list(FORMS), "presets": presets()})
+        print_json({"feeds": feed_names(), "forms": list(FORMS), "presets": presets()})
         return
     table = Table("feed", "forms")
     chems = sorted({n.rsplit("-", 1)[0] for n in feed_names()})
@@ -98,7 +63,7 @@ def feeds_show(
         "source": f.source,
     }
     if as_json:
-        _print_json(data)
+        print_json(data)
         return
     table = Table(
         "species",
@@ -116,7 +81,7 @@ def routes_list(preset: str = PresetOpt, as_json: bool = JsonOpt) -> None:
     """List the shipped routes."""
     specs = [load_route(n, preset) for n in route_names()]
     if as_json:
-        _print_json([{"name": s.name, "title": s.title, "intake": s.intake} for s in specs])
+        print_json([{"name": s.name, "title": s.title, "intake": s.intake} for s in specs])
         return
     table = Table("route", "takes", "title")
     for s in specs:
@@ -161,7 +126,7 @@ def routes_show(route: str, preset: str = PresetOpt, as_json: bool = JsonOpt) ->
         },
     }
     if as_json:
-        _print_json(data)
+        print_json(data)
         return
     out.print(f"[bold]{spec.name}[/]: {spec.title}\nsource: {spec.source}\n")
     units = Table("unit", "kind", "inlets -> outlets", "source")
@@ -243,7 +208,7 @@ def flowsheet_cmd(
     result = _run_with_progress(feed, route, mass_kg, kwh, preset, samples, seed, as_json)
     d = result.to_dict()
     if as_json:
-        _print_json(d)
+        print_json(d)
     else:
         _print_result(d)
 
@@ -257,7 +222,7 @@ def run_cmd(as_json: bool = JsonOpt) -> None:
     )
     d = result.to_dict()
     if as_json:
-        _print_json(d)
+        print_json(d)
     else:
         _print_result(d)
 

@@ -52,7 +52,13 @@ class ChunkMetrics:
 
 
 def measure(ev: Evaluation, sinks: Mapping[str, str]) -> ChunkMetrics:
-    """Reduce one evaluation to the metrics a result reports; raises if the balance does not close."""
+    """Reduce one evaluation to the metrics a result reports; raises if the balance does not close.
+
+    Per-sample keys (kg unless named otherwise): ``feed.mass_kg``, ``outputs.<sink>.mass_kg``,
+    ``fate.<fate>.<species>`` (each species leaving in each fate), ``recovery.<element>``
+    (share), ``recycling_efficiency`` (share), ``recycled_output_kg``,
+    ``inventory.reagents_kg.<species>``, ``inventory.<utility>`` and ``balance``.
+    """
     err = element_balance_error(ev, sinks)
     worst = float(err.max()) if err.size else 0.0
     if not worst <= BALANCE_TOLERANCE:
@@ -65,15 +71,18 @@ def measure(ev: Evaluation, sinks: Mapping[str, str]) -> ChunkMetrics:
     feed_el = ev.feed @ E
     per: dict[str, np.ndarray] = {"balance": err, "feed.mass_kg": ev.feed.sum(axis=1)}
     sums: dict[str, np.ndarray] = {"feed.species_kg": ev.feed.sum(axis=0)}
-    counted = np.zeros_like(ev.feed)
+    by_fate: dict[str, np.ndarray] = {}
     for name, fate in sinks.items():
         s = ev.streams[name]
         species_total = s.sum(axis=0)
         per[f"outputs.{name}.mass_kg"] = s.sum(axis=1)
         sums[f"outputs.{name}.species_kg"] = species_total
         sums[f"outputs.{name}.elements_kg"] = species_total @ E
-        if fate in COUNTED_FATES:
-            counted += s
+        by_fate[fate] = by_fate[fate] + s if fate in by_fate else s
+    for fate, s in by_fate.items():
+        for col in np.flatnonzero(s.any(axis=0)):
+            per[f"fate.{fate}.{idx.names[col]}"] = s[:, col]
+    counted = sum((by_fate[f] for f in COUNTED_FATES if f in by_fate), np.zeros_like(ev.feed))
     counted_el = counted @ E
     counted_mass = counted.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -1,0 +1,54 @@
+"""What every command shares: consoles, the bad-input guard, JSON printing, common options.
+
+Exit codes: 0 success, 2 bad input (one message naming what is wrong and what is allowed),
+1 unexpected error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from urbanmine.flowsheet.errors import InputError
+from urbanmine.materials.species import UnknownSpeciesError
+
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+JsonOpt = typer.Option(False, "--json", help="Print JSON.")
+
+BAD_INPUT: tuple[type[Exception], ...] = (InputError, UnknownSpeciesError)
+"""Exceptions that mean the user's input is wrong (exit code 2)."""
+
+
+def guarded(fn: F) -> F:
+    """Turn bad input into one message and exit code 2; anything else into exit code 1."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except BAD_INPUT as exc:
+            err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except typer.Exit:
+            raise
+        except Exception as exc:  # an unexpected failure is a bug: say so, exit 1
+            err.print(
+                f"unexpected error ({type(exc).__name__}): {exc}", markup=False, soft_wrap=True
+            )
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_json(data: Any) -> None:
+    """Write ``data`` as JSON to stdout (NaN and infinity refused: they are not JSON)."""
+    sys.stdout.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
