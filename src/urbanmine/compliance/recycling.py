@@ -146,9 +146,8 @@ def check_recovery(
         elif rule.item in values:
             found.verdicts.append(judge(ruleset, rule, on, values[rule.item]))
         else:
-            found.skip(
-                rule.id, f"elements_in_kg/elements_recovered_kg or recovery_rates.{rule.item}"
-            )
+            masses = "" if rule.item in MIIT_KEYS else "elements_in_kg/elements_recovered_kg or "
+            found.skip(rule.id, f"{masses}recovery_rates.{rule.item}")
     return found
 
 
