@@ -6,10 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from urbanmine.compliance import load_ruleset, ruleset_names
 from urbanmine.compliance.engine import judge
 from urbanmine.compliance.model import meets
+from urbanmine.compliance.workdays import WorkCalendar
 
 D = dt.date
 DAY = dt.timedelta(days=1)
@@ -178,3 +181,33 @@ def test_verdict_json_has_the_issue_fields() -> None:
     for key in ("rule", "verdict", "value", "threshold", "applies_from", "source"):
         assert key in v
     assert v["verdict"] == "pass" and v["applies_from"] == "2027-12-31"
+
+
+# --- invariants -----------------------------------------------------------------------------
+
+shares = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+
+
+@given(shares, shares, shares)
+def test_more_recovered_never_turns_pass_into_fail(a: float, b: float, threshold: float) -> None:
+    low, high = sorted((a, b))
+    if meets(low, "at_least", threshold):
+        assert meets(high, "at_least", threshold)
+    if meets(high, "less_than", threshold):
+        assert meets(low, "less_than", threshold)
+
+
+@given(
+    st.dates(min_value=D(2020, 1, 1), max_value=D(2030, 12, 31)),
+    st.integers(min_value=1, max_value=40),
+    st.sets(st.dates(min_value=D(2020, 1, 1), max_value=D(2031, 6, 30)), max_size=20),
+    st.sets(st.dates(min_value=D(2020, 1, 1), max_value=D(2031, 6, 30)), max_size=5),
+)
+def test_deadline_is_exactly_n_working_days_after(
+    start: dt.date, n: int, holidays: set[dt.date], workdays: set[dt.date]
+) -> None:
+    cal = WorkCalendar().with_days(holidays, workdays)
+    deadline = cal.add_working_days(start, n)
+    assert cal.is_working_day(deadline)
+    assert cal.working_days_between(start, deadline) == n
+    assert cal.working_days_between(start, deadline - DAY) == n - 1
