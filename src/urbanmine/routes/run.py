@@ -13,9 +13,9 @@ from urbanmine.flowsheet.result import QUANTILES, Accumulator, measure
 from urbanmine.materials.feeds import Feed
 from urbanmine.routes.compose import ComposedRoute, compose
 
-MEMORY_BUDGET_FLOATS = 250_000
-"""Floats per stream array in one chunk (2 MB, so a unit's arrays stay in cache); chunks are
-sized from it (see bench/flowsheet_mc.py and docs/performance.md)."""
+MEMORY_BUDGET_FLOATS = 125_000
+"""Floats of the widest unit work array in one chunk (1 MB, so a unit's arrays stay in cache);
+chunks are sized from it (see bench/flowsheet_mc.py and docs/performance.md)."""
 
 
 @dataclass
@@ -126,8 +126,9 @@ def _nonzero(names: tuple[str, ...], values: np.ndarray) -> dict[str, float]:
 
 
 def chunk_size(compiled: CompiledFlowsheet) -> int:
-    """Samples per chunk so each stream array, including recycle-solve passes, fits the budget."""
-    width = len(compiled.index) * (compiled.tear_width() + 1)
+    """Samples per chunk so each unit's work array, including recycle-solve passes (one row per
+    tear unknown and sample), fits the budget."""
+    width = compiled.work_width() * (compiled.tear_width() + 1)
     return max(1, MEMORY_BUDGET_FLOATS // max(width, 1))
 
 
@@ -163,13 +164,13 @@ def run_composed(
     base = np.zeros(len(compiled.index))
     for name, kg in feed.species_kg.items():
         base[compiled.index.position(name)] = kg
-    acc = Accumulator()
+    acc = Accumulator(samples)
     step = chunk_size(compiled)
     for start in range(0, samples, step):
         stop = min(samples, start + step)
         chunk = {k: (v[start:stop] if isinstance(v, np.ndarray) else v) for k, v in values.items()}
-        feed_rows = np.broadcast_to(base, (stop - start, base.size)).copy()
+        feed_rows = np.broadcast_to(base, (stop - start, base.size))
         acc.add(measure(compiled.evaluate(feed_rows, chunk), composed.flowsheet.sinks))
         if progress is not None:
             progress(stop)
-    return RouteResult(feed, composed, compiled, samples, acc.arrays(), acc.sums)
+    return RouteResult(feed, composed, compiled, samples, acc.per_sample, acc.sums)
