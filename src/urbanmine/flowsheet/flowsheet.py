@@ -300,8 +300,7 @@ class CompiledFlowsheet:
         depth = self._loop_varies(step, values)
         basis = np.tile(np.eye(m), (depth, 1))
         zero_inputs = {
-            s: Stream(streams[s].cols, np.zeros((depth * m, streams[s].cols.size)))
-            for s in outside
+            s: Stream(streams[s].cols, np.zeros((depth * m, streams[s].cols.size))) for s in outside
         }
         response = self._pass(step, zero_inputs, basis, cols, values, m)
         A = response.reshape(depth, m, m).transpose(0, 2, 1)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from urbanmine.flowsheet.errors import InputError
 from urbanmine.flowsheet.flowsheet import CompiledFlowsheet
 from urbanmine.flowsheet.params import sample_parameters
 from urbanmine.flowsheet.result import QUANTILES, Accumulator, measure
@@ -146,9 +148,14 @@ def run(
     BOM fell back to); ``batpac5`` has no inventories of its own and uses the EverBatt 2023
     routes. ``progress``, if given, is called with the number of samples done after each chunk.
     """
+    return run_composed(feed, compose_for(feed, route, preset), samples, seed, progress)
+
+
+def compose_for(feed: Feed, route: str, preset: str | None = None) -> ComposedRoute:
+    """The route ``route`` for ``feed`` under ``preset`` (default: the preset the feed was asked
+    under; ``batpac5`` has no inventories of its own and uses the EverBatt 2023 routes)."""
     chosen = preset or feed.requested_preset
-    composed = compose(route, feed.form, "everbatt2023" if chosen == "batpac5" else chosen)
-    return run_composed(feed, composed, samples, seed, progress)
+    return compose(route, feed.form, "everbatt2023" if chosen == "batpac5" else chosen)
 
 
 def run_composed(
@@ -157,9 +164,19 @@ def run_composed(
     samples: int = 1,
     seed: int | None = None,
     progress: Any = None,
+    values: Mapping[str, float | np.ndarray] | None = None,
 ) -> RouteResult:
-    samples = max(1, int(samples))
-    values = sample_parameters(composed.parameters, samples, seed)
+    """Run ``feed`` through a composed route: ``samples`` draws of its uncertain parameters, or
+    the given parameter ``values`` (arrays of one length = the samples; others keep their value)."""
+    if values is None:
+        samples = max(1, int(samples))
+        values = sample_parameters(composed.parameters, samples, seed)
+    else:
+        given = {np.size(v) for v in values.values() if np.ndim(v) > 0}
+        if len(given) > 1:
+            raise InputError(f"parameter arrays differ in length: {sorted(given)}")
+        samples = given.pop() if given else 1
+        values = {**{k: p.value for k, p in composed.parameters.items()}, **values}
     compiled = composed.flowsheet.compile(list(feed.species_kg), values)
     base = np.zeros(len(compiled.index))
     for name, kg in feed.species_kg.items():
