@@ -63,11 +63,12 @@ def route_case(feed_name: str, route: str, samples: int, seed: int = 1) -> tuple
 
 def engine_outputs(compiled: Any, ev: Any) -> dict[str, dict[str, np.ndarray]]:
     """Sink streams and reagents of one of our evaluations, in BioSTEAM-side shape (kg)."""
-    rows = ev.feed.shape[0]
+    rows = ev.feed.data.shape[0]
     names = compiled.index.names
+    streams = ev.streams
     out: dict[str, dict[str, np.ndarray]] = {}
     for sink in compiled.flowsheet.sinks:
-        out[sink] = {sp: ev.streams[sink][:, k] for k, sp in enumerate(names)}
+        out[sink] = {sp: streams[sink][:, k] for k, sp in enumerate(names)}
     for unit, reagents in ev.reagents.items():
         for sp, kg in reagents.items():
             out[f"reagent:{unit}:{sp}"] = {sp: np.broadcast_to(np.asarray(kg, float), (rows,))}

@@ -74,6 +74,7 @@ def test_flowsheet_samples_give_quantiles():
             "must be a finite number",
         ),
         (("flowsheet", "NMC811-cell", "--route", "hydro", "--samples", "0"), "--samples"),
+        (("sensitivity", "NMC811-cell", "--route", "hydro", "--samples", "1"), "at least 2"),
     ],
 )
 def test_bad_input_exits_2_with_one_message(args, needle):
@@ -107,3 +108,22 @@ def test_user_route_file_runs(tmp_path: Path):
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
     assert d["recycling_efficiency"] == pytest.approx(0.8)
+
+
+def test_sensitivity_json_gives_first_and_total_order_indices():
+    d = json.loads(
+        call(
+            "sensitivity",
+            "NMC811-blackmass",
+            "--route",
+            "hydro",
+            "--samples",
+            "64",
+            "--seed",
+            "1",
+            "--json",
+        ).stdout
+    )
+    assert d["base_samples"] == 64 and d["model_runs"] == 64 * (len(d["parameters"]) + 2)
+    li = d["indices"]["recovery.Li"]
+    assert set(li["S1"]) == set(li["ST"]) == set(d["parameters"])

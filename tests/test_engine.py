@@ -135,3 +135,36 @@ def test_sampled_default_share_keeps_species_active_in_recycle():
     feed[:, compiled.index.position("graphite")] = 1.0
     ev = compiled.evaluate(feed, values)
     np.testing.assert_allclose(ev.streams["residue"][:, compiled.index.position("graphite")], 1.0)
+
+
+def test_values_the_compile_relied_on_must_not_change():
+    # compiled with complete conversion, the leach outlet holds no NMC811 at all; evaluating
+    # with another conversion would lose that NMC811, so it is refused
+    compiled = leach_loop().compile(["NMC811", "graphite"], {"X": 1.0, "r": 0.5})
+    assert not compiled.active["s2"][compiled.index.position("NMC811")]
+    feed = np.zeros((1, len(compiled.index)))
+    feed[0, compiled.index.position("NMC811")] = 1.0
+    compiled.evaluate(feed, {"X": 1.0, "r": 0.5})
+    with pytest.raises(RouteError, match="'X' was 1 when the flowsheet was compiled"):
+        compiled.evaluate(feed, {"X": 0.5, "r": 0.5})
+
+
+def test_feed_species_outside_the_compiled_set_are_refused():
+    compiled = leach_loop().compile(["NMC811"])
+    feed = np.zeros((1, len(compiled.index)))
+    feed[0, compiled.index.position("H2SO4")] = 1.0
+    with pytest.raises(InputError, match="not compiled for"):
+        compiled.evaluate(feed, {"X": 0.5, "r": 0.5})
+
+
+def test_streams_hold_only_the_species_that_can_be_in_them():
+    compiled = leach_loop().compile(["NMC811", "graphite"])
+    idx = compiled.index
+    feed = np.zeros((2, len(idx)))
+    feed[:, idx.position("NMC811")] = 1.0
+    ev = compiled.evaluate(feed, {"X": 0.9, "r": 0.5})
+    liquor = ev.parts["liquor"]
+    held = {idx.names[c] for c in liquor.cols}
+    assert "graphite" not in held and "NMC811" not in held  # the filter sends both to solids
+    assert {"NiSO4", "Li2SO4", "H2SO4"} <= held
+    np.testing.assert_array_equal(liquor.full(len(idx))[:, liquor.cols], liquor.data)

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from urbanmine.commands.common import JsonOpt, err, guarded, out, print_json
 from urbanmine.commands.compliance import code_app, comply
+from urbanmine.commands.impacts import sensitivity_cmd
 from urbanmine.commands.passport import passport_app
 from urbanmine.flowsheet.errors import InputError
 from urbanmine.materials.feeds import DEFAULT_PRESET, FORMS, feed_names, get_feed, presets
@@ -25,6 +26,7 @@ feeds_app = typer.Typer(no_args_is_help=True, help="Battery feeds from bills of 
 routes_app = typer.Typer(no_args_is_help=True, help="Recycling routes (TOML data).")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(routes_app, name="routes")
+app.command("sensitivity")(sensitivity_cmd)
 app.command("comply")(comply)
 app.add_typer(code_app, name="code")
 app.add_typer(passport_app, name="passport")

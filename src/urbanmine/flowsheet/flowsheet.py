@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from urbanmine.flowsheet.errors import RouteError
+from urbanmine.flowsheet.errors import InputError, RouteError
 from urbanmine.flowsheet.graph import Step, schedule
-from urbanmine.flowsheet.units import FATES, Unit, UnitRun, Value, run_unit
+from urbanmine.flowsheet.plan import Stream, UnitPlan, UnitRun, plan_unit, run_plan
+from urbanmine.flowsheet.units import FATES, Unit, Value
 from urbanmine.materials.species import SpeciesIndex
 
 FEED = "feed"
@@ -54,7 +55,10 @@ class Flowsheet:
         index = SpeciesIndex.of([*feed_species, *self.species()])
         steps = schedule(list(self.units))
         values = {**self.parameters, **(params or {})}
-        return CompiledFlowsheet(self, index, steps, activity(steps, index, feed_species, values))
+        relied: dict[str, float] = {}
+        active = activity(steps, index, feed_species, values, relied)
+        plans = {u.name: plan_unit(u, index, active) for u in self.units}
+        return CompiledFlowsheet(self, index, steps, active, plans, relied)
 
 
 def activity(
@@ -62,17 +66,24 @@ def activity(
     index: SpeciesIndex,
     feed_species: list[str],
     values: Mapping[str, float | np.ndarray],
+    relied: dict[str, float] | None = None,
 ) -> dict[str, np.ndarray]:
     """Which species can be non-zero in each stream (boolean mask per stream), by propagation.
 
     Fixed parameter values sharpen it: a split share fixed at 0 keeps a species out of an outlet,
     a conversion fixed at 1 removes its reactant, and a reagent dosed with no excess leaves none.
-    Parameters that vary by sample count as "could be anything".
+    Parameters that vary by sample count as "could be anything". Named parameters whose fixed
+    value is 0 or 1 (the values that sharpen) are recorded in ``relied``.
     """
+    relied = {} if relied is None else relied
 
     def fixed(v: Value) -> float | None:
         x = values.get(v, 0.0) if isinstance(v, str) else v
-        return float(x) if np.ndim(x) == 0 else None
+        if np.ndim(x) != 0:
+            return None
+        if isinstance(v, str) and float(x) in (0.0, 1.0):
+            relied[v] = float(x)
+        return float(x)
 
     names = np.array(index.names)
     active = {FEED: np.isin(names, feed_species)}
@@ -158,13 +169,19 @@ def check_structure(fs: Flowsheet) -> None:
 
 @dataclass
 class Evaluation:
-    """Raw arrays of one evaluation: streams (rows, species) and inventory per unit (rows,)."""
+    """Raw arrays of one evaluation: streams on their own species, inventory per unit (rows,)."""
 
     index: SpeciesIndex
-    feed: np.ndarray
-    streams: dict[str, np.ndarray]
+    feed: Stream
+    parts: dict[str, Stream]
     reagents: dict[str, dict[str, np.ndarray]]
     utilities: dict[str, dict[str, np.ndarray]]
+
+    @property
+    def streams(self) -> dict[str, np.ndarray]:
+        """Every stream on all species of the index, shape (rows, species)."""
+        n = len(self.index)
+        return {name: s.full(n) for name, s in self.parts.items()}
 
 
 class _Resolver:
@@ -190,10 +207,15 @@ class _Resolver:
 
 @dataclass(frozen=True)
 class CompiledFlowsheet:
+    """A flowsheet fixed to a species index: evaluation order, the species each stream can hold,
+    each unit compiled to its own columns, and the parameter values that analysis relied on."""
+
     flowsheet: Flowsheet
     index: SpeciesIndex
     steps: list[Step]
     active: dict[str, np.ndarray]
+    plans: dict[str, UnitPlan]
+    relied: dict[str, float]
 
     def tear_width(self) -> int:
         """Largest number of unknowns of any recycle loop (active species in its tear streams)."""
@@ -202,33 +224,53 @@ class CompiledFlowsheet:
             default=0,
         )
 
+    def work_width(self) -> int:
+        """Largest number of species any unit works on."""
+        return max((p.work.size for p in self.plans.values()), default=0)
+
     def evaluate(
         self, feed: np.ndarray, params: Mapping[str, float | np.ndarray] | None = None
     ) -> Evaluation:
         """Run the flowsheet on ``feed`` (rows, species) with parameter values (scalar or (rows,))."""
         values = {**self.flowsheet.parameters, **(params or {})}
+        self._check_relied(values)
+        feed = np.asarray(feed, dtype=float)
+        cols = np.flatnonzero(self.active[FEED])
+        if feed.shape[1] != len(self.index) or (
+            cols.size < feed.shape[1] and np.any(np.delete(feed, cols, axis=1))
+        ):
+            raise InputError(
+                "the feed holds species the flowsheet was not compiled for; compile it with "
+                "all the feed's species"
+            )
+        streams: dict[str, Stream] = {FEED: Stream(cols, feed[:, cols])}
         resolve = _Resolver(values)
-        streams: dict[str, np.ndarray] = {FEED: np.asarray(feed, dtype=float)}
         reagents: dict[str, dict[str, np.ndarray]] = {}
         utilities: dict[str, dict[str, np.ndarray]] = {}
         for step in self.steps:
             if step.is_loop:
                 self._solve_loop(step, streams, values)
             for unit in step.units:
-                run = run_unit(unit, self._inlet(unit, streams), self.index, resolve)
+                run = self._run(unit, streams, resolve)
                 streams.update(run.outlets)
                 reagents[unit.name] = run.reagents
                 utilities[unit.name] = run.utilities
         return Evaluation(self.index, streams[FEED], streams, reagents, utilities)
 
-    def _inlet(self, unit: Unit, streams: dict[str, np.ndarray]) -> np.ndarray:
-        first, *others = (streams[s] for s in unit.inlets)
-        if not others:
-            return first
-        total = first + others[0]
-        for s in others[1:]:
-            total += s
-        return total
+    def _check_relied(self, values: Mapping[str, float | np.ndarray]) -> None:
+        for name, fixed in self.relied.items():
+            v = values.get(name, 0.0)
+            if np.ndim(v) != 0 or float(v) != fixed:
+                raise RouteError(
+                    f"parameter {name!r} was {fixed:g} when the flowsheet was compiled and the "
+                    "species each stream can hold follow from it; compile again with the values "
+                    "you evaluate"
+                )
+
+    def _run(
+        self, unit: Unit, streams: Mapping[str, Stream], resolve: _Resolver, book: bool = True
+    ) -> UnitRun:
+        return run_plan(self.plans[unit.name], [streams[s] for s in unit.inlets], resolve, book)
 
     def _loop_varies(self, step: Step, values: Mapping[str, float | np.ndarray]) -> int:
         depth = 1
@@ -239,26 +281,27 @@ class CompiledFlowsheet:
         return depth
 
     def _solve_loop(
-        self, step: Step, streams: dict[str, np.ndarray], values: Mapping[str, float | np.ndarray]
+        self, step: Step, streams: dict[str, Stream], values: Mapping[str, float | np.ndarray]
     ) -> None:
         """Set the loop's tear streams in ``streams`` to their exact solution."""
-        n = len(self.index)
-        rows = streams[FEED].shape[0]
+        rows = streams[FEED].data.shape[0]
         internal = {s for u in step.units for s in u.outlets}
         outside = {s for u in step.units for s in u.inlets if s not in internal}
         tears = step.tears
         cols = [np.flatnonzero(self.active[t]) for t in tears]
         m = sum(len(c) for c in cols)
         if m == 0:  # nothing can circulate: the tear streams are empty
-            for s in tears:
-                streams[s] = np.zeros((rows, n))
+            for s, c in zip(tears, cols, strict=True):
+                streams[s] = Stream(c, np.zeros((rows, 0)))
             return
         # b: the loop's tear streams after one pass with real inputs and zero tears
         b = self._pass(step, {s: streams[s] for s in outside}, np.zeros((rows, m)), cols, values, 1)
         # A: response to unit tear vectors with zero outside inputs, per parameter sample
         depth = self._loop_varies(step, values)
         basis = np.tile(np.eye(m), (depth, 1))
-        zero_inputs = {s: np.zeros((depth * m, n)) for s in outside}
+        zero_inputs = {
+            s: Stream(streams[s].cols, np.zeros((depth * m, streams[s].cols.size))) for s in outside
+        }
         response = self._pass(step, zero_inputs, basis, cols, values, m)
         A = response.reshape(depth, m, m).transpose(0, 2, 1)
         lhs = np.eye(m) - A
@@ -268,33 +311,25 @@ class CompiledFlowsheet:
             t = np.linalg.solve(lhs, b[:, :, None])[:, :, 0]
         start = 0
         for s, c in zip(tears, cols, strict=True):
-            full = np.zeros((rows, n))
-            full[:, c] = t[:, start : start + len(c)]
-            streams[s] = full
+            streams[s] = Stream(c, t[:, start : start + len(c)])
             start += len(c)
 
     def _pass(
         self,
         step: Step,
-        inputs: dict[str, np.ndarray],
+        inputs: dict[str, Stream],
         tear_values: np.ndarray,
         cols: list[np.ndarray],
         values: Mapping[str, float | np.ndarray],
         repeat: int,
     ) -> np.ndarray:
         """One pass through the loop from given tear values (active columns only)."""
-        n = len(self.index)
         local = dict(inputs)
         start = 0
         for s, c in zip(step.tears, cols, strict=True):
-            full = np.zeros((tear_values.shape[0], n))
-            full[:, c] = tear_values[:, start : start + len(c)]
-            local[s] = full
+            local[s] = Stream(c, tear_values[:, start : start + len(c)])
             start += len(c)
         resolve = _Resolver(values, repeat)
         for unit in step.units:
-            run: UnitRun = run_unit(unit, self._inlet(unit, local), self.index, resolve, book=False)
-            local.update(run.outlets)
-        return np.concatenate(
-            [local[s][:, c] for s, c in zip(step.tears, cols, strict=True)], axis=1
-        )
+            local.update(self._run(unit, local, resolve, book=False).outlets)
+        return np.concatenate([local[s].data for s in step.tears], axis=1)

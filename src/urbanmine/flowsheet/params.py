@@ -62,8 +62,33 @@ class Parameter:
             x = rng.normal(d["mean"], d["sd"], n)
         else:
             x = d["median"] * np.exp(rng.normal(0.0, d["sigma"], n))
+        return self._clip(x)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Quantiles of the distribution at probabilities ``u`` in (0, 1) (inverse CDF), so that
+        quasi-random points on the unit cube become parameter draws (Sobol sampling)."""
+        from scipy import stats  # imported here: scipy.stats costs a second at CLI start-up
+        d = self.distribution
+        u = np.asarray(u, dtype=float)
+        if d is None:
+            return np.full(u.shape, self.value)
+        kind = d["kind"]
+        if kind == "uniform":
+            x = d["low"] + u * (d["high"] - d["low"])
+        elif kind == "triangular":
+            width = d["high"] - d["low"]
+            c = (d["mode"] - d["low"]) / width if width > 0 else 0.5
+            x = stats.triang.ppf(u, c, loc=d["low"], scale=width)
+        elif kind == "normal":
+            x = stats.norm.ppf(u, loc=d["mean"], scale=d["sd"])
+        else:
+            x = d["median"] * np.exp(d["sigma"] * stats.norm.ppf(u))
+        return self._clip(x)
+
+    def _clip(self, x: np.ndarray) -> np.ndarray:
+        d = self.distribution or {}
         if "low" in d or "high" in d:
-            x = np.clip(x, d.get("low", -np.inf), d.get("high", np.inf))
+            return np.clip(x, d.get("low", -np.inf), d.get("high", np.inf))
         return x
 
 

@@ -4,12 +4,13 @@ the element balance, per sample, reduced chunk by chunk so a million samples fit
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from urbanmine.flowsheet.errors import BalanceError
 from urbanmine.flowsheet.flowsheet import Evaluation
+from urbanmine.flowsheet.plan import Stream
 from urbanmine.flowsheet.units import UTILITIES
 
 BALANCE_TOLERANCE = 1e-9
@@ -22,23 +23,65 @@ and emissions do not)."""
 QUANTILES = (0.05, 0.5, 0.95)
 
 
-def element_balance_error(ev: Evaluation, sinks: Mapping[str, str]) -> np.ndarray:
+def reagent_totals(ev: Evaluation) -> dict[str, np.ndarray]:
+    """kg of each reagent booked by all units together, per row."""
+    totals: dict[str, np.ndarray] = {}
+    for unit_reagents in ev.reagents.values():
+        for name, kg in unit_reagents.items():
+            totals[name] = totals[name] + kg if name in totals else kg
+    return totals
+
+
+@dataclass(frozen=True)
+class FateStreams:
+    """All sink streams of one fate side by side: ``data[:, k]`` is species ``cols[k]`` (a
+    species may appear once per sink); ``species`` lists the distinct species and ``gather``
+    sums the columns into them (shape (len(cols), len(species)))."""
+
+    cols: np.ndarray
+    data: np.ndarray
+    species: np.ndarray
+    gather: np.ndarray
+
+    @classmethod
+    def of(cls, streams: list[Stream]) -> FateStreams:
+        cols = np.concatenate([s.cols for s in streams])
+        data = np.concatenate([s.data for s in streams], axis=1)
+        species, where = np.unique(cols, return_inverse=True)
+        gather = np.zeros((cols.size, species.size))
+        gather[np.arange(cols.size), where] = 1.0
+        return cls(cols, data, species, gather)
+
+
+def by_fate(ev: Evaluation, sinks: Mapping[str, str]) -> dict[str, FateStreams]:
+    """The sink streams grouped by fate."""
+    groups: dict[str, list[Stream]] = {}
+    for name, fate in sinks.items():
+        groups.setdefault(fate, []).append(ev.parts[name])
+    return {fate: FateStreams.of(streams) for fate, streams in groups.items()}
+
+
+def element_balance_error(
+    ev: Evaluation, sinks: Mapping[str, str], fates: Mapping[str, FateStreams] | None = None
+) -> np.ndarray:
     """Largest relative element-balance error per sample: inputs (feed and reagents) vs outputs.
 
     Each element's error is relative to that element's input mass, floored at 1e-12 of the
     sample's total input mass so that trace elements do not amplify round-off.
     """
     E = ev.index.E
-    inflow = ev.feed.copy()
-    for unit_reagents in ev.reagents.values():
-        for name, kg in unit_reagents.items():
-            inflow[:, ev.index.position(name)] += kg
-    outflow = np.zeros_like(inflow)
-    for s in sinks:
-        outflow += ev.streams[s]
-    el_in = inflow @ E
-    el_out = outflow @ E
-    floor = 1e-12 * np.maximum(inflow.sum(axis=1, keepdims=True), 1e-300)
+    rows = ev.feed.data.shape[0]
+    reagents = reagent_totals(ev)
+    el_in = ev.feed.data @ E[ev.feed.cols]
+    mass_in = ev.feed.mass()
+    if reagents:
+        kg = np.column_stack([np.broadcast_to(v, (rows,)) for v in reagents.values()])
+        el_in = el_in + kg @ E[[ev.index.position(n) for n in reagents]]
+        mass_in = mass_in + kg.sum(axis=1)
+    el_out = np.zeros_like(el_in)
+    for f in (fates or by_fate(ev, sinks)).values():
+        el_out += f.data @ E[f.cols]
+    floor = 1e-12 * np.maximum(mass_in, 1e-300)[:, None]
     return (np.abs(el_in - el_out) / np.maximum(el_in, floor)).max(axis=1)
 
 
@@ -59,7 +102,8 @@ def measure(ev: Evaluation, sinks: Mapping[str, str]) -> ChunkMetrics:
     (share), ``recycling_efficiency`` (share), ``recycled_output_kg``,
     ``inventory.reagents_kg.<species>``, ``inventory.<utility>`` and ``balance``.
     """
-    err = element_balance_error(ev, sinks)
+    fates = by_fate(ev, sinks)
+    err = element_balance_error(ev, sinks, fates)
     worst = float(err.max()) if err.size else 0.0
     if not worst <= BALANCE_TOLERANCE:
         raise BalanceError(
@@ -67,24 +111,28 @@ def measure(ev: Evaluation, sinks: Mapping[str, str]) -> ChunkMetrics:
         )
     idx = ev.index
     E = idx.E
-    rows = ev.feed.shape[0]
-    feed_el = ev.feed @ E
-    per: dict[str, np.ndarray] = {"balance": err, "feed.mass_kg": ev.feed.sum(axis=1)}
-    sums: dict[str, np.ndarray] = {"feed.species_kg": ev.feed.sum(axis=0)}
-    by_fate: dict[str, np.ndarray] = {}
-    for name, fate in sinks.items():
-        s = ev.streams[name]
-        species_total = s.sum(axis=0)
-        per[f"outputs.{name}.mass_kg"] = s.sum(axis=1)
+    n = len(idx)
+    feed = ev.feed
+    rows = feed.data.shape[0]
+    feed_el = feed.data @ E[feed.cols]
+    feed_mass = feed.mass()
+    per: dict[str, np.ndarray] = {"balance": err, "feed.mass_kg": feed_mass}
+    sums: dict[str, np.ndarray] = {"feed.species_kg": _scatter(feed.cols, feed.data.sum(axis=0), n)}
+    for name in sinks:
+        s = ev.parts[name]
+        species_total = _scatter(s.cols, s.data.sum(axis=0), n)
+        per[f"outputs.{name}.mass_kg"] = s.mass()
         sums[f"outputs.{name}.species_kg"] = species_total
         sums[f"outputs.{name}.elements_kg"] = species_total @ E
-        by_fate[fate] = by_fate[fate] + s if fate in by_fate else s
-    for fate, s in by_fate.items():
-        for col in np.flatnonzero(s.any(axis=0)):
-            per[f"fate.{fate}.{idx.names[col]}"] = s[:, col]
-    counted = sum((by_fate[f] for f in COUNTED_FATES if f in by_fate), np.zeros_like(ev.feed))
-    counted_el = counted @ E
-    counted_mass = counted.sum(axis=1)
+    counted_el = np.zeros((rows, len(idx.elements)))
+    counted_mass = np.zeros(rows)
+    for fate, f in fates.items():
+        kg = f.data @ f.gather
+        for k in np.flatnonzero(kg.any(axis=0)):
+            per[f"fate.{fate}.{idx.names[f.species[k]]}"] = kg[:, k]
+        if fate in COUNTED_FATES:
+            counted_el += kg @ E[f.species]
+            counted_mass += kg.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         recovery = np.where(feed_el > 0, counted_el / np.where(feed_el > 0, feed_el, 1.0), np.nan)
     for j, element in enumerate(idx.elements):
@@ -92,13 +140,9 @@ def measure(ev: Evaluation, sinks: Mapping[str, str]) -> ChunkMetrics:
             per[f"recovery.{element}"] = recovery[:, j]
     # recycling efficiency counts only the mass of the feed's own elements in counted outputs
     own = np.minimum(counted_el, feed_el).sum(axis=1)
-    per["recycling_efficiency"] = own / ev.feed.sum(axis=1)
+    per["recycling_efficiency"] = own / feed_mass
     per["recycled_output_kg"] = counted_mass
-    reagent_totals: dict[str, np.ndarray] = {}
-    for unit_reagents in ev.reagents.values():
-        for name, kg in unit_reagents.items():
-            reagent_totals[name] = reagent_totals.get(name, 0.0) + kg
-    for name, kg in reagent_totals.items():
+    for name, kg in reagent_totals(ev).items():
         per[f"inventory.reagents_kg.{name}"] = np.broadcast_to(kg, (rows,))
     for kind in UTILITIES:
         total = np.zeros(rows)
@@ -115,22 +159,28 @@ def measure(ev: Evaluation, sinks: Mapping[str, str]) -> ChunkMetrics:
     return ChunkMetrics(per, sums, rows)
 
 
-@dataclass
-class Accumulator:
-    """Joins chunk metrics: concatenates per-sample arrays, adds sums."""
+def _scatter(cols: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n)
+    out[cols] = values
+    return out
 
-    per_sample: dict[str, list[np.ndarray]] = field(default_factory=dict)
-    sums: dict[str, np.ndarray] = field(default_factory=dict)
-    rows: int = 0
+
+class Accumulator:
+    """Joins chunk metrics into per-sample arrays of the full length (filled chunk by chunk, no
+    copy at the end; a metric missing from a chunk is zero there) and adds sums."""
+
+    def __init__(self, samples: int) -> None:
+        self.samples = samples
+        self.per_sample: dict[str, np.ndarray] = {}
+        self.sums: dict[str, np.ndarray] = {}
+        self.rows = 0
 
     def add(self, chunk: ChunkMetrics) -> None:
-        for k in set(self.per_sample) | set(chunk.per_sample):
-            if k not in self.per_sample:  # metric first seen now: earlier rows had none of it
-                self.per_sample[k] = [np.zeros(self.rows)] if self.rows else []
-            self.per_sample[k].append(chunk.per_sample.get(k, np.zeros(chunk.rows)))
+        stop = self.rows + chunk.rows
+        for k, v in chunk.per_sample.items():
+            if k not in self.per_sample:
+                self.per_sample[k] = np.zeros(self.samples)
+            self.per_sample[k][self.rows : stop] = v
         for k, v in chunk.sums.items():
             self.sums[k] = self.sums[k] + v if k in self.sums else v.astype(float).copy()
-        self.rows += chunk.rows
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {k: np.concatenate(v) for k, v in self.per_sample.items()}
+        self.rows = stop

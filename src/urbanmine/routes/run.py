@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from urbanmine.flowsheet.errors import InputError
 from urbanmine.flowsheet.flowsheet import CompiledFlowsheet
 from urbanmine.flowsheet.params import sample_parameters
 from urbanmine.flowsheet.result import QUANTILES, Accumulator, measure
 from urbanmine.materials.feeds import Feed
 from urbanmine.routes.compose import ComposedRoute, compose
 
-MEMORY_BUDGET_FLOATS = 250_000
-"""Floats per stream array in one chunk (2 MB, so a unit's arrays stay in cache); chunks are
-sized from it (see bench/flowsheet_mc.py and docs/performance.md)."""
+MEMORY_BUDGET_FLOATS = 125_000
+"""Floats of the widest unit work array in one chunk (1 MB, so a unit's arrays stay in cache);
+chunks are sized from it (see bench/flowsheet_mc.py and docs/performance.md)."""
 
 
 @dataclass
@@ -126,8 +128,9 @@ def _nonzero(names: tuple[str, ...], values: np.ndarray) -> dict[str, float]:
 
 
 def chunk_size(compiled: CompiledFlowsheet) -> int:
-    """Samples per chunk so each stream array, including recycle-solve passes, fits the budget."""
-    width = len(compiled.index) * (compiled.tear_width() + 1)
+    """Samples per chunk so each unit's work array, including recycle-solve passes (one row per
+    tear unknown and sample), fits the budget."""
+    width = compiled.work_width() * (compiled.tear_width() + 1)
     return max(1, MEMORY_BUDGET_FLOATS // max(width, 1))
 
 
@@ -145,9 +148,14 @@ def run(
     BOM fell back to); ``batpac5`` has no inventories of its own and uses the EverBatt 2023
     routes. ``progress``, if given, is called with the number of samples done after each chunk.
     """
+    return run_composed(feed, compose_for(feed, route, preset), samples, seed, progress)
+
+
+def compose_for(feed: Feed, route: str, preset: str | None = None) -> ComposedRoute:
+    """The route ``route`` for ``feed`` under ``preset`` (default: the preset the feed was asked
+    under; ``batpac5`` has no inventories of its own and uses the EverBatt 2023 routes)."""
     chosen = preset or feed.requested_preset
-    composed = compose(route, feed.form, "everbatt2023" if chosen == "batpac5" else chosen)
-    return run_composed(feed, composed, samples, seed, progress)
+    return compose(route, feed.form, "everbatt2023" if chosen == "batpac5" else chosen)
 
 
 def run_composed(
@@ -156,20 +164,30 @@ def run_composed(
     samples: int = 1,
     seed: int | None = None,
     progress: Any = None,
+    values: Mapping[str, float | np.ndarray] | None = None,
 ) -> RouteResult:
-    samples = max(1, int(samples))
-    values = sample_parameters(composed.parameters, samples, seed)
+    """Run ``feed`` through a composed route: ``samples`` draws of its uncertain parameters, or
+    the given parameter ``values`` (arrays of one length = the samples; others keep their value)."""
+    if values is None:
+        samples = max(1, int(samples))
+        values = sample_parameters(composed.parameters, samples, seed)
+    else:
+        given = {np.size(v) for v in values.values() if np.ndim(v) > 0}
+        if len(given) > 1:
+            raise InputError(f"parameter arrays differ in length: {sorted(given)}")
+        samples = given.pop() if given else 1
+        values = {**{k: p.value for k, p in composed.parameters.items()}, **values}
     compiled = composed.flowsheet.compile(list(feed.species_kg), values)
     base = np.zeros(len(compiled.index))
     for name, kg in feed.species_kg.items():
         base[compiled.index.position(name)] = kg
-    acc = Accumulator()
+    acc = Accumulator(samples)
     step = chunk_size(compiled)
     for start in range(0, samples, step):
         stop = min(samples, start + step)
         chunk = {k: (v[start:stop] if isinstance(v, np.ndarray) else v) for k, v in values.items()}
-        feed_rows = np.broadcast_to(base, (stop - start, base.size)).copy()
+        feed_rows = np.broadcast_to(base, (stop - start, base.size))
         acc.add(measure(compiled.evaluate(feed_rows, chunk), composed.flowsheet.sinks))
         if progress is not None:
             progress(stop)
-    return RouteResult(feed, composed, compiled, samples, acc.arrays(), acc.sums)
+    return RouteResult(feed, composed, compiled, samples, acc.per_sample, acc.sums)

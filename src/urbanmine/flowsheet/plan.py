@@ -1,0 +1,334 @@
+"""Compiled units: each unit works only on the species that can be present in it.
+
+A flowsheet's species set is wide (every species of every route), but each stream holds few of
+them. Compiling fixes, per unit, its *work columns* (species that can be in its mixed inlet, be
+dosed, take part in its reactions or come from burning) and, per stream, the species it can hold
+(``flowsheet.activity``). A ``Stream`` then stores only those columns, so a unit touches arrays of
+shape (rows, a few) instead of (rows, all species), and bases become one dot product with a weight
+vector fixed at compile time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from urbanmine.flowsheet.combustion import burn
+from urbanmine.flowsheet.errors import InputError
+from urbanmine.flowsheet.reaction import Reaction
+from urbanmine.flowsheet.units import Basis, Unit, Value
+from urbanmine.materials.formula import atomic_mass
+from urbanmine.materials.species import SpeciesIndex
+
+Resolve = Callable[[Value], "float | np.ndarray"]
+"""Turns a Value into a float or an array of shape (rows, 1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """Species masses (kg) of a stream on the species it can hold: ``data[:, k]`` is the mass of
+    species ``cols[k]`` of the flowsheet's species index; every other species is zero."""
+
+    cols: np.ndarray
+    data: np.ndarray
+
+    def full(self, n: int) -> np.ndarray:
+        """The stream on all ``n`` species of the index, shape (rows, n)."""
+        out = np.zeros((self.data.shape[0], n))
+        out[:, self.cols] = self.data
+        return out
+
+    def mass(self) -> np.ndarray:
+        """Total mass per row (kg), shape (rows,)."""
+        return self.data.sum(axis=1)
+
+
+@dataclass(frozen=True)
+class WeightedBasis:
+    """A basis as a weight vector: quantity = stream @ weights (kg or kmol per row).
+
+    ``outlet`` is None for bases measured on the unit's mixed inlet (weights over the work
+    columns), or the outlet's position in the unit (weights over that outlet's columns).
+    """
+
+    weights: np.ndarray
+    outlet: int | None = None
+
+
+@dataclass(frozen=True)
+class OutletPlan:
+    """One outlet but the last: its columns and where its shares come from.
+
+    ``default`` is the ``*`` share for species not listed, ``listed`` maps positions within
+    ``cols`` to the listed species' share values."""
+
+    default: Value
+    listed: tuple[tuple[int, Value], ...]
+
+
+@dataclass(frozen=True)
+class UnitPlan:
+    """A unit compiled against a species index and the streams' activity masks."""
+
+    unit: Unit
+    work: np.ndarray  # global species columns of the unit's working stream, sorted
+    names: tuple[str, ...]  # species of ``work``
+    local: Mapping[str, int]  # species name -> position in ``work``
+    inlet_pos: tuple[np.ndarray, ...]  # per inlet: positions in ``work`` of its columns
+    outlet_cols: tuple[np.ndarray, ...]  # per outlet: global columns
+    outlet_pos: tuple[np.ndarray, ...]  # per outlet: positions in ``work``
+    shares: tuple[OutletPlan, ...]  # per outlet but the last
+    dose_bases: tuple[WeightedBasis, ...]
+    utility_bases: tuple[WeightedBasis, ...]
+    molar_mass: np.ndarray  # g/mol of the work species
+
+    @property
+    def changes(self) -> bool:
+        u = self.unit
+        return bool(u.doses or u.reactions or u.burn)
+
+
+def work_columns(unit: Unit, inlet_mask: np.ndarray, index: SpeciesIndex) -> np.ndarray:
+    """Columns a unit works on: what can arrive, be dosed, react or come from burning."""
+    mask = inlet_mask.copy()
+    names = [d.species for d in unit.doses]
+    for r in unit.reactions:
+        names.extend(r.stoichiometry)
+    names.extend(unit.burn_products())
+    names.extend(n for n in unit.burn if n in index.names)
+    for n in names:
+        mask[index.position(n)] = True
+    return np.flatnonzero(mask)
+
+
+def plan_unit(unit: Unit, index: SpeciesIndex, active: Mapping[str, np.ndarray]) -> UnitPlan:
+    """Compile ``unit``: work columns, where each inlet and outlet sits in them, basis weights."""
+    inlet_mask = np.zeros(len(index), dtype=bool)
+    for s in unit.inlets:
+        inlet_mask |= active[s]
+    work = work_columns(unit, inlet_mask, index)
+    names = tuple(index.names[c] for c in work)
+    local = {n: k for k, n in enumerate(names)}
+    inlet_pos = tuple(np.searchsorted(work, np.flatnonzero(active[s])) for s in unit.inlets)
+    outlet_cols = tuple(np.flatnonzero(active[s]) for s in unit.outlets)
+    outlet_pos = tuple(np.searchsorted(work, c) for c in outlet_cols)
+    for s, cols, pos in zip(unit.outlets, outlet_cols, outlet_pos, strict=True):
+        if cols.size and not np.array_equal(work[pos], cols):
+            raise RuntimeError(f"unit {unit.name!r}: outlet {s!r} holds species outside the unit")
+    shares = []
+    for outlet, cols in zip(unit.outlets[:-1], outlet_cols, strict=False):
+        table = unit.split.get(outlet, {})
+        at = {index.names[c]: k for k, c in enumerate(cols)}
+        listed = tuple((at[k], v) for k, v in table.items() if k != "*" and k in at)
+        shares.append(OutletPlan(table.get("*", 0.0), listed))
+    molar_mass = index.molar_mass[work]
+    return UnitPlan(
+        unit=unit,
+        work=work,
+        names=names,
+        local=local,
+        inlet_pos=inlet_pos,
+        outlet_cols=outlet_cols,
+        outlet_pos=outlet_pos,
+        shares=tuple(shares),
+        dose_bases=tuple(_weights(d.basis, unit, work, outlet_cols, index) for d in unit.doses),
+        utility_bases=tuple(
+            _weights(u.basis, unit, work, outlet_cols, index) for u in unit.utilities
+        ),
+        molar_mass=molar_mass,
+    )
+
+
+def _weights(
+    basis: Basis,
+    unit: Unit,
+    work: np.ndarray,
+    outlet_cols: tuple[np.ndarray, ...],
+    index: SpeciesIndex,
+) -> WeightedBasis:
+    """The weight vector that turns a stream into ``basis`` (kg, or kmol with ``per_mol``)."""
+    cols, outlet = work, None
+    if basis.kind == "outlet":
+        if basis.stream not in unit.outlets:
+            raise InputError(
+                f"unit {unit.name!r}: basis outlet {basis.stream!r} is not one of its outlets "
+                f"({', '.join(unit.outlets)})"
+            )
+        outlet = unit.outlets.index(basis.stream)
+        cols = outlet_cols[outlet]
+    names = [index.names[c] for c in cols]
+    if basis.kind == "inlet" or (basis.kind == "outlet" and not basis.names):
+        w = np.ones(len(cols))
+    elif basis.kind in ("species", "outlet"):
+        w = np.array([1.0 if n in basis.names else 0.0 for n in names])
+        if basis.per_mol:
+            w = w / np.where(w > 0, index.molar_mass[cols], 1.0)
+    elif basis.kind == "element":
+        els = [index.elements.index(e) for e in basis.names if e in index.elements]
+        w = np.zeros(len(cols))
+        for e in els:
+            scale = 1.0 / atomic_mass(index.elements[e]) if basis.per_mol else 1.0
+            w += index.E[cols, e] * scale
+    else:
+        raise InputError(
+            f"unit {unit.name!r}: unknown basis kind {basis.kind!r}; "
+            "use inlet, species, element or outlet"
+        )
+    return WeightedBasis(w, outlet)
+
+
+@dataclass
+class UnitRun:
+    """What one evaluation of a unit produced: outlet streams and booked inventory (per row)."""
+
+    outlets: dict[str, Stream]
+    reagents: dict[str, np.ndarray]
+    utilities: dict[str, np.ndarray]
+
+
+def mix(plan: UnitPlan, inlets: list[Stream]) -> np.ndarray:
+    """The unit's mixed inlet on its work columns, shape (rows, len(work))."""
+    first = inlets[0]
+    if len(inlets) == 1 and first.cols.size == plan.work.size:
+        return first.data
+    out = np.zeros((first.data.shape[0], plan.work.size))
+    for pos, s in zip(plan.inlet_pos, inlets, strict=True):
+        out[:, pos] += s.data
+    return out
+
+
+def run_plan(plan: UnitPlan, inlets: list[Stream], resolve: Resolve, book: bool = True) -> UnitRun:
+    """Evaluate a compiled unit on its inlet streams; returns outlets and inventory.
+
+    ``book=False`` skips utilities and the check that reactions leave no negative mass (used for
+    the linear-operator passes of recycle solves, where superposed parts may be negative).
+    """
+    unit = plan.unit
+    inlet = mix(plan, inlets)
+    rows = inlet.shape[0]
+    stream = inlet.copy() if plan.changes else inlet  # the inlet stays as it came: bases use it
+    reagents: dict[str, np.ndarray] = {}
+
+    def add_reagent(name: str, kg: np.ndarray) -> None:
+        stream[:, plan.local[name]] += kg
+        reagents[name] = reagents.get(name, 0.0) + kg
+
+    for dose, basis in zip(unit.doses, plan.dose_bases, strict=True):
+        amount = np.asarray(resolve(dose.amount)).reshape(-1)
+        kg = amount * (inlet @ basis.weights)
+        if dose.basis.per_mol:
+            kg = kg * plan.molar_mass[plan.local[dose.species]]
+        add_reagent(dose.species, np.broadcast_to(kg, (rows,)).copy())
+
+    for reaction in unit.reactions:
+        _react(plan, reaction, stream, resolve, add_reagent, check=book)
+    if unit.burn:
+        burning = tuple(n for n in unit.burn if n in plan.local)
+        shares = [resolve(unit.burn[n]) for n in burning]
+        for name, kg in burn(stream, burning, shares, plan.local.__getitem__).items():
+            reagents[name] = reagents.get(name, 0.0) + kg
+
+    outlets = split(plan, stream, resolve)
+    utilities: dict[str, np.ndarray] = {}
+    if book:
+        for util, basis in zip(unit.utilities, plan.utility_bases, strict=True):
+            measured = (
+                inlet if basis.outlet is None else outlets[unit.outlets[basis.outlet]].data
+            ) @ basis.weights
+            qty = np.asarray(resolve(util.amount)).reshape(-1) * util.scale * measured
+            utilities[util.kind] = utilities.get(util.kind, 0.0) + np.broadcast_to(qty, (rows,))
+    return UnitRun(outlets, reagents, utilities)
+
+
+def _react(
+    plan: UnitPlan,
+    reaction: Reaction,
+    stream: np.ndarray,
+    resolve: Resolve,
+    add_reagent: Callable[[str, np.ndarray], None],
+    check: bool,
+) -> None:
+    unit = plan.unit
+    r = plan.local[reaction.reactant]
+    if not stream[:, r].any():  # no reactant, no extent: nothing happens, nothing is dosed
+        return
+    nu_r = -float(reaction.stoichiometry[reaction.reactant])
+    conversion = np.asarray(resolve(reaction.conversion)).reshape(-1)
+    if np.any(conversion < 0) or np.any(conversion > 1):
+        raise InputError(
+            f"unit {unit.name!r}: conversion of {reaction.reactant!r} must lie in [0, 1]"
+        )
+    extent = conversion * stream[:, r] / plan.molar_mass[r] / nu_r  # kmol per row
+    for name, excess in reaction.dosed.items():
+        e = np.asarray(resolve(excess)).reshape(-1)
+        nu = -float(reaction.stoichiometry[name])
+        add_reagent(name, extent * nu * (1.0 + e) * plan.molar_mass[plan.local[name]])
+    for name, coefficient in reaction.stoichiometry.items():
+        j = plan.local[name]
+        stream[:, j] += extent * (float(coefficient) * plan.molar_mass[j])
+    if not check:  # linear-operator passes of a recycle solve: superposed parts may be negative
+        return
+    cols = [plan.local[n] for n, nu in reaction.stoichiometry.items() if nu < 0]
+    low = stream[:, cols].min(axis=0)
+    if low.min() >= 0:
+        return
+    scale = max(float(np.abs(stream).sum(axis=1).max()), 1e-300)
+    bad = [plan.names[c] for c, m in zip(cols, low, strict=True) if m < -1e-9 * scale]
+    if bad:
+        raise InputError(
+            f"unit {unit.name!r}: reaction {reaction.equation!r} consumes more {', '.join(bad)} "
+            "than the stream holds; dose it in the reaction or lower the conversion"
+        )
+    stream[:, cols] = np.maximum(stream[:, cols], 0.0)  # round-off of complete conversions
+
+
+def outlet_shares(plan: UnitPlan, resolve: Resolve) -> list[np.ndarray]:
+    """Share of each species to each outlet but the last, shape (1 or rows, len(outlet cols));
+    refuses shares outside [0, 1] or summing above 1 for a species."""
+    result = []
+    total: np.ndarray | None = None
+    for o, pos in zip(plan.shares, plan.outlet_pos, strict=False):
+        default = np.asarray(resolve(o.default), dtype=float).reshape(-1, 1)
+        values = [(k, np.asarray(resolve(v), dtype=float).reshape(-1)) for k, v in o.listed]
+        depth = max([default.shape[0], *(v.size for _, v in values)])
+        s = np.empty((depth, pos.size))
+        s[:] = default
+        for k, v in values:
+            s[:, k] = v
+        result.append(s)
+        if s.size:
+            if total is None:
+                total = np.zeros((depth, plan.work.size))
+            elif total.shape[0] < depth:
+                total = np.broadcast_to(total, (depth, plan.work.size)).copy()
+            total[:, pos] += s
+    low = min((float(s.min()) for s in result if s.size), default=0.0)
+    if low < 0 or (total is not None and float(total.max()) > 1 + 1e-12):
+        raise InputError(
+            f"unit {plan.unit.name!r}: split shares must lie in [0, 1] and sum to at most 1 "
+            "per species"
+        )
+    return result
+
+
+def split(plan: UnitPlan, stream: np.ndarray, resolve: Resolve) -> dict[str, Stream]:
+    """Outlet streams on their own columns; the last outlet is what the others leave."""
+    unit = plan.unit
+    if len(unit.outlets) == 1:
+        pos = plan.outlet_pos[0]
+        data = stream if pos.size == plan.work.size else stream[:, pos]
+        return {unit.outlets[0]: Stream(plan.outlet_cols[0], data)}
+    rest = stream.copy()
+    outlets = {}
+    for name, cols, pos, share in zip(
+        unit.outlets, plan.outlet_cols, plan.outlet_pos, outlet_shares(plan, resolve), strict=False
+    ):
+        taken = stream[:, pos] * share
+        rest[:, pos] -= taken
+        outlets[name] = Stream(cols, taken)
+    pos = plan.outlet_pos[-1]
+    last = rest if pos.size == plan.work.size else rest[:, pos]
+    outlets[unit.outlets[-1]] = Stream(plan.outlet_cols[-1], last)
+    return outlets
