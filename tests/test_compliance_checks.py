@@ -332,7 +332,7 @@ def test_traceability_unknown_actor_and_uncovered_year() -> None:
             "reports": [{"actor": "recycler", "event": "received", "event_date": "2026-12-20"}],
         }
     )
-    with pytest.raises(InputError, match="calendar covers"):
+    with pytest.raises(InputError, match="covers 2004-01-01 to 2026-12-31"):
         check_facts(facts, D(2027, 3, 1))
     explicit = parse_facts({**facts.model_dump(), "calendar": "weekends"})
     assert check_facts(explicit, D(2027, 3, 1)).verdicts[0].verdict == "fail"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
 from urbanmine.commands.common import JsonOpt, guarded, out, print_json
 from urbanmine.compliance.check import check_file
@@ -82,22 +82,17 @@ def comply(
             }
         )
         return
-    table = Table(title=f"on {day}")
-    table.add_column("rule", no_wrap=True)
-    table.add_column("verdict", no_wrap=True)
-    for name in ("value", "threshold", "from", "note"):
-        table.add_column(name)
+    out.print(f"[bold]on {day}[/]")
     for v in found.verdicts:
         style = _VERDICT_STYLE[v.verdict]
-        table.add_row(
-            v.rule + (f" [{v.period}]" if v.period else ""),
-            f"[{style}]{v.verdict}[/]",
-            _fmt(v.value),
-            _fmt(v.threshold),
-            v.applies_from.isoformat() if v.applies_from else "",
-            v.note,
-        )
-    out.print(table)
+        line = f"[{style}]{v.verdict:<18}[/] {v.rule}" + (f" ({v.period})" if v.period else "")
+        if v.value is not None:
+            line += f": {_fmt(v.value)}"
+        if v.threshold is not None:
+            line += f" vs {v.comparison} {_fmt(v.threshold)} {v.unit} from {v.applies_from}"
+        if v.note:
+            line += f" - {escape(v.note)}"
+        out.print(line, markup=True, highlight=False)
     for u in found.unchecked:
         out.print(f"unchecked {u['rule']}: needs {u['missing']}")
 

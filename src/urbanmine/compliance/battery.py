@@ -19,7 +19,7 @@ from urbanmine.materials.species import get_species
 CATEGORIES = ("portable", "lmt", "sli", "industrial", "ev")
 """Battery categories of Art. 3(9)-(14)."""
 
-_CATEGORY_ALIASES = {"stationary": "industrial", "bess": "industrial", "ev": "ev"}
+_CATEGORY_ALIASES = {"stationary": "industrial", "bess": "industrial"}
 
 RECYCLED_CONTENT_METALS = ("Co", "Li", "Ni", "Pb")
 """Metals of Art. 8 (copper is not one)."""
@@ -150,10 +150,11 @@ def check_recycled_content(
         if rule.topic != "recycled-content":
             continue
         why = ""
+        limit = float(rule.scope["industrial_more_than_kWh"])
         if category == "industrial" and external_storage_only:
             why = "industrial batteries with exclusively external storage are excluded"
-        elif category == "industrial" and capacity_kWh is not None and capacity_kWh <= 2.0:
-            why = "Art. 8 covers industrial batteries with a capacity greater than 2 kWh"
+        elif category == "industrial" and capacity_kWh is not None and capacity_kWh <= limit:
+            why = f"Art. 8 covers industrial batteries with a capacity greater than {limit:g} kWh"
         elif metals is not None and rule.item not in metals:
             why = f"no {rule.item} in the active materials of {chemistry}"
         if why:

@@ -19,7 +19,7 @@ from urbanmine.compliance.model import Rule, RuleSet, Stage, Verdict, VerdictKin
 
 def _notes(ruleset: RuleSet, on: dt.date, *notes: str) -> str:
     extra = [n.text for n in ruleset.notices if n.applies_from <= on]
-    return " ".join(n for n in (*notes, *extra) if n)
+    return "; ".join(n for n in (*notes, *extra) if n)
 
 
 def _stages_for(rule: Rule, category: str | None) -> list[Stage]:
@@ -81,6 +81,9 @@ def judge(
             stage = candidate
     if stage is None:
         return make("not_yet_applicable", first)
+    ok = None
+    if value is not None:
+        ok = value if isinstance(value, bool) else meets(value, rule.comparison, stage.threshold)
     if rule.requires_act:
         act = ruleset.acts[rule.requires_act]
         if act.in_force is None or act.in_force > on:
@@ -89,13 +92,11 @@ def judge(
                 if act.in_force is None
                 else "in force only from " + act.in_force.isoformat()
             )
-            pending = pending or f"depends on {act.title}, {status}"
-    ok = None
-    if value is not None:
-        ok = value if isinstance(value, bool) else meets(value, rule.comparison, stage.threshold)
+            if not pending:
+                pending = f"depends on {act.title}, {status}"
+                if ok is not None:
+                    pending += f"; the value would {'pass' if ok else 'fail'}"
     if pending:
-        if ok is not None:
-            pending += f"; the value would {'pass' if ok else 'fail'}"
         return make("pending", stage, pending)
     if ok is None:
         raise ValueError(f"{rule.id}: a verdict needs a value or a pending reason")

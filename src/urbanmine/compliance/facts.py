@@ -28,22 +28,16 @@ import datetime as dt
 import json
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from urbanmine.flowsheet.errors import InputError
 
-KINDS = (
-    "recycling_process",
-    "battery",
-    "producer",
-    "traceability",
-    "weee_treatment",
-    "elv_treatment",
-)
-
-Share = float
+Kind = Literal[
+    "recycling_process", "battery", "producer", "traceability", "weee_treatment", "elv_treatment"
+]
+KINDS: tuple[str, ...] = get_args(Kind)
 
 
 class Report(BaseModel):
@@ -60,14 +54,7 @@ class Facts(BaseModel):
     """A facts file, validated (unknown keys are refused)."""
 
     model_config = ConfigDict(extra="forbid")
-    kind: Literal[
-        "recycling_process",
-        "battery",
-        "producer",
-        "traceability",
-        "weee_treatment",
-        "elv_treatment",
-    ]
+    kind: Kind
     category: str | int | None = None
     chemistry: str | None = None
     capacity_kWh: float | None = Field(default=None, ge=0)
@@ -78,9 +65,9 @@ class Facts(BaseModel):
     recycled_output_kg: float | None = Field(default=None, ge=0)
     elements_in_kg: dict[str, float] = Field(default_factory=dict)
     elements_recovered_kg: dict[str, float] = Field(default_factory=dict)
-    recycled_content_share: dict[str, Share] = Field(default_factory=dict)
-    recovery_rates: dict[str, Share] = Field(default_factory=dict)
-    impurities: dict[str, Share] = Field(default_factory=dict)
+    recycled_content_share: dict[str, float] = Field(default_factory=dict)
+    recovery_rates: dict[str, float] = Field(default_factory=dict)
+    impurities: dict[str, float] = Field(default_factory=dict)
     collected_t: dict[int, float] = Field(default_factory=dict)
     placed_on_market_t: dict[int, float] = Field(default_factory=dict)
     reports: list[Report] = Field(default_factory=list)

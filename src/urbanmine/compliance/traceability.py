@@ -62,7 +62,7 @@ def check_report(
             verdicts=[judge(ruleset, rule, on, None, measured_on=event_date, period=period)]
         )
     deadline = calendar.add_working_days(event_date, int(stage.threshold))
-    note = f"deadline {deadline.isoformat()} ({calendar.name} calendar)"
+    note = f"deadline {deadline.isoformat()} ({calendar.name})"
     if reported_on is not None and reported_on <= on:
         taken = calendar.working_days_between(event_date, reported_on)
         verdict = judge(

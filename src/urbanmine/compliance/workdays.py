@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
 from urbanmine.flowsheet.errors import InputError
 
@@ -28,12 +29,12 @@ class WorkCalendar:
     holidays: frozenset[dt.date] = frozenset()
     workdays: frozenset[dt.date] = frozenset()
     covers: tuple[dt.date, dt.date] | None = None
-    name: str = "weekends"
+    name: str = "weekends-only calendar"
 
     def is_working_day(self, day: dt.date) -> bool:
         if self.covers is not None and not self.covers[0] <= day <= self.covers[1]:
             raise InputError(
-                f"the {self.name} calendar covers {self.covers[0].isoformat()} to "
+                f"the {self.name} covers {self.covers[0].isoformat()} to "
                 f"{self.covers[1].isoformat()}, not {day.isoformat()}; give holidays and workdays "
                 "explicitly with calendar = 'weekends'"
             )
@@ -71,6 +72,7 @@ class WorkCalendar:
         )
 
 
+@cache
 def china_calendar() -> WorkCalendar:
     """Mainland China working days from ``chinesecalendar`` (statutory holidays and 调休)."""
     from chinese_calendar import constants
@@ -79,7 +81,7 @@ def china_calendar() -> WorkCalendar:
     workdays = frozenset(constants.workdays)
     first = dt.date(min(d.year for d in holidays), 1, 1)
     last = dt.date(max(d.year for d in holidays), 12, 31)
-    return WorkCalendar(holidays, workdays, (first, last), "cn (chinesecalendar)")
+    return WorkCalendar(holidays, workdays, (first, last), "cn calendar (chinesecalendar)")
 
 
 CALENDARS = ("cn", "weekends")
