@@ -22,12 +22,6 @@ def _notes(ruleset: RuleSet, on: dt.date, *notes: str) -> str:
     return "; ".join(n for n in (*notes, *extra) if n)
 
 
-def _stages_for(rule: Rule, category: str | None) -> list[Stage]:
-    if category is None:
-        return list(rule.stages)
-    return [s for s in rule.stages if not s.categories or category in s.categories]
-
-
 def judge(
     ruleset: RuleSet,
     rule: Rule,
@@ -64,8 +58,8 @@ def judge(
             note=_notes(ruleset, on, *notes, note),
         )
 
-    stages = _stages_for(rule, category)
-    first = min(stages, key=lambda s: s.applies_from) if stages else None
+    stages = rule.stages_for(category)
+    first = stages[0] if stages else None
     if out_of_scope or first is None:
         why = out_of_scope or f"the rule does not cover category {category!r}"
         return make("not_applicable", None, why)
@@ -74,11 +68,7 @@ def judge(
             f" (superseded by {rule.superseded_by})" if rule.superseded_by else ""
         )
         return make("not_applicable", None, why)
-    at = measured_on or on
-    stage: Stage | None = None
-    for candidate in sorted(stages, key=lambda s: s.applies_from):
-        if candidate.applies_from <= at:
-            stage = candidate
+    stage = rule.stage_on(measured_on or on, category)
     if stage is None:
         return make("not_yet_applicable", first)
     ok = None

@@ -75,10 +75,19 @@ class Rule(BaseModel):
     def item(self) -> str:
         return self.id.split("/")[2]
 
-    def stage_on(self, on: dt.date) -> Stage | None:
+    def stages_for(self, category: str | None = None) -> list[Stage]:
+        """Stages in date order, only those covering ``category`` when one is given."""
+        chosen = [
+            s
+            for s in self.stages
+            if category is None or not s.categories or category in s.categories
+        ]
+        return sorted(chosen, key=lambda s: s.applies_from)
+
+    def stage_on(self, on: dt.date, category: str | None = None) -> Stage | None:
         """The stage in force on ``on`` (inclusive of its first day), or None before the first."""
         current = None
-        for stage in sorted(self.stages, key=lambda s: s.applies_from):
+        for stage in self.stages_for(category):
             if stage.applies_from <= on:
                 current = stage
         return current
