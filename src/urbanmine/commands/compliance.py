@@ -56,17 +56,17 @@ def comply(
 ) -> None:
     """Check a process, battery, producer or operator against the rules as of --on DATE.
 
-    FILE is the JSON printed by `urbanmine flowsheet FEED --route R --json`, or a facts file
-    (TOML or JSON). Facts keys (shares are fractions 0..1): kind (recycling_process, battery,
-    producer, traceability, weee_treatment, elv_treatment); category (portable, lmt, sli,
-    industrial, ev; WEEE 1-6); chemistry (lithium, lead-acid, nickel-cadmium, other or NMC622,
-    LFP...); capacity_kWh; mass_kg; external_storage_only; has_passport; input_kg;
-    recycled_output_kg; elements_in_kg and elements_recovered_kg (element -> kg);
-    recycled_content_share (Co, Li, Ni of active material; Pb of battery); recovery_rates
-    (Li, Ni, Co, Mn, electrode-powder, material-repair; WEEE recovery, reuse_recycling,
-    recycling; ELV reuse_recovery, reuse_recycling); impurities (Al, Cu); collected_t and
-    placed_on_market_t (year -> t); reports ([{actor, event, event_date, reported_on}]),
-    calendar (cn or weekends), holidays, workdays. See docs/compliance.md.
+    FILE: the JSON of `urbanmine flowsheet FEED --route R --json`, or a facts file (TOML/JSON).
+    Facts keys (shares are fractions 0..1; see docs/compliance.md):
+    kind: recycling_process, battery, producer, traceability, weee_treatment, elv_treatment
+    category: portable, lmt, sli, industrial, ev (WEEE: 1-6); chemistry: lithium, NMC622...
+    capacity_kWh, mass_kg, external_storage_only, has_passport
+    input_kg, recycled_output_kg; elements_in_kg, elements_recovered_kg (element -> kg)
+    recycled_content_share: Co, Li, Ni (of active material), Pb (of battery)
+    recovery_rates: Li, Ni, Co, Mn, electrode-powder, material-repair; WEEE recovery,
+    reuse_recycling, recycling; ELV reuse_recovery, reuse_recycling
+    impurities: Al, Cu; collected_t, placed_on_market_t: year -> t
+    reports: [{actor, event, event_date, reported_on}]; calendar (cn, weekends), holidays, workdays
 
     Output: {"on", "verdicts": [{rule, verdict, value, threshold, applies_from, source, ...}],
     "unchecked": [{rule, missing}]}.
