@@ -1,0 +1,1 @@
+"""Life-cycle impacts of flowsheet results: factor sets, assessment, closed loop, battery footprint."""
