@@ -13,6 +13,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from urbanmine.commands.common import JsonOpt, err, guarded, out, print_json
+from urbanmine.commands.factors import factors_app
 from urbanmine.flowsheet.errors import InputError
 from urbanmine.materials.feeds import DEFAULT_PRESET, FORMS, feed_names, get_feed, presets
 from urbanmine.routes.compose import load_route, route_names
@@ -23,6 +24,7 @@ feeds_app = typer.Typer(no_args_is_help=True, help="Battery feeds from bills of 
 routes_app = typer.Typer(no_args_is_help=True, help="Recycling routes (TOML data).")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(routes_app, name="routes")
+app.add_typer(factors_app, name="factors")
 
 PresetOpt = typer.Option(DEFAULT_PRESET, "--preset", help="BOM and inventory source.")
 
