@@ -30,9 +30,20 @@ from urbanmine.impacts.factors import (
 )
 from urbanmine.routes.run import RouteResult
 
-ALLOCATIONS = ("none", "mass", "economic", "system_expansion")
-"""EverBatt's allocation options (ANL-19/16 section 2.4, Eq. 11-13); ``none`` is its default: the
-whole burden goes to the main products (fate ``product``)."""
+ALLOCATIONS = ("none", "mass", "economic", "system_expansion", "system_expansion_coproducts")
+"""Allocation of a route's burden (EverBatt's options, ANL-19/16 section 5.3.2, Eq. 11-13).
+
+``none`` (EverBatt's default): the whole burden goes to the main products (fate ``product``).
+``mass`` / ``economic``: the main products carry their share of all recovered mass / value (Eq.
+11-12). ``system_expansion``: every recovered species (``product`` and ``recycled``) is credited
+with the primary production it displaces: the net impact of recycling the feed.
+``system_expansion_coproducts``: EverBatt's Eq. 13, credits only for the co-products (fate
+``recycled``: scrap metals, graphite, plastics), the rest stays on the main products."""
+
+CREDITED_FATES = {
+    "system_expansion": ("product", "recycled"),
+    "system_expansion_coproducts": ("recycled",),
+}
 
 RECOVERED_FATES = ("product", "recycled")
 PROCESS = "process emissions"
@@ -225,7 +236,7 @@ def allocation_share(
     species. A sample that recovers nothing keeps the whole burden (share 1).
     """
     n = result.samples
-    if allocation in ("none", "system_expansion"):
+    if allocation == "none" or allocation in CREDITED_FATES:
         return np.ones(n)
     main = _recovered(result, ("product",))
     everything = _recovered(result, RECOVERED_FATES)
@@ -244,12 +255,15 @@ def allocation_share(
 
 
 def system_expansion_credits(
-    result: RouteResult, fs: FactorSet, seed: int | None = None
+    result: RouteResult,
+    fs: FactorSet,
+    fates: tuple[str, ...] = RECOVERED_FATES,
+    seed: int | None = None,
 ) -> tuple[list[_Line], list[str]]:
-    """Avoided primary production of every recovered species with a displaced material
-    (species_map.toml ``[displaced]``), as negative lines; and the recovered species without one."""
+    """Avoided primary production of every species recovered in ``fates`` that has a displaced
+    material (species_map.toml ``[displaced]``), as negative lines; and those without one."""
     n = result.samples
-    recovered = _recovered(result, RECOVERED_FATES)
+    recovered = _recovered(result, fates)
     priced = [(sp, kg, fs.displaced_factor(sp)) for sp, kg in sorted(recovered.items())]
     uncredited = sorted(sp for sp, kg, f in priced if f is None and np.any(kg > 0))
     factors = [f for *_, f in priced if f is not None]
@@ -309,8 +323,10 @@ def assess(
     burden = sum((ln.ghg for ln in lines), np.zeros(result.samples))
     share = allocation_share(result, allocation, prices)
     uncredited: list[str] = []
-    if allocation == "system_expansion":
-        credit_lines, uncredited = system_expansion_credits(result, fs, seed)
+    if allocation in CREDITED_FATES:
+        credit_lines, uncredited = system_expansion_credits(
+            result, fs, CREDITED_FATES[allocation], seed
+        )
         lines = lines + credit_lines
         credits = -sum((ln.ghg for ln in credit_lines), np.zeros(result.samples))
     else:
