@@ -40,7 +40,7 @@ KWH_MJ = 3.6
 BTU_PER_MMBTU = 1e6
 
 FACTORS_DIR = "factors"
-AUXILIARY = ("grid", "transport", "species_map")
+AUXILIARY = ("grid", "transport", "species_map", "cell_manufacturing")
 """Data files in ``data/factors`` that are not GREET factor sets."""
 
 
