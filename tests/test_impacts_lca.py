@@ -150,7 +150,7 @@ def test_inventory_times_factors_by_hand():
         for sp, kg in inv["reagents_kg"].items()
         if fs.input_factor(sp) is not None
     )
-    expected += inv["electricity_kWh"] * 0.4667  # GREET 2022 U.S. 136,717 g/mmBtu = 466.5 g/kWh
+    expected += inv["electricity_kWh"] * 0.4665  # GREET 2022 U.S. 136,717 g/mmBtu = 466.5 g/kWh
     expected += (
         inv["natural_gas_MJ"] * fs.natural_gas.ghg_kg_co2e
         + inv["diesel_MJ"] * fs.diesel.ghg_kg_co2e

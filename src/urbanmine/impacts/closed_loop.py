@@ -386,7 +386,7 @@ def _report(
     notes: list[str],
     costs_usd: Mapping[str, float] | None,
 ) -> dict[str, Any]:
-    steps_present = [s for s in (*STEPS, CREDIT_STEP) if s in virgin.ghg or s in recycled.ghg]
+    steps_present = [*STEPS, *([CREDIT_STEP] if CREDIT_STEP in recycled.ghg else [])]
     zero = np.zeros(result.samples)
     steps: list[dict[str, Any]] = [
         {
