@@ -16,6 +16,7 @@ from urbanmine.commands.common import JsonOpt, err, guarded, out, print_json
 from urbanmine.commands.compliance import code_app, comply
 from urbanmine.commands.impacts import sensitivity_cmd
 from urbanmine.commands.passport import passport_app
+from urbanmine.commands.factors import factors_app
 from urbanmine.flowsheet.errors import InputError
 from urbanmine.materials.feeds import DEFAULT_PRESET, FORMS, feed_names, get_feed, presets
 from urbanmine.routes.compose import load_route, route_names
@@ -30,6 +31,7 @@ app.command("sensitivity")(sensitivity_cmd)
 app.command("comply")(comply)
 app.add_typer(code_app, name="code")
 app.add_typer(passport_app, name="passport")
+app.add_typer(factors_app, name="factors")
 
 PresetOpt = typer.Option(DEFAULT_PRESET, "--preset", help="BOM and inventory source.")
 

@@ -1,2 +1,22 @@
-"""Impacts of flowsheet results: life-cycle (GHG, energy, water), costs and revenue, closed loop,
-uncertainty and sensitivity."""
+"""Life-cycle impacts of flowsheet results: factor sets, assessment, closed loop, battery footprint.
+
+``assess(result, factor_set, location, allocation)`` gives GHG, energy and water per Monte Carlo
+sample with contributions by unit and input; ``closed_loop(chemistry, route)`` compares 1 kg of
+cathode from mined and from recycled materials step by step; ``battery_footprint(feed)`` gives
+the cradle-to-gate footprint per kWh.
+"""
+
+from urbanmine.impacts.battery import battery_footprint
+from urbanmine.impacts.closed_loop import closed_loop
+from urbanmine.impacts.factors import factor_set_names, load_factor_set
+from urbanmine.impacts.lca import ALLOCATIONS, Impacts, assess
+
+__all__ = [
+    "ALLOCATIONS",
+    "Impacts",
+    "assess",
+    "battery_footprint",
+    "closed_loop",
+    "factor_set_names",
+    "load_factor_set",
+]

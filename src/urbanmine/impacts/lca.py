@@ -1,0 +1,352 @@
+"""Life-cycle impacts of a route result: inventory x factors + process emissions (EverBatt Eq. 1).
+
+EI_k = sum_i m_i ei_i,k + sum_j q_j ei_j,k + P_k (Dai et al. 2019, ANL-19/16, Eq. 1): reagents m_i
+(kg) and utilities q_j (kWh electricity, MJ natural gas, MJ diesel, kg process water) times the
+factor set, plus process emissions P: the greenhouse gases the flowsheet emits
+(``fate.emission.<species>``; CO2 from burning carbon and from carbonates is computed by the engine
+from elemental composition) at the factor set's 100-year GWP.
+
+Everything is vectorised over the result's Monte Carlo samples; factors with an ``uncertainty``
+multiplier are sampled with their own stream derived from ``seed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from urbanmine.flowsheet.errors import InputError
+from urbanmine.flowsheet.params import Parameter, sample_parameters
+from urbanmine.flowsheet.result import QUANTILES
+from urbanmine.impacts.factors import (
+    Factor,
+    FactorSet,
+    counts_as_water,
+    excluded_inputs,
+    load_factor_set,
+)
+from urbanmine.routes.run import RouteResult
+
+ALLOCATIONS = ("none", "mass", "economic", "system_expansion", "system_expansion_coproducts")
+"""Allocation of a route's burden (EverBatt's options, ANL-19/16 section 5.3.2, Eq. 11-13).
+
+``none`` (EverBatt's default): the whole burden goes to the main products (fate ``product``).
+``mass`` / ``economic``: the main products carry their share of all recovered mass / value (Eq.
+11-12). ``system_expansion``: every recovered species (``product`` and ``recycled``) is credited
+with the primary production it displaces: the net impact of recycling the feed.
+``system_expansion_coproducts``: EverBatt's Eq. 13, credits only for the co-products (fate
+``recycled``: scrap metals, graphite, plastics), the rest stays on the main products."""
+
+CREDITED_FATES = {
+    "system_expansion": ("product", "recycled"),
+    "system_expansion_coproducts": ("recycled",),
+}
+
+RECOVERED_FATES = ("product", "recycled")
+PROCESS = "process emissions"
+PROCESS_WATER = "process water"
+UTILITY_INPUTS = ("electricity_kWh", "natural_gas_MJ", "diesel_MJ")
+
+
+@dataclass
+class Impacts:
+    """Impacts of one result, per sample (arrays of shape (samples,)) and their contributions.
+
+    ``ghg_kg_co2e`` (kg CO2e), ``energy_MJ`` (total primary energy) and ``water_L`` are after
+    allocation; ``burden_*`` before it. ``contributions`` are sample means by unit and input and
+    sum to the mean of ``ghg_kg_co2e``. ``credits_kg_co2e`` is the avoided primary production
+    under system expansion (positive number, subtracted), zero otherwise.
+    """
+
+    factor_set: str
+    gwp: str
+    location: str
+    allocation: str
+    ghg_kg_co2e: np.ndarray
+    energy_MJ: np.ndarray
+    water_L: np.ndarray
+    burden_ghg_kg_co2e: np.ndarray
+    credits_kg_co2e: np.ndarray
+    allocation_share: np.ndarray
+    contributions: list[dict[str, Any]]
+    excluded: dict[str, str] = field(default_factory=dict)
+    uncredited: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def samples(self) -> int:
+        return int(self.ghg_kg_co2e.shape[0])
+
+    def quantiles(self) -> dict[str, dict[str, float]]:
+        out = {}
+        for key in ("ghg_kg_co2e", "energy_MJ", "water_L"):
+            q = np.quantile(getattr(self, key), QUANTILES)
+            out[key] = {
+                f"p{round(p * 100):02d}": float(v) for p, v in zip(QUANTILES, q, strict=True)
+            }
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Sample means (the JSON of ``flowsheet --impacts``), with quantiles for several samples."""
+        d: dict[str, Any] = {
+            "ghg_kg_co2e": float(self.ghg_kg_co2e.mean()),
+            "energy_MJ": float(self.energy_MJ.mean()),
+            "water_L": float(self.water_L.mean()),
+            "contributions": self.contributions,
+            "factor_set": self.factor_set,
+            "gwp": self.gwp,
+            "location": self.location,
+            "allocation": self.allocation,
+            "burden_ghg_kg_co2e": float(self.burden_ghg_kg_co2e.mean()),
+            "credits_kg_co2e": float(self.credits_kg_co2e.mean()),
+            "allocation_share": float(self.allocation_share.mean()),
+            "excluded": self.excluded,
+            "uncredited": self.uncredited,
+            "notes": self.notes,
+        }
+        if self.samples > 1:
+            d["quantiles"] = self.quantiles()
+        return d
+
+
+@dataclass
+class _Line:
+    """One input's impacts per sample and where (which units) it was booked."""
+
+    input: str
+    ghg: np.ndarray
+    energy: np.ndarray
+    water: np.ndarray
+    units: dict[str, float]
+
+
+def _factor_draws(
+    factors: list[Factor], samples: int, seed: int | None
+) -> dict[str, float | np.ndarray]:
+    """Multiplier draws for factors with an uncertainty, from a stream independent of the route's."""
+    params: dict[str, Parameter] = {f.key: f.uncertainty for f in factors if f.uncertainty}
+    if not params:
+        return {}
+    child = (
+        None if seed is None else int(np.random.SeedSequence(seed).spawn(1)[0].generate_state(1)[0])
+    )
+    return sample_parameters(params, samples, child)
+
+
+def _unit_split(result: RouteResult, kind: str) -> dict[str, float]:
+    """Mean quantity of one reagent (``reagents_kg.X``) or utility booked by each unit."""
+    out: dict[str, float] = {}
+    for unit, entry in result.inventory_by_unit().items():
+        if kind.startswith("reagents_kg."):
+            value = entry.get("reagents_kg", {}).get(kind[len("reagents_kg.") :], 0.0)
+        else:
+            value = entry.get(kind, 0.0)
+        if value:
+            out[unit] = value
+    return out
+
+
+def _emission_split(result: RouteResult, species: str) -> dict[str, float]:
+    """Mean mass of an emitted species leaving through each emission sink."""
+    idx = result.compiled.index
+    if species not in idx.names:
+        return {}
+    col = idx.position(species)
+    out = {}
+    for sink, fate in result.route.flowsheet.sinks.items():
+        if fate == "emission":
+            kg = float(result.sums[f"outputs.{sink}.species_kg"][col]) / result.samples
+            if kg:
+                out[sink] = kg
+    return out
+
+
+def _recovered(result: RouteResult, fates: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """kg per sample of each species leaving in the given fates."""
+    out: dict[str, np.ndarray] = {}
+    for key, a in result.per_sample.items():
+        parts = key.split(".", 2)
+        if parts[0] == "fate" and parts[1] in fates:
+            out[parts[2]] = out.get(parts[2], 0.0) + a
+    return out
+
+
+def inventory_lines(
+    result: RouteResult, fs: FactorSet, location: str, seed: int | None = None
+) -> tuple[list[_Line], dict[str, str], list[str]]:
+    """Impacts of every input of the result, per sample: reagents, utilities, process water and
+    process emissions. Returns the lines, the excluded reagents (with reasons) and notes."""
+    ps = result.per_sample
+    n = result.samples
+    zero = np.zeros(n)
+    reagents = sorted(k.split(".", 2)[2] for k in ps if k.startswith("inventory.reagents_kg."))
+    excluded: dict[str, str] = {}
+    notes: list[str] = []
+    priced: list[tuple[str, str, np.ndarray, Factor]] = []
+    water_extra = zero.copy()
+    for sp in reagents:
+        q = ps[f"inventory.reagents_kg.{sp}"]
+        f = fs.input_factor(sp)
+        if f is None:
+            excluded[sp] = excluded_inputs()[sp]
+            if counts_as_water(sp):
+                water_extra = water_extra + q
+            continue
+        priced.append((sp, f"reagents_kg.{sp}", q, f))
+    elec = fs.electricity_at(location)
+    if elec.note:
+        notes.append(f"electricity {location}: {elec.note}")
+    for kind, f in zip(UTILITY_INPUTS, (elec, fs.natural_gas, fs.diesel), strict=True):
+        priced.append((kind, kind, ps[f"inventory.{kind}"], f))
+    draws = _factor_draws([f for *_, f in priced], n, seed)
+    lines: list[_Line] = []
+    for name, kind, q, f in priced:
+        m = draws.get(f.key, 1.0)
+        lines.append(
+            _Line(
+                name,
+                q * (f.ghg_kg_co2e * m),
+                q * (f.energy_MJ * m),
+                q * (f.water_L * m),
+                _unit_split(result, kind),
+            )
+        )
+    water_kg = ps["inventory.water_kg"] + water_extra
+    water_units = _unit_split(result, "water_kg")
+    lines.append(_Line(PROCESS_WATER, zero, zero, water_kg * 1.0, water_units))
+    for gas, gwp in fs.gwp_100.items():
+        key = f"fate.emission.{gas}"
+        if key in ps:
+            lines.append(
+                _Line(f"{PROCESS} {gas}", ps[key] * gwp, zero, zero, _emission_split(result, gas))
+            )
+    return lines, excluded, notes
+
+
+def allocation_share(
+    result: RouteResult, allocation: str, prices: Mapping[str, float] | None
+) -> np.ndarray:
+    """Share of the burden carried by the main products (fate ``product``) per sample.
+
+    ``none``: 1 (EverBatt's default). ``mass``: product mass over all recovered mass (products
+    and recycled scrap). ``economic``: the same with value, ``prices`` in $/kg for every recovered
+    species. A sample that recovers nothing keeps the whole burden (share 1).
+    """
+    n = result.samples
+    if allocation == "none" or allocation in CREDITED_FATES:
+        return np.ones(n)
+    main = _recovered(result, ("product",))
+    everything = _recovered(result, RECOVERED_FATES)
+    if allocation == "mass":
+        weight = dict.fromkeys(everything, 1.0)
+    else:
+        if prices is None:
+            raise InputError("economic allocation needs prices ($/kg) of the recovered species")
+        missing = sorted(sp for sp in everything if sp not in prices)
+        if missing:
+            raise InputError(f"economic allocation: no price for {', '.join(missing)}")
+        weight = {sp: float(prices[sp]) for sp in everything}
+    num = sum((a * weight[sp] for sp, a in main.items()), np.zeros(n))
+    den = sum((a * weight[sp] for sp, a in everything.items()), np.zeros(n))
+    return np.divide(num, den, out=np.ones(n), where=den > 0)
+
+
+def system_expansion_credits(
+    result: RouteResult,
+    fs: FactorSet,
+    fates: tuple[str, ...] = RECOVERED_FATES,
+    seed: int | None = None,
+) -> tuple[list[_Line], list[str]]:
+    """Avoided primary production of every species recovered in ``fates`` that has a displaced
+    material (species_map.toml ``[displaced]``), as negative lines; and those without one."""
+    n = result.samples
+    recovered = _recovered(result, fates)
+    priced = [(sp, kg, fs.displaced_factor(sp)) for sp, kg in sorted(recovered.items())]
+    uncredited = sorted(sp for sp, kg, f in priced if f is None and np.any(kg > 0))
+    factors = [f for *_, f in priced if f is not None]
+    draws = _factor_draws(factors, n, None if seed is None else seed + 1)
+    lines = []
+    for sp, kg, f in priced:
+        if f is None:
+            continue
+        m = draws.get(f.key, 1.0)
+        lines.append(
+            _Line(
+                f"avoided {f.key} ({sp})",
+                -kg * (f.ghg_kg_co2e * m),
+                -kg * (f.energy_MJ * m),
+                -kg * (f.water_L * m),
+                {"system expansion": 1.0},
+            )
+        )
+    return lines, uncredited
+
+
+def contributions(lines: list[_Line], share: np.ndarray) -> list[dict[str, Any]]:
+    """Mean GHG by unit and input: each input's mean allocated GHG split over its units by their
+    mean quantity; the rows sum to the mean total."""
+    rows: list[dict[str, Any]] = []
+    for line in lines:
+        total = float(np.mean(line.ghg * share))
+        if total == 0.0:
+            continue
+        booked = sum(line.units.values())
+        split = {u: q / booked for u, q in line.units.items()} if booked else {"(route)": 1.0}
+        rows.extend(
+            {"unit": unit, "input": line.input, "ghg_kg_co2e": total * w}
+            for unit, w in sorted(split.items())
+        )
+    return rows
+
+
+def assess(
+    result: RouteResult,
+    factor_set: str = "greet2022",
+    location: str = "US",
+    allocation: str = "none",
+    prices: Mapping[str, float] | None = None,
+    seed: int | None = None,
+) -> Impacts:
+    """GHG (kg CO2e), energy (MJ) and water (L) of ``result`` per sample, with contributions.
+
+    ``location`` picks the electricity: the factor set's regions (US, US-CA, CN, KR) or a country
+    of grid.toml (EU-27 ISO codes, EU27, CN, KR; ``grid:XX`` to force it). ``allocation`` is one
+    of :data:`ALLOCATIONS`; ``prices`` ($/kg by species) are needed for ``economic``.
+    """
+    if allocation not in ALLOCATIONS:
+        raise InputError(f"unknown allocation {allocation!r}; allowed: {', '.join(ALLOCATIONS)}")
+    fs = load_factor_set(factor_set)
+    lines, excluded, notes = inventory_lines(result, fs, location, seed)
+    burden = sum((ln.ghg for ln in lines), np.zeros(result.samples))
+    share = allocation_share(result, allocation, prices)
+    uncredited: list[str] = []
+    if allocation in CREDITED_FATES:
+        credit_lines, uncredited = system_expansion_credits(
+            result, fs, CREDITED_FATES[allocation], seed
+        )
+        lines = lines + credit_lines
+        credits = -sum((ln.ghg for ln in credit_lines), np.zeros(result.samples))
+    else:
+        credits = np.zeros(result.samples)
+    ghg = sum((ln.ghg for ln in lines), np.zeros(result.samples)) * share
+    energy = sum((ln.energy for ln in lines), np.zeros(result.samples)) * share
+    water = sum((ln.water for ln in lines), np.zeros(result.samples)) * share
+    return Impacts(
+        factor_set=fs.name,
+        gwp=fs.gwp,
+        location=location,
+        allocation=allocation,
+        ghg_kg_co2e=ghg,
+        energy_MJ=energy,
+        water_L=water,
+        burden_ghg_kg_co2e=burden,
+        credits_kg_co2e=credits,
+        allocation_share=share,
+        contributions=contributions(lines, share),
+        excluded=excluded,
+        uncredited=uncredited,
+        notes=notes,
+    )
