@@ -1,0 +1,1 @@
+"""Impacts of a flowsheet result: life-cycle inventory x factors, and costs and revenue."""

@@ -1,0 +1,256 @@
+"""Costs and revenue of a route result, EverBatt-style (techno-economic analysis).
+
+``costs(result, location, capacity_t, preset)`` sizes a plant processing ``capacity_t`` tonnes of
+the result's feed a year, prices its equipment from EverBatt's cost curves, factors capital with
+Peters et al. (EverBatt 2019/2020) or Towler & Sinnott (EverBatt 2023), adds labour, utilities at
+the location's prices, reagents, maintenance, overheads and capital charges as EverBatt does, the
+feedstock price (EverBatt 2019 fee table or 2023 formula) and manual dismantling labour, and
+values products and recycled materials at EverBatt's prices. Everything variable is computed per
+Monte Carlo sample of the result at once; everything is reported per the result's feed mass.
+Only fixed costs depend on capacity, so cost per kg falls with capacity and impacts do not move.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from urbanmine.data import load_toml
+from urbanmine.flowsheet.errors import InputError
+from urbanmine.flowsheet.result import QUANTILES
+from urbanmine.impacts import plant
+from urbanmine.impacts.prices import (
+    cost_preset,
+    price,
+    reagent_costs,
+    sampled_prices,
+    unit_value,
+)
+from urbanmine.routes.run import RouteResult
+
+DEFAULT_CAPACITY_T = 10_000.0
+"""EverBatt 2020's default recycling throughput, tonnes per year (Input F27)."""
+
+
+@dataclass
+class Economics:
+    """Costs and revenue of a result: per-sample arrays (USD per the result's feed mass)."""
+
+    location: str
+    capacity_t: float
+    preset: str
+    method: str
+    breakdown: dict[str, np.ndarray]
+    revenue_by_product: dict[str, np.ndarray]
+    plant: dict[str, float]
+    unpriced_kg: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def cost(self) -> np.ndarray:
+        return sum(self.breakdown.values(), np.zeros(1))
+
+    @property
+    def revenue(self) -> np.ndarray:
+        return sum(self.revenue_by_product.values(), np.zeros(1))
+
+    @property
+    def profit(self) -> np.ndarray:
+        return self.revenue - self.cost
+
+    def to_dict(self) -> dict[str, Any]:
+        """Sample means (USD per the feed mass of the result), plus p05/p50/p95 of the totals."""
+        out: dict[str, Any] = {
+            "cost_usd": _mean(self.cost),
+            "revenue_usd": _mean(self.revenue),
+            "profit_usd": _mean(self.profit),
+            "breakdown_usd": {k: _mean(v) for k, v in self.breakdown.items()},
+            "revenue_by_product_usd": {k: _mean(v) for k, v in self.revenue_by_product.items()},
+            "location": self.location,
+            "capacity_t": self.capacity_t,
+            "preset": self.preset,
+            "method": self.method,
+            "plant": self.plant,
+        }
+        if self.unpriced_kg:
+            out["unpriced_kg"] = self.unpriced_kg
+        if self.cost.size > 1:
+            out["quantiles"] = {
+                name: dict(zip(("p05", "p50", "p95"), map(float, np.quantile(a, QUANTILES)), strict=True))
+                for name, a in (("cost_usd", self.cost), ("revenue_usd", self.revenue), ("profit_usd", self.profit))
+            }
+        return out
+
+
+def _mean(a: np.ndarray) -> float:
+    return float(np.mean(a))
+
+
+def locations(preset: str | None = None) -> list[str]:
+    """Locations with recycling cost parameters under ``preset``."""
+    return sorted(load_toml("economics", "locations.toml")[cost_preset(preset)])
+
+
+def location_parameters(location: str, preset: str | None = None) -> dict[str, float]:
+    """Equipment adjustment, labour and utility prices of a location (EverBatt Geographic Par)."""
+    table = load_toml("economics", "locations.toml")[cost_preset(preset)]
+    if location not in table:
+        raise InputError(f"unknown location {location!r}; allowed: {', '.join(sorted(table))}")
+    return {k: float(v) for k, v in table[location].items() if k != "source"}
+
+
+def feedstock_usd_per_kg(chemistry: str, form: str, elements_per_kg: Mapping[str, float], preset: str | None = None) -> float:
+    """What the recycler pays per kg of feed (negative: it is paid).
+
+    EverBatt 2019/2020: a fee by chemistry (ANL-19/16 Table 13). EverBatt 2023: a share of the
+    value of the contained Co and Ni at metal prices (30 % for batteries and scrap, 70 % for black
+    mass), and a fixed fee for LFP (Preproc Par C95).
+    """
+    chosen = cost_preset(preset)
+    data = load_toml("economics", "feedstock.toml")
+    if chosen in data["fee_table"]:
+        fees = data["fee_table"][chosen]
+        if chemistry not in fees:
+            allowed = ", ".join(k for k in fees if k != "source")
+            raise InputError(f"no {chosen} battery fee for chemistry {chemistry!r}; allowed: {allowed}")
+        return float(fees[chemistry])
+    rule = data["formula"][chosen]
+    if chemistry in rule:
+        return float(rule[chemistry])
+    share = rule["share_black_mass"] if form == "blackmass" else rule["share_batteries"]
+    metal_value = elements_per_kg.get("Co", 0.0) * price("cobalt", chosen) + elements_per_kg.get("Ni", 0.0) * price("nickel", chosen)
+    return float(share * metal_value)
+
+
+def costs(
+    result: RouteResult,
+    location: str = "US",
+    capacity_t: float = DEFAULT_CAPACITY_T,
+    preset: str | None = None,
+    seed: int | None = None,
+) -> Economics:
+    """EverBatt-style costs and revenue of ``result`` for a plant of ``capacity_t`` t/yr of feed.
+
+    ``preset`` picks the data (default: the preset the feed was asked under); ``seed`` draws the
+    prices that carry a distribution. Returns USD per the result's feed mass, per sample.
+    """
+    chosen = cost_preset(preset or result.feed.requested_preset)
+    loc = location_parameters(location, chosen)
+    method, f = plant.factors(chosen)
+    per = result.per_sample
+    mass = per["feed.mass_kg"]
+    prices = sampled_prices(chosen, result.samples, seed)
+
+    # variable costs and revenue, USD per kg feed, per sample
+    reagents = {k.split(".", 2)[2]: v for k, v in per.items() if k.startswith("inventory.reagents_kg.")}
+    materials = sum(reagent_costs(reagents, prices).values(), np.zeros_like(mass)) / mass
+    landfill_kg = sum((v for k, v in per.items() if k.startswith("fate.landfill.")), np.zeros_like(mass))
+    utilities = (
+        per["inventory.electricity_kWh"] * loc["electricity_usd_per_kWh"]
+        + per["inventory.natural_gas_MJ"] / plant.operation("mmbtu_MJ") * loc["natural_gas_usd_per_MMBtu"]
+        + per["inventory.water_kg"] / plant.operation("gallon_L") * loc["water_usd_per_gal"]
+        + landfill_kg / plant.operation("short_ton_kg") * loc["landfill_usd_per_short_ton"]
+    ) / mass
+    revenue_by_product, unpriced = _revenue(result, prices)
+    revenue = sum(revenue_by_product.values(), np.zeros_like(mass)) / mass
+
+    # fixed costs, USD per year, from the plant at this capacity
+    rate = plant.plant_t_per_h(capacity_t)
+    items = plant.route_equipment(result.route, chosen)
+    purchased = sum(e.cost_usd(rate) for e in items) * loc["equipment_adj"]
+    cap = plant.capital(purchased, chosen)
+    labour = sum(e.labour_h_per_day for e in items) * plant.operation("days_per_year") * loc["labour_usd_per_h"]
+    kg_per_year = capacity_t * 1000.0
+
+    if method == "peters":
+        annual, shares_of_total = _peters(cap, labour, f)
+        base = {"materials": materials, "utilities": utilities, **{k: v / kg_per_year for k, v in annual.items()}}
+    else:
+        annual, shares_of_total = _towler_sinnott(cap, labour, f)
+        base = {
+            "materials": materials * (1 + f["consumables"] + f["packaging"]),
+            "utilities": utilities,
+            **{k: v / kg_per_year for k, v in annual.items()},
+            "general": f["research"] * revenue,
+        }
+    subtotal = sum(base.values(), np.zeros_like(mass))
+    total = subtotal / (1 - shares_of_total)
+    base["general"] = base.get("general", 0.0) + total - subtotal
+
+    feedstock = feedstock_usd_per_kg(result.feed.chemistry, result.feed.form, _elements_per_kg(result), chosen)
+    base["feedstock"] = np.full_like(mass, feedstock)
+    if any(s.name == "dismantling" for s in result.route.specs):
+        base["dismantling"] = np.full_like(mass, plant.dismantling_labour_usd_per_kg(result.feed.chemistry, result.feed.form))
+    breakdown = {k: np.broadcast_to(v * mass, mass.shape).copy() for k, v in base.items()}
+    return Economics(
+        location,
+        float(capacity_t),
+        chosen,
+        method,
+        breakdown,
+        revenue_by_product,
+        {
+            "throughput_t_per_h": rate,
+            "purchased_equipment_usd": purchased,
+            "fixed_capital_usd": cap.fixed,
+            "total_capital_usd": cap.total,
+            "operating_labour_usd_per_year": labour,
+            "equipment_power_kW": sum(e.power_kW(rate) for e in items),
+        },
+        unpriced,
+    )
+
+
+def _peters(cap: plant.Capital, labour: float, f: Mapping[str, float]) -> tuple[dict[str, float], float]:
+    """Annual fixed costs (USD/yr) by category and the shares of total product cost (ANL-19/16 Table 15)."""
+    life = plant.operation("plant_life_years")
+    supervision = f["supervision"] * labour
+    maintenance = f["maintenance"] * cap.fixed
+    staff_and_upkeep = labour + supervision + maintenance
+    annual = {
+        "labour": labour + supervision + f["laboratory"] * labour,
+        "maintenance": maintenance * (1 + f["operating_supplies"]),
+        "overhead": (f["plant_overhead"] + f["administration"]) * staff_and_upkeep,
+        "fixed_charges": (f["local_taxes"] + f["insurance"]) * cap.fixed
+        + f["rent"] * (cap.parts["buildings"] + cap.parts["land"]),
+        "capital": (cap.fixed - cap.parts["land"]) / life + f["interest"] * cap.total,
+    }
+    return annual, f["patents"] + f["distribution"] + f["research"]
+
+
+def _towler_sinnott(cap: plant.Capital, labour: float, f: Mapping[str, float]) -> tuple[dict[str, float], float]:
+    """Annual fixed costs (USD/yr) by category and the shares of total cost of production (EverBatt 2023)."""
+    labour_costs = labour * (1 + f["supervision"]) * (1 + f["salary_overhead"])
+    maintenance = f["maintenance"] * cap.parts["isbl"]
+    crf = plant.capital_recovery_factor(f["interest_rate"], plant.operation("plant_life_years"))
+    annual = {
+        "labour": labour_costs,
+        "maintenance": maintenance,
+        "overhead": f["plant_overhead"] * (labour_costs + maintenance),
+        "fixed_charges": (f["taxes_insurance"] + f["rent"] + f["environmental"]) * cap.parts["isbl_osbl"],
+        "capital": crf * cap.fixed + f["interest_working_capital"] * cap.parts["working"],
+    }
+    return annual, f["selling"] + f["royalties"]
+
+
+def _elements_per_kg(result: RouteResult) -> dict[str, float]:
+    feed = result.feed
+    return {k: v / feed.mass_kg for k, v in feed.elements_kg().items()}
+
+
+def _revenue(result: RouteResult, prices: Mapping[str, float | np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """USD per sample for each species sold as product or recycled; kg of unpriced species."""
+    revenue: dict[str, np.ndarray] = {}
+    unpriced: dict[str, float] = {}
+    for key, kg in result.per_sample.items():
+        fate, _, species = key.partition(".")[2].partition(".")
+        if not key.startswith("fate.") or fate not in ("product", "recycled"):
+            continue
+        value = unit_value(species, fate, prices)
+        if value is None:
+            unpriced[species] = unpriced.get(species, 0.0) + float(np.mean(kg))
+            continue
+        revenue[species] = revenue.get(species, 0.0) + kg * value
+    return revenue, unpriced
