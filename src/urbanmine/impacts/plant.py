@@ -127,14 +127,14 @@ def capital(purchased_equipment: float, preset: str) -> Capital:
     method, f = factors(preset)
     pe = purchased_equipment
     if method == "peters":
-        installed = ("installation", "instrumentation", "piping", "electrical")
-        direct = pe * (1 + sum(f[k] for k in (*installed, "buildings", "yard", "land")))
+        peters_items = ("installation", "instrumentation", "piping", "electrical", "buildings")
+        direct = pe * (1 + sum(f[k] for k in (*peters_items, "yard", "land")))
         fixed = direct * (1 + f["engineering"] + f["construction"]) / (1 - f["contingency"])
         total = fixed / (1 - f["working_capital"])
         parts = {"land": pe * f["land"], "buildings": pe * f["buildings"]}
     else:
-        installed = ("erection", "piping", "instrumentation", "electrical", "civil")
-        isbl = pe * (1 + sum(f[k] for k in (*installed, "structures", "lagging")))
+        ts_items = ("erection", "piping", "instrumentation", "electrical", "civil", "structures")
+        isbl = pe * (1 + sum(f[k] for k in (*ts_items, "lagging")))
         battery_limits = isbl * (1 + f["osbl"])
         fixed = battery_limits * (1 + f["design_engineering"] + f["contingency"])
         working = fixed * f["working_capital"]

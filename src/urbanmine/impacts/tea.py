@@ -78,8 +78,14 @@ class Economics:
             out["unpriced_kg"] = self.unpriced_kg
         if self.cost.size > 1:
             out["quantiles"] = {
-                name: dict(zip(("p05", "p50", "p95"), map(float, np.quantile(a, QUANTILES)), strict=True))
-                for name, a in (("cost_usd", self.cost), ("revenue_usd", self.revenue), ("profit_usd", self.profit))
+                name: dict(
+                    zip(("p05", "p50", "p95"), map(float, np.quantile(a, QUANTILES)), strict=True)
+                )
+                for name, a in (
+                    ("cost_usd", self.cost),
+                    ("revenue_usd", self.revenue),
+                    ("profit_usd", self.profit),
+                )
             }
         return out
 
@@ -101,7 +107,9 @@ def location_parameters(location: str, preset: str | None = None) -> dict[str, f
     return {k: float(v) for k, v in table[location].items() if k != "source"}
 
 
-def feedstock_usd_per_kg(chemistry: str, form: str, elements_per_kg: Mapping[str, float], preset: str | None = None) -> float:
+def feedstock_usd_per_kg(
+    chemistry: str, form: str, elements_per_kg: Mapping[str, float], preset: str | None = None
+) -> float:
     """What the recycler pays per kg of feed (negative: it is paid).
 
     EverBatt 2019/2020: a fee by chemistry (ANL-19/16 Table 13). EverBatt 2023: a share of the
@@ -114,13 +122,17 @@ def feedstock_usd_per_kg(chemistry: str, form: str, elements_per_kg: Mapping[str
         fees = data["fee_table"][chosen]
         if chemistry not in fees:
             allowed = ", ".join(k for k in fees if k != "source")
-            raise InputError(f"no {chosen} battery fee for chemistry {chemistry!r}; allowed: {allowed}")
+            raise InputError(
+                f"no {chosen} battery fee for chemistry {chemistry!r}; allowed: {allowed}"
+            )
         return float(fees[chemistry])
     rule = data["formula"][chosen]
     if chemistry in rule:
         return float(rule[chemistry])
     share = rule["share_black_mass"] if form == "blackmass" else rule["share_batteries"]
-    metal_value = elements_per_kg.get("Co", 0.0) * price("cobalt", chosen) + elements_per_kg.get("Ni", 0.0) * price("nickel", chosen)
+    metal_value = elements_per_kg.get("Co", 0.0) * price("cobalt", chosen) + elements_per_kg.get(
+        "Ni", 0.0
+    ) * price("nickel", chosen)
     return float(share * metal_value)
 
 
@@ -144,12 +156,18 @@ def costs(
     prices = sampled_prices(chosen, result.samples, seed)
 
     # variable costs and revenue, USD per kg feed, per sample
-    reagents = {k.split(".", 2)[2]: v for k, v in per.items() if k.startswith("inventory.reagents_kg.")}
+    reagents = {
+        k.split(".", 2)[2]: v for k, v in per.items() if k.startswith("inventory.reagents_kg.")
+    }
     materials = sum(reagent_costs(reagents, prices).values(), np.zeros_like(mass)) / mass
-    landfill_kg = sum((v for k, v in per.items() if k.startswith("fate.landfill.")), np.zeros_like(mass))
+    landfill_kg = sum(
+        (v for k, v in per.items() if k.startswith("fate.landfill.")), np.zeros_like(mass)
+    )
     utilities = (
         per["inventory.electricity_kWh"] * loc["electricity_usd_per_kWh"]
-        + per["inventory.natural_gas_MJ"] / plant.operation("mmbtu_MJ") * loc["natural_gas_usd_per_MMBtu"]
+        + per["inventory.natural_gas_MJ"]
+        / plant.operation("mmbtu_MJ")
+        * loc["natural_gas_usd_per_MMBtu"]
         + per["inventory.water_kg"] / plant.operation("gallon_L") * loc["water_usd_per_gal"]
         + landfill_kg / plant.operation("short_ton_kg") * loc["landfill_usd_per_short_ton"]
     ) / mass
@@ -161,12 +179,20 @@ def costs(
     items = plant.route_equipment(result.route, chosen)
     purchased = sum(e.cost_usd(rate) for e in items) * loc["equipment_adj"]
     cap = plant.capital(purchased, chosen)
-    labour = sum(e.labour_h_per_day for e in items) * plant.operation("days_per_year") * loc["labour_usd_per_h"]
+    labour = (
+        sum(e.labour_h_per_day for e in items)
+        * plant.operation("days_per_year")
+        * loc["labour_usd_per_h"]
+    )
     kg_per_year = capacity_t * 1000.0
 
     if method == "peters":
         annual, shares_of_total = _peters(cap, labour, f)
-        base = {"materials": materials, "utilities": utilities, **{k: v / kg_per_year for k, v in annual.items()}}
+        base = {
+            "materials": materials,
+            "utilities": utilities,
+            **{k: v / kg_per_year for k, v in annual.items()},
+        }
     else:
         annual, shares_of_total = _towler_sinnott(cap, labour, f)
         base = {
@@ -179,10 +205,14 @@ def costs(
     total = subtotal / (1 - shares_of_total)
     base["general"] = base.get("general", 0.0) + total - subtotal
 
-    feedstock = feedstock_usd_per_kg(result.feed.chemistry, result.feed.form, _elements_per_kg(result), chosen)
+    feedstock = feedstock_usd_per_kg(
+        result.feed.chemistry, result.feed.form, _elements_per_kg(result), chosen
+    )
     base["feedstock"] = np.full_like(mass, feedstock)
     if any(s.name == "dismantling" for s in result.route.specs):
-        base["dismantling"] = np.full_like(mass, plant.dismantling_labour_usd_per_kg(result.feed.chemistry, result.feed.form))
+        base["dismantling"] = np.full_like(
+            mass, plant.dismantling_labour_usd_per_kg(result.feed.chemistry, result.feed.form)
+        )
     breakdown = {k: np.broadcast_to(v * mass, mass.shape).copy() for k, v in base.items()}
     return Economics(
         location,
@@ -203,7 +233,9 @@ def costs(
     )
 
 
-def _peters(cap: plant.Capital, labour: float, f: Mapping[str, float]) -> tuple[dict[str, float], float]:
+def _peters(
+    cap: plant.Capital, labour: float, f: Mapping[str, float]
+) -> tuple[dict[str, float], float]:
     """Annual fixed costs (USD/yr) by category and the shares of total product cost (ANL-19/16 Table 15)."""
     life = plant.operation("plant_life_years")
     supervision = f["supervision"] * labour
@@ -220,7 +252,9 @@ def _peters(cap: plant.Capital, labour: float, f: Mapping[str, float]) -> tuple[
     return annual, f["patents"] + f["distribution"] + f["research"]
 
 
-def _towler_sinnott(cap: plant.Capital, labour: float, f: Mapping[str, float]) -> tuple[dict[str, float], float]:
+def _towler_sinnott(
+    cap: plant.Capital, labour: float, f: Mapping[str, float]
+) -> tuple[dict[str, float], float]:
     """Annual fixed costs (USD/yr) by category and the shares of total cost of production (EverBatt 2023)."""
     labour_costs = labour * (1 + f["supervision"]) * (1 + f["salary_overhead"])
     maintenance = f["maintenance"] * cap.parts["isbl"]
@@ -229,7 +263,8 @@ def _towler_sinnott(cap: plant.Capital, labour: float, f: Mapping[str, float]) -
         "labour": labour_costs,
         "maintenance": maintenance,
         "overhead": f["plant_overhead"] * (labour_costs + maintenance),
-        "fixed_charges": (f["taxes_insurance"] + f["rent"] + f["environmental"]) * cap.parts["isbl_osbl"],
+        "fixed_charges": (f["taxes_insurance"] + f["rent"] + f["environmental"])
+        * cap.parts["isbl_osbl"],
         "capital": crf * cap.fixed + f["interest_working_capital"] * cap.parts["working"],
     }
     return annual, f["selling"] + f["royalties"]
@@ -240,7 +275,9 @@ def _elements_per_kg(result: RouteResult) -> dict[str, float]:
     return {k: v / feed.mass_kg for k, v in feed.elements_kg().items()}
 
 
-def _revenue(result: RouteResult, prices: Mapping[str, float | np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+def _revenue(
+    result: RouteResult, prices: Mapping[str, float | np.ndarray]
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """USD per sample for each species sold as product or recycled; kg of unpriced species."""
     revenue: dict[str, np.ndarray] = {}
     unpriced: dict[str, float] = {}
