@@ -2,15 +2,17 @@
 the factored capital of EverBatt's two costing methods.
 
 Equipment curves (ANL-19/16 Appendix C; EverBatt Unit Ops rows 140-208): one piece of an item of
-design capacity x (tonne/h) costs ``(a x**b + c) adj`` and draws ``m x**n + p`` kW. Each item is
-bought as ``pieces`` pieces, each sized for 75 % of the throughput it handles when there are two
-(ANL-19/16 section 2.2.3) and for all of it when there is one; the throughput an item handles is
-the plant throughput times its ``capacity_share`` (the Unit Ops "Capa. Adj." column). The plant
+design capacity x (tonne/h) costs ``(a x**b + c) adj`` and draws ``m x**n + p`` kW. The throughput
+an item handles is the plant throughput times its ``capacity_share`` (the Unit Ops "Capa. Adj."
+column); it is designed for ``design_margin`` (1.5) times that, split over its ``pieces`` (two
+pieces of 75 % each, ANL-19/16 section 2.2.3). EverBatt rounds each piece up to 0.1 t/h; urbanmine
+sizes continuously unless asked to round, so cost per kg falls smoothly with capacity. The plant
 runs ``days_per_year`` x ``processing_hours_per_day``.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -38,14 +40,18 @@ class Equipment:
     pieces: int
     source: str
 
-    def piece_capacity_t_per_h(self, plant_t_per_h: float) -> float:
-        """Design capacity of one piece (tonne/h) for a plant throughput in tonne/h."""
-        share = operation("design_share_per_piece") if self.pieces > 1 else 1.0
-        return plant_t_per_h * self.capacity_share * share
+    def piece_capacity_t_per_h(self, plant_t_per_h: float, round_up: bool = False) -> float:
+        """Design capacity of one piece (tonne/h) for a plant throughput in tonne/h; with
+        ``round_up``, rounded up to EverBatt's 0.1 t/h step."""
+        x = plant_t_per_h * self.capacity_share * operation("design_margin") / self.pieces
+        if round_up:
+            step = operation("design_step_t_per_h")
+            x = math.ceil(round(x / step, 9)) * step
+        return x
 
-    def cost_usd(self, plant_t_per_h: float) -> float:
+    def cost_usd(self, plant_t_per_h: float, round_up: bool = False) -> float:
         """Purchased cost of all pieces (USD) at a plant throughput in tonne/h."""
-        x = self.piece_capacity_t_per_h(plant_t_per_h)
+        x = self.piece_capacity_t_per_h(plant_t_per_h, round_up)
         return self.pieces * (self.a * x**self.b + self.c) * self.adj
 
     def power_kW(self, plant_t_per_h: float) -> float:

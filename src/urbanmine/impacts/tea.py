@@ -142,18 +142,21 @@ def costs(
     capacity_t: float = DEFAULT_CAPACITY_T,
     preset: str | None = None,
     seed: int | None = None,
+    prices: Mapping[str, float | np.ndarray] | None = None,
 ) -> Economics:
     """EverBatt-style costs and revenue of ``result`` for a plant of ``capacity_t`` t/yr of feed.
 
     ``preset`` picks the data (default: the preset the feed was asked under); ``seed`` draws the
-    prices that carry a distribution. Returns USD per the result's feed mass, per sample.
+    prices that carry a distribution; ``prices`` overrides items (USD/kg, a number or one value
+    per sample, e.g. for a sensitivity analysis). Returns USD per the result's feed mass, per
+    sample.
     """
     chosen = cost_preset(preset or result.feed.requested_preset)
     loc = location_parameters(location, chosen)
     method, f = plant.factors(chosen)
     per = result.per_sample
     mass = per["feed.mass_kg"]
-    prices = sampled_prices(chosen, result.samples, seed)
+    prices = {**sampled_prices(chosen, result.samples, seed), **_checked(prices or {}, chosen)}
 
     # variable costs and revenue, USD per kg feed, per sample
     reagents = {
@@ -231,6 +234,18 @@ def costs(
         },
         unpriced,
     )
+
+
+def _checked(
+    overrides: Mapping[str, float | np.ndarray], preset: str
+) -> dict[str, float | np.ndarray]:
+    known = sampled_prices(preset, 1, None)
+    unknown = sorted(set(overrides) - set(known))
+    if unknown:
+        raise InputError(
+            f"unknown price item(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}"
+        )
+    return dict(overrides)
 
 
 def _peters(
