@@ -246,3 +246,22 @@ def test_everbatt_2020_raw_material_cost_reproduced(route: str) -> None:
         assert per_kg == pytest.approx(expected, rel=0.02)
     else:
         assert per_kg == pytest.approx(expected, rel=1e-9)
+
+
+def test_unknown_chemistry_fee_names_the_allowed_ones() -> None:
+    with pytest.raises(
+        InputError, match=r"no everbatt2019 battery fee for chemistry 'NMC532'; allowed: LCO"
+    ):
+        feedstock_usd_per_kg("NMC532", "cell", {}, "everbatt2019")
+
+
+def test_economics_is_plain_json() -> None:
+    import json
+
+    r = run(
+        get_feed("NMC622-cell", "everbatt2019"), "direct", preset="everbatt2019", samples=3, seed=2
+    )
+    d = json.loads(json.dumps(costs(r, preset="everbatt2019").to_dict(), allow_nan=False))
+    assert d["location"] == "US" and d["capacity_t"] == 10_000
+    assert set(d["breakdown_usd"]) >= {"materials", "utilities", "labour", "capital", "feedstock"}
+    assert "Li2O" in d["unpriced_kg"]  # relithiation lithium: EverBatt prices only the cathode
