@@ -154,86 +154,81 @@ def costs(
     chosen = cost_preset(preset or result.feed.requested_preset)
     loc = location_parameters(location, chosen)
     method, f = plant.factors(chosen)
+    mass = result.per_sample["feed.mass_kg"]
+    prices = {**sampled_prices(chosen, result.samples, seed), **_checked(prices or {}, chosen)}
+    materials, utilities = _variable_per_kg(result, loc, prices)
+    revenue_by_product, unpriced = _revenue(result, prices)
+    revenue = sum(revenue_by_product.values(), np.zeros_like(mass)) / mass
+    annual, shares_of_total, sizing = _plant_per_year(result, chosen, capacity_t, loc)
+
+    per_kg: dict[str, float | np.ndarray] = {
+        "materials": materials,
+        "utilities": utilities,
+        **{k: v / (capacity_t * 1000.0) for k, v in annual.items()},
+    }
+    if method == "towler_sinnott":
+        per_kg["materials"] = materials * (1 + f["consumables"] + f["packaging"])
+        per_kg["general"] = f["research"] * revenue
+    subtotal = sum(per_kg.values(), np.zeros_like(mass))
+    per_kg["general"] = per_kg.get("general", 0.0) + subtotal * shares_of_total / (
+        1 - shares_of_total
+    )
+    feed = result.feed
+    per_kg["feedstock"] = feedstock_usd_per_kg(
+        feed.chemistry, feed.form, _elements_per_kg(result), chosen
+    )
+    if any(s.name == "dismantling" for s in result.route.specs):
+        per_kg["dismantling"] = plant.dismantling_labour_usd_per_kg(feed.chemistry, feed.form)
+    breakdown = {k: np.broadcast_to(v * mass, mass.shape).copy() for k, v in per_kg.items()}
+    return Economics(
+        location, float(capacity_t), chosen, method, breakdown, revenue_by_product, sizing, unpriced
+    )
+
+
+def _variable_per_kg(
+    result: RouteResult, loc: Mapping[str, float], prices: Mapping[str, float | np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reagent and utility cost (USD per kg feed, per sample) at the location's prices."""
     per = result.per_sample
     mass = per["feed.mass_kg"]
-    prices = {**sampled_prices(chosen, result.samples, seed), **_checked(prices or {}, chosen)}
-
-    # variable costs and revenue, USD per kg feed, per sample
-    reagents = {
-        k.split(".", 2)[2]: v for k, v in per.items() if k.startswith("inventory.reagents_kg.")
-    }
-    materials = sum(reagent_costs(reagents, prices).values(), np.zeros_like(mass)) / mass
+    prefix = "inventory.reagents_kg."
+    reagents = {k[len(prefix) :]: v for k, v in per.items() if k.startswith(prefix)}
+    materials = sum(reagent_costs(reagents, prices).values(), np.zeros_like(mass))
     landfill_kg = sum(
         (v for k, v in per.items() if k.startswith("fate.landfill.")), np.zeros_like(mass)
     )
+    gas_MMBtu = per["inventory.natural_gas_MJ"] / plant.operation("mmbtu_MJ")
     utilities = (
         per["inventory.electricity_kWh"] * loc["electricity_usd_per_kWh"]
-        + per["inventory.natural_gas_MJ"]
-        / plant.operation("mmbtu_MJ")
-        * loc["natural_gas_usd_per_MMBtu"]
+        + gas_MMBtu * loc["natural_gas_usd_per_MMBtu"]
         + per["inventory.water_kg"] / plant.operation("gallon_L") * loc["water_usd_per_gal"]
         + landfill_kg / plant.operation("short_ton_kg") * loc["landfill_usd_per_short_ton"]
-    ) / mass
-    revenue_by_product, unpriced = _revenue(result, prices)
-    revenue = sum(revenue_by_product.values(), np.zeros_like(mass)) / mass
+    )
+    return materials / mass, utilities / mass
 
-    # fixed costs, USD per year, from the plant at this capacity
+
+def _plant_per_year(
+    result: RouteResult, preset: str, capacity_t: float, loc: Mapping[str, float]
+) -> tuple[dict[str, float], float, dict[str, float]]:
+    """Fixed costs by category (USD/yr), the shares of total cost, and the plant's sizing."""
     rate = plant.plant_t_per_h(capacity_t)
-    items = plant.route_equipment(result.route, chosen)
+    items = plant.route_equipment(result.route, preset)
     purchased = sum(e.cost_usd(rate) for e in items) * loc["equipment_adj"]
-    cap = plant.capital(purchased, chosen)
-    labour = (
-        sum(e.labour_h_per_day for e in items)
-        * plant.operation("days_per_year")
-        * loc["labour_usd_per_h"]
-    )
-    kg_per_year = capacity_t * 1000.0
-
-    if method == "peters":
-        annual, shares_of_total = _peters(cap, labour, f)
-        base = {
-            "materials": materials,
-            "utilities": utilities,
-            **{k: v / kg_per_year for k, v in annual.items()},
-        }
-    else:
-        annual, shares_of_total = _towler_sinnott(cap, labour, f)
-        base = {
-            "materials": materials * (1 + f["consumables"] + f["packaging"]),
-            "utilities": utilities,
-            **{k: v / kg_per_year for k, v in annual.items()},
-            "general": f["research"] * revenue,
-        }
-    subtotal = sum(base.values(), np.zeros_like(mass))
-    total = subtotal / (1 - shares_of_total)
-    base["general"] = base.get("general", 0.0) + total - subtotal
-
-    feedstock = feedstock_usd_per_kg(
-        result.feed.chemistry, result.feed.form, _elements_per_kg(result), chosen
-    )
-    base["feedstock"] = np.full_like(mass, feedstock)
-    if any(s.name == "dismantling" for s in result.route.specs):
-        base["dismantling"] = np.full_like(
-            mass, plant.dismantling_labour_usd_per_kg(result.feed.chemistry, result.feed.form)
-        )
-    breakdown = {k: np.broadcast_to(v * mass, mass.shape).copy() for k, v in base.items()}
-    return Economics(
-        location,
-        float(capacity_t),
-        chosen,
-        method,
-        breakdown,
-        revenue_by_product,
-        {
-            "throughput_t_per_h": rate,
-            "purchased_equipment_usd": purchased,
-            "fixed_capital_usd": cap.fixed,
-            "total_capital_usd": cap.total,
-            "operating_labour_usd_per_year": labour,
-            "equipment_power_kW": sum(e.power_kW(rate) for e in items),
-        },
-        unpriced,
-    )
+    cap = plant.capital(purchased, preset)
+    hours = sum(e.labour_h_per_day for e in items)
+    labour = hours * plant.operation("days_per_year") * loc["labour_usd_per_h"]
+    method, f = plant.factors(preset)
+    annual, shares = (_peters if method == "peters" else _towler_sinnott)(cap, labour, f)
+    sizing = {
+        "throughput_t_per_h": rate,
+        "purchased_equipment_usd": purchased,
+        "fixed_capital_usd": cap.fixed,
+        "total_capital_usd": cap.total,
+        "operating_labour_h_per_day": hours,
+        "operating_labour_usd_per_year": labour,
+        "equipment_power_kW": sum(e.power_kW(rate) for e in items),
+    }
+    return annual, shares, sizing
 
 
 def _checked(
@@ -297,8 +292,9 @@ def _revenue(
     revenue: dict[str, np.ndarray] = {}
     unpriced: dict[str, float] = {}
     for key, kg in result.per_sample.items():
-        fate, _, species = key.partition(".")[2].partition(".")
-        if not key.startswith("fate.") or fate not in ("product", "recycled"):
+        kind, _, rest = key.partition(".")
+        fate, _, species = rest.partition(".")
+        if kind != "fate" or fate not in ("product", "recycled"):
             continue
         value = unit_value(species, fate, prices)
         if value is None:
