@@ -217,7 +217,9 @@ EVERBATT_2020 = {
 def test_everbatt_2020_plant_reproduced(route: str) -> None:
     """Purchased equipment (EverBatt's 0.1 t/h round-up sizing) and labour exactly."""
     equipment_usd, hours, _ = EVERBATT_2020[route]
-    items = plant.route_equipment(result(route, "everbatt2020").route, "everbatt2020")
+    items = [
+        e for _, e in plant.route_equipment(result(route, "everbatt2020").route, "everbatt2020")
+    ]
     rate = plant.plant_t_per_h(10_000)
     assert sum(e.cost_usd(rate, round_up=True) for e in items) == pytest.approx(
         equipment_usd, rel=1e-12
@@ -265,3 +267,13 @@ def test_economics_is_plain_json() -> None:
     assert d["location"] == "US" and d["capacity_t"] == 10_000
     assert set(d["breakdown_usd"]) >= {"materials", "utilities", "labour", "capital", "feedstock"}
     assert "Li2O" in d["unpriced_kg"]  # relithiation lithium: EverBatt prices only the cathode
+
+
+def test_each_route_is_sized_on_what_enters_it() -> None:
+    """Hydro after generic preprocessing takes the black mass: EverBatt 2023 yields 0.6993 kg per
+    kg NMC622 cell (everbatt-inputs.md section 2.3); cells are 62.0 % of the pack (section 5.4)."""
+    cell = plant.intake_shares(result("hydro"))
+    assert cell["pretreatment"] == 1.0
+    assert cell["hydro"] == pytest.approx(0.6993, abs=0.002)
+    pack = plant.intake_shares(result("hydro", feed="NMC622-pack"))
+    assert pack["pretreatment"] == pytest.approx(0.620, abs=0.002)

@@ -21,6 +21,7 @@ from urbanmine.data import load_toml
 from urbanmine.flowsheet.errors import InputError
 from urbanmine.impacts.prices import cost_preset
 from urbanmine.routes.compose import ComposedRoute
+from urbanmine.routes.run import RouteResult
 
 
 @dataclass(frozen=True)
@@ -90,12 +91,12 @@ def plant_t_per_h(capacity_t: float) -> float:
     return capacity_t / (operation("days_per_year") * operation("processing_hours_per_day"))
 
 
-def route_equipment(route: ComposedRoute, preset: str) -> list[Equipment]:
-    """Equipment of the units the composed flowsheet kept, from each route file's lists."""
+def route_equipment(route: ComposedRoute, preset: str) -> list[tuple[str, Equipment]]:
+    """(route name, equipment) for the units the composed flowsheet kept, from each route file."""
     table = equipment_table(preset)
     kept = {u.name for u in route.flowsheet.units}
     single = len(route.specs) == 1
-    items: list[Equipment] = []
+    items: list[tuple[str, Equipment]] = []
     for spec in route.specs:
         for unit, names in spec.equipment.items():
             if ("" if single else f"{spec.name}/") + unit not in kept:
@@ -106,8 +107,38 @@ def route_equipment(route: ComposedRoute, preset: str) -> list[Equipment]:
                         f"route {spec.name!r} unit {unit!r}: equipment {name!r} has no cost curve "
                         f"under {cost_preset(preset)}; allowed: {', '.join(sorted(table))}"
                     )
-                items.append(table[name])
+                items.append((spec.name, table[name]))
     return items
+
+
+def intake_shares(result: RouteResult) -> dict[str, float]:
+    """Mass entering each route of a composed result over the feed mass (sample means).
+
+    A route takes what the routes before it handed on: the feed plus their reagents less what
+    left them as sinks. EverBatt 2023 likewise sizes preprocessing on the feed and critical-
+    materials recovery on the black mass.
+    """
+    specs = result.route.specs
+    if len(specs) == 1:
+        return {specs[0].name: 1.0}
+    feed = result.mean("feed.mass_kg")
+    inflow = feed
+    shares: dict[str, float] = {}
+    for spec in specs:
+        shares[spec.name] = inflow / feed
+        prefix = f"{spec.name}/"
+        reagents = sum(
+            float(v.sum())
+            for k, v in result.sums.items()
+            if k.startswith(f"units.{prefix}") and ".reagents_kg." in k
+        )
+        leaving = sum(
+            result.mean(f"outputs.{sink}.mass_kg")
+            for sink in result.route.flowsheet.sinks
+            if sink.startswith(prefix)
+        )
+        inflow += reagents / result.samples - leaving
+    return shares
 
 
 @dataclass(frozen=True)

@@ -212,13 +212,14 @@ def _plant_per_year(
 ) -> tuple[dict[str, float], float, dict[str, float]]:
     """Fixed costs by category (USD/yr), the shares of total cost, and the plant's sizing."""
     rate = plant.plant_t_per_h(capacity_t)
-    items = plant.route_equipment(result.route, preset)
-    purchased = sum(e.cost_usd(rate) for e in items) * loc["equipment_adj"]
+    shares = plant.intake_shares(result)
+    items = [(e, rate * shares[route]) for route, e in plant.route_equipment(result.route, preset)]
+    purchased = sum(e.cost_usd(r) for e, r in items) * loc["equipment_adj"]
     cap = plant.capital(purchased, preset)
-    hours = sum(e.labour_h_per_day for e in items)
+    hours = sum(e.labour_h_per_day for e, _ in items)
     labour = hours * plant.operation("days_per_year") * loc["labour_usd_per_h"]
     method, f = plant.factors(preset)
-    annual, shares = (_peters if method == "peters" else _towler_sinnott)(cap, labour, f)
+    annual, shares_of_total = (_peters if method == "peters" else _towler_sinnott)(cap, labour, f)
     sizing = {
         "throughput_t_per_h": rate,
         "purchased_equipment_usd": purchased,
@@ -226,9 +227,10 @@ def _plant_per_year(
         "total_capital_usd": cap.total,
         "operating_labour_h_per_day": hours,
         "operating_labour_usd_per_year": labour,
-        "equipment_power_kW": sum(e.power_kW(rate) for e in items),
+        "equipment_power_kW": sum(e.power_kW(r) for e, r in items),
+        **{f"intake_share.{route}": share for route, share in shares.items()},
     }
-    return annual, shares, sizing
+    return annual, shares_of_total, sizing
 
 
 def _checked(
