@@ -165,6 +165,10 @@ def test_dismantling_labour_of_a_pack() -> None:
     assert plant.dismantling_labour_usd_per_kg("NMC622", "pack") == pytest.approx(
         4.5 * 50 / 514.7856220198815
     )
+    assert plant.dismantling_labour_usd_per_kg("NMC622", "module", 10.0) == pytest.approx(
+        2 * 10 / 359.9380877478962
+    )
+    assert plant.dismantling_labour_usd_per_kg("NMC622", "cell") == 0.0
     r = run(get_feed("NMC622-pack"), "hydro")
     eco = costs(r).to_dict()
     assert eco["breakdown_usd"]["dismantling"] == pytest.approx(

@@ -186,12 +186,14 @@ def capital_recovery_factor(rate: float, years: float) -> float:
     return rate * growth / (growth - 1)
 
 
-def dismantling_labour_usd_per_kg(chemistry: str, form: str) -> float:
+def dismantling_labour_usd_per_kg(
+    chemistry: str, form: str, labour_usd_per_h: float | None = None
+) -> float:
     """Manual dismantling labour per kg of pack or module (EverBatt 2023 Disassembly tab).
 
     A pack takes pack removal + pack to modules + modules to cells hours; a module takes its
-    share of the modules-to-cells hours. Hours times the hourly rate, over the mass of the pack
-    (or of the pack's modules). Other forms need no dismantling (0).
+    share of the modules-to-cells hours. Hours times the hourly rate (EverBatt's 50 USD/h unless
+    given), over the mass of the pack (or of the pack's modules). Other forms need none (0).
     """
     data: dict[str, Any] = load_toml("economics", "disassembly.toml")["everbatt2023"]
     if form not in ("pack", "module"):
@@ -202,4 +204,5 @@ def dismantling_labour_usd_per_kg(chemistry: str, form: str) -> float:
         raise InputError(f"no dismantling data for chemistry {chemistry!r}; allowed: {allowed}")
     steps = ("pack_removal_h", "pack_to_modules_h", "modules_to_cells_h")
     hours = sum(data[s]["value"] for s in (steps if form == "pack" else steps[2:]))
-    return float(hours * data["labour_usd_per_h"]["value"] / data[key][chemistry])
+    rate = data["labour_usd_per_h"]["value"] if labour_usd_per_h is None else labour_usd_per_h
+    return float(hours * rate / data[key][chemistry])
