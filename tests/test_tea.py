@@ -281,3 +281,31 @@ def test_each_route_is_sized_on_what_enters_it() -> None:
     assert cell["hydro"] == pytest.approx(0.6993, abs=0.002)
     pack = plant.intake_shares(result("hydro", feed="NMC622-pack"))
     assert pack["pretreatment"] == pytest.approx(0.620, abs=0.002)
+
+
+def test_price_distributions_in_toml_are_sampled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A price with a distribution (route-parameter syntax) is drawn once per sample."""
+    from urbanmine.impacts import prices as prices_module
+
+    real = prices_module.load_toml
+
+    def with_distribution(*parts: str) -> dict:
+        data = real(*parts)
+        if parts == ("economics", "prices.toml"):
+            nmc = {
+                **data["everbatt2023"]["NMC622"],
+                "distribution": {"kind": "uniform", "low": 20.0, "high": 30.0},
+            }
+            data = {**data, "everbatt2023": {**data["everbatt2023"], "NMC622": nmc}}
+        return data
+
+    monkeypatch.setattr(prices_module, "load_toml", with_distribution)
+    prices_module.price_parameters.cache_clear()
+    try:
+        r = run(get_feed("NMC622-cell"), "direct", samples=2000, seed=5)
+        eco = costs(r, seed=11)
+        unit = eco.revenue_by_product["NMC622"] / r.per_sample["fate.product.NMC622"]
+        assert 20.0 <= unit.min() and unit.max() <= 30.0
+        assert unit.mean() == pytest.approx(25.0, abs=0.3)
+    finally:
+        prices_module.price_parameters.cache_clear()
