@@ -2,7 +2,7 @@
 
 A route file has ``[route]`` (name, title, intake, accepts, source), ``[parameters.*]`` (value,
 source, optional distribution), ``[[units]]`` (inlets, outlets, split, reactions, doses,
-utilities), ``[sinks]`` (stream -> fate) and ``[handoff]`` (kind -> streams passed on to a
+utilities, equipment), ``[sinks]`` (stream -> fate) and ``[handoff]`` (kind -> streams passed on to a
 following route). The stream called ``feed`` is the route's intake. Electricity may be given in
 MJ (``electricity_MJ``) and water in US gallons (``water_gal``), as EverBatt does; they are
 converted exactly (1 kWh = 3.6 MJ; 1 US gal = 3.785411784 L of water = 3.785411784 kg).
@@ -42,6 +42,9 @@ class RouteSpec:
     parameters: Mapping[str, Parameter]
     handoff: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     path: str = ""
+    equipment: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """EverBatt unit operations (``Unit Ops`` names) each unit stands for, by unit name; the
+    costing reads them (``urbanmine.impacts.plant``), the mass balance does not."""
 
 
 def _basis(rec: Any, where: str) -> Basis:
@@ -152,6 +155,7 @@ def parse_route(data: Mapping[str, Any], path: str = "") -> RouteSpec:
         parameters=params,
         handoff={k: tuple(v) for k, v in data.get("handoff", {}).items()},
         path=path,
+        equipment={u["name"]: tuple(u["equipment"]) for u in data["units"] if "equipment" in u},
     )
 
 

@@ -1,0 +1,208 @@
+"""The recycling plant behind a route: equipment, its purchased cost at a capacity, labour, and
+the factored capital of EverBatt's two costing methods.
+
+Equipment curves (ANL-19/16 Appendix C; EverBatt Unit Ops rows 140-208): one piece of an item of
+design capacity x (tonne/h) costs ``(a x**b + c) adj`` and draws ``m x**n + p`` kW. The throughput
+an item handles is the plant throughput times its ``capacity_share`` (the Unit Ops "Capa. Adj."
+column); it is designed for ``design_margin`` (1.5) times that, split over its ``pieces`` (two
+pieces of 75 % each, ANL-19/16 section 2.2.3). EverBatt rounds each piece up to 0.1 t/h; urbanmine
+sizes continuously unless asked to round, so cost per kg falls smoothly with capacity. The plant
+runs ``days_per_year`` x ``processing_hours_per_day``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from urbanmine.data import load_toml
+from urbanmine.flowsheet.errors import InputError
+from urbanmine.impacts.prices import cost_preset
+from urbanmine.routes.compose import ComposedRoute
+from urbanmine.routes.run import RouteResult
+
+
+@dataclass(frozen=True)
+class Equipment:
+    """One EverBatt unit operation's cost and power curve (USD of ``dollar_year``; kW)."""
+
+    name: str
+    capacity_share: float
+    a: float
+    b: float
+    c: float
+    adj: float
+    power_m: float
+    power_n: float
+    power_p: float
+    labour_h_per_day: float
+    pieces: int
+    source: str
+
+    def piece_capacity_t_per_h(self, plant_t_per_h: float, round_up: bool = False) -> float:
+        """Design capacity of one piece (tonne/h) for a plant throughput in tonne/h; with
+        ``round_up``, rounded up to EverBatt's 0.1 t/h step."""
+        x = plant_t_per_h * self.capacity_share * operation("design_margin") / self.pieces
+        if round_up:
+            step = operation("design_step_t_per_h")
+            x = math.ceil(round(x / step, 9)) * step
+        return x
+
+    def cost_usd(self, plant_t_per_h: float, round_up: bool = False) -> float:
+        """Purchased cost of all pieces (USD) at a plant throughput in tonne/h."""
+        x = self.piece_capacity_t_per_h(plant_t_per_h, round_up)
+        return self.pieces * (self.a * x**self.b + self.c) * self.adj
+
+    def power_kW(self, plant_t_per_h: float) -> float:
+        """Rated power of all pieces (kW) at a plant throughput in tonne/h."""
+        x = self.piece_capacity_t_per_h(plant_t_per_h)
+        return self.pieces * (self.power_m * x**self.power_n + self.power_p)
+
+
+@cache
+def equipment_table(preset: str) -> dict[str, Equipment]:
+    """Unit operations with cost data in the preset's workbook."""
+    rows = load_toml("economics", "equipment.toml")[cost_preset(preset)]
+    fields = Equipment.__dataclass_fields__
+    return {
+        name: Equipment(name, **{k: v for k, v in rec.items() if k in fields})
+        for name, rec in rows.items()
+    }
+
+
+def operation(name: str) -> float:
+    """A plant operation constant (days per year, hours per day, life, unit conversions)."""
+    return float(load_toml("economics", "factors.toml")["operation"][name]["value"])
+
+
+def factors(preset: str) -> tuple[str, dict[str, float]]:
+    """Name and values of the cost factor set EverBatt uses under ``preset``."""
+    table = load_toml("economics", "factors.toml")
+    method = table["presets"][cost_preset(preset)]
+    return method, {k: float(v["value"]) for k, v in table[method].items()}
+
+
+def plant_t_per_h(capacity_t: float) -> float:
+    """Throughput (tonne/h) of a plant processing ``capacity_t`` tonnes of feed a year."""
+    if not capacity_t > 0:
+        raise InputError(f"plant capacity must be > 0 tonnes per year, got {capacity_t}")
+    return capacity_t / (operation("days_per_year") * operation("processing_hours_per_day"))
+
+
+def route_equipment(route: ComposedRoute, preset: str) -> list[tuple[str, Equipment]]:
+    """(route name, equipment) for the units the composed flowsheet kept, from each route file."""
+    table = equipment_table(preset)
+    kept = {u.name for u in route.flowsheet.units}
+    single = len(route.specs) == 1
+    items: list[tuple[str, Equipment]] = []
+    for spec in route.specs:
+        for unit, names in spec.equipment.items():
+            if ("" if single else f"{spec.name}/") + unit not in kept:
+                continue
+            for name in names:
+                if name not in table:
+                    raise InputError(
+                        f"route {spec.name!r} unit {unit!r}: equipment {name!r} has no cost curve "
+                        f"under {cost_preset(preset)}; allowed: {', '.join(sorted(table))}"
+                    )
+                items.append((spec.name, table[name]))
+    return items
+
+
+def intake_shares(result: RouteResult) -> dict[str, float]:
+    """Mass entering each route of a composed result over the feed mass (sample means).
+
+    A route takes what the routes before it handed on: the feed plus their reagents less what
+    left them as sinks. EverBatt 2023 likewise sizes preprocessing on the feed and critical-
+    materials recovery on the black mass.
+    """
+    specs = result.route.specs
+    if len(specs) == 1:
+        return {specs[0].name: 1.0}
+    feed = result.mean("feed.mass_kg")
+    inflow = feed
+    shares: dict[str, float] = {}
+    for spec in specs:
+        shares[spec.name] = inflow / feed
+        prefix = f"{spec.name}/"
+        reagents = sum(
+            float(v.sum())
+            for k, v in result.sums.items()
+            if k.startswith(f"units.{prefix}") and ".reagents_kg." in k
+        )
+        leaving = sum(
+            result.mean(f"outputs.{sink}.mass_kg")
+            for sink in result.route.flowsheet.sinks
+            if sink.startswith(prefix)
+        )
+        inflow += reagents / result.samples - leaving
+    return shares
+
+
+@dataclass(frozen=True)
+class Capital:
+    """Capital of a plant (USD) and the base amounts annual charges are shares of."""
+
+    purchased_equipment: float
+    fixed: float
+    total: float
+    parts: dict[str, float]
+
+
+def capital(purchased_equipment: float, preset: str) -> Capital:
+    """Fixed and total capital investment from purchased equipment, as EverBatt factors it.
+
+    ``peters`` (EverBatt 2019/2020, ANL-19/16 Table 15): direct costs = equipment x (1 +
+    installation, instrumentation, piping, electrical, buildings, yard, land); fixed capital =
+    direct x (1 + engineering + construction) / (1 - contingency); total = fixed / (1 - working
+    capital share). ``towler_sinnott`` (EverBatt 2023): ISBL = equipment x (1 + erection, piping,
+    I&C, electrical, civil, structures, lagging); OSBL = share of ISBL; fixed capital = (ISBL +
+    OSBL) x (1 + design and engineering + contingency); working capital a share of fixed capital.
+    """
+    method, f = factors(preset)
+    pe = purchased_equipment
+    if method == "peters":
+        peters_items = ("installation", "instrumentation", "piping", "electrical", "buildings")
+        direct = pe * (1 + sum(f[k] for k in (*peters_items, "yard", "land")))
+        fixed = direct * (1 + f["engineering"] + f["construction"]) / (1 - f["contingency"])
+        total = fixed / (1 - f["working_capital"])
+        parts = {"land": pe * f["land"], "buildings": pe * f["buildings"]}
+    else:
+        ts_items = ("erection", "piping", "instrumentation", "electrical", "civil", "structures")
+        isbl = pe * (1 + sum(f[k] for k in (*ts_items, "lagging")))
+        battery_limits = isbl * (1 + f["osbl"])
+        fixed = battery_limits * (1 + f["design_engineering"] + f["contingency"])
+        working = fixed * f["working_capital"]
+        total = fixed + working
+        parts = {"isbl": isbl, "isbl_osbl": battery_limits, "working": working}
+    return Capital(pe, fixed, total, parts)
+
+
+def capital_recovery_factor(rate: float, years: float) -> float:
+    """Annual payment per USD of capital over ``years`` at ``rate``: r (1+r)^n / ((1+r)^n - 1)."""
+    growth = (1 + rate) ** years
+    return rate * growth / (growth - 1)
+
+
+def dismantling_labour_usd_per_kg(
+    chemistry: str, form: str, labour_usd_per_h: float | None = None
+) -> float:
+    """Manual dismantling labour per kg of pack or module (EverBatt 2023 Disassembly tab).
+
+    A pack takes pack removal + pack to modules + modules to cells hours; a module takes its
+    share of the modules-to-cells hours. Hours times the hourly rate (EverBatt's 50 USD/h unless
+    given), over the mass of the pack (or of the pack's modules). Other forms need none (0).
+    """
+    data: dict[str, Any] = load_toml("economics", "disassembly.toml")["everbatt2023"]
+    if form not in ("pack", "module"):
+        return 0.0
+    key = "pack_kg" if form == "pack" else "modules_kg"
+    if chemistry not in data[key]:
+        allowed = ", ".join(k for k in data[key] if k != "source")
+        raise InputError(f"no dismantling data for chemistry {chemistry!r}; allowed: {allowed}")
+    steps = ("pack_removal_h", "pack_to_modules_h", "modules_to_cells_h")
+    hours = sum(data[s]["value"] for s in (steps if form == "pack" else steps[2:]))
+    rate = data["labour_usd_per_h"]["value"] if labour_usd_per_h is None else labour_usd_per_h
+    return float(hours * rate / data[key][chemistry])
