@@ -13,6 +13,8 @@ from rich.progress import Progress
 from rich.table import Table
 
 from urbanmine.commands.common import JsonOpt, err, guarded, out, print_json
+from urbanmine.commands.passport_access import access_cmd
+from urbanmine.commands.registry import registry_app, serve_cmd
 from urbanmine.flowsheet.errors import InputError
 from urbanmine.materials.feeds import DEFAULT_PRESET, FORMS, feed_names, get_feed, presets
 from urbanmine.routes.compose import load_route, route_names
@@ -23,6 +25,11 @@ feeds_app = typer.Typer(no_args_is_help=True, help="Battery feeds from bills of 
 routes_app = typer.Typer(no_args_is_help=True, help="Recycling routes (TOML data).")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(routes_app, name="routes")
+passport_app = typer.Typer(no_args_is_help=True, help="Battery passport fields and access.")
+app.add_typer(passport_app, name="passport")
+passport_app.command("access")(access_cmd)
+app.add_typer(registry_app, name="registry")
+app.command("serve")(serve_cmd)
 
 PresetOpt = typer.Option(DEFAULT_PRESET, "--preset", help="BOM and inventory source.")
 

@@ -11,7 +11,9 @@ from urbanmine.passport import ROLES, access
 @guarded
 def access_cmd(
     role: str = typer.Option(..., "--role", help=f"One of: {', '.join(ROLES)}."),
-    field: str = typer.Option(..., "--field", help="SAMM property name, e.g. batteryCarbonFootprint."),
+    field: str = typer.Option(
+        ..., "--field", help="SAMM property name, e.g. batteryCarbonFootprint."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Whether ROLE may read FIELD of a battery passport, and the Annex XIII point behind it."""

@@ -61,7 +61,9 @@ def validate(document: Any) -> dict[str, Any]:
     gpi = document.get(GPI, {})
     category = gpi.get("batteryCategory")
     if category not in CATEGORIES:
-        raise Invalid(f"{GPI}.batteryCategory must be one of {', '.join(CATEGORIES)}, got {category!r}")
+        raise Invalid(
+            f"{GPI}.batteryCategory must be one of {', '.join(CATEGORIES)}, got {category!r}"
+        )
     doc = copy.deepcopy(document)
     if "batteryStatus" in gpi:
         doc[GPI]["batteryStatus"] = BATTERYPASS_STATUS[normalise_status(gpi["batteryStatus"])]

@@ -10,7 +10,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from urbanmine.registry.errors import Invalid
@@ -73,7 +73,7 @@ def normalise_time(value: str) -> str:
         raise Invalid(f"time {value!r} is not ISO 8601 (e.g. 2027-03-01T12:00:00+00:00)") from None
     if t.tzinfo is None:
         raise Invalid(f"time {value!r} needs a timezone offset (e.g. +00:00)")
-    return t.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return t.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 # ---------------------------------------------------------------- hash chain
@@ -82,7 +82,9 @@ GENESIS = "0" * 64
 
 def canonical(obj: Any) -> bytes:
     """Canonical JSON bytes: sorted keys, no spaces, UTF-8, NaN refused."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
 
 
 def digest(obj: Any) -> str:
@@ -104,7 +106,9 @@ class Break:
     reason: str
 
 
-def verify_chain(subject: str, events: Iterable[tuple[int, Mapping[str, Any], str, str]]) -> list[Break]:
+def verify_chain(
+    subject: str, events: Iterable[tuple[int, Mapping[str, Any], str, str]]
+) -> list[Break]:
     """Check one subject's chain: events as ``(seq, record, prev_hash, hash)`` in ``seq`` order."""
     breaks: list[Break] = []
     expected_prev, expected_seq = GENESIS, 1
@@ -141,7 +145,12 @@ def check_elements(elements: Mapping[str, Any], where: str) -> Elements:
     for el, kg in elements.items():
         if not (isinstance(el, str) and el[:1].isupper() and el.isalpha() and len(el) <= 2):
             raise Invalid(f"{where}: {el!r} is not an element symbol (e.g. Co, Li, Ni)")
-        if isinstance(kg, bool) or not isinstance(kg, int | float) or not math.isfinite(kg) or kg < 0:
+        if (
+            isinstance(kg, bool)
+            or not isinstance(kg, int | float)
+            or not math.isfinite(kg)
+            or kg < 0
+        ):
             raise Invalid(f"{where}: {el} mass must be a non-negative number of kg, got {kg!r}")
         out[el] = float(kg)
     return out
@@ -204,7 +213,9 @@ RECYCLED_CONTENT_METALS = ("Co", "Li", "Ni", "Pb")
 """Art. 8 metals; the passport carries pre- and post-consumer shares of each (Battery Pass LL 40-47)."""
 
 
-def recycled_content(battery_elements: Elements, drawn: Origins) -> dict[str, dict[str, float | None]]:
+def recycled_content(
+    battery_elements: Elements, drawn: Origins
+) -> dict[str, dict[str, float | None]]:
     """Pre- and post-consumer recycled share (%) of Co, Li, Ni, Pb in a battery, by mass balance.
 
     ``battery_elements``: kg of each element in the battery (the denominator; for Co, Li and Ni the

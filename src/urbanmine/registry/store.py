@@ -7,7 +7,7 @@ The URL comes from ``--db``, else ``URBANMINE_DATABASE_URL``, else ``sqlite:///u
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
@@ -32,7 +32,7 @@ ENV_URL = "URBANMINE_DATABASE_URL"
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -196,7 +196,9 @@ def migrate(engine: Engine) -> None:
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("urbanmine.registry") / "migrations"))
+    cfg.set_main_option(
+        "script_location", str(resources.files("urbanmine.registry") / "migrations")
+    )
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
