@@ -259,13 +259,20 @@ def create_passport(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Pas
     doc = documents.with_status(doc, status, ident)
     payload = {"document_sha256": digest(doc), "elements_kg": elements, "made_from": made_from}
     replay = _existing(s, operator_id, cid)
-    if replay is not None:
-        if replay.subject_id == ident and replay.type == "registered" and replay.payload == payload:
-            return s.get(Passport, ident), False  # type: ignore[return-value]
-        raise Conflict(f"client event id {cid!r} was already used for a different event")
+    same = replay is not None and (replay.subject_id, replay.type, replay.payload) == (
+        ident,
+        "registered",
+        payload,
+    )
+    if same:
+        return _get_passport(s, ident), False
     if s.get(Passport, ident) is not None:
         raise Conflict(
             f"passport {ident} already exists; update it with PUT /api/v1/passports/{ident}"
+        )
+    if replay is not None:
+        raise Conflict(
+            f"client event id {cid!r} was already used by {operator_id} for a different event"
         )
     drawn, _ = _draw(s, operator_id, made_from)
     over = balance_excess(elements, totals(drawn), DEFAULT_TOLERANCE)
