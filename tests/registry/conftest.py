@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from registry_helpers import Registry, backends, fresh_database
+
+from registry.registry_helpers import Registry, backends, fresh_database
 
 
 @pytest.fixture(params=backends())

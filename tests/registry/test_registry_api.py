@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from registry_helpers import Registry, document, event
 from sqlalchemy import inspect, text
 
+from registry.registry_helpers import Registry, document, event
 from urbanmine.registry.store import make_engine, migrate
 from urbanmine.registry.verify import verify
 
