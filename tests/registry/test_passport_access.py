@@ -125,3 +125,9 @@ def test_project_keeps_only_allowed_paths() -> None:
         "MaterialComposition": {"batteryMaterials": [{"isCriticalRawMaterial": True}]},
         "Circularity": {"safetyMeasures": {"extinguishingAgent": ["CO2"]}},
     }
+
+
+def test_project_adds_no_empty_parents() -> None:
+    doc = {"PerformanceAndDurability": {"batteryCondition": {"stateOfCertifiedEnergy": 97.5}}}
+    assert project(doc, "public") == {}
+    assert project(doc, "legitimate_interest") == doc

@@ -59,29 +59,34 @@ def allowed_fields(role: str) -> list[Field]:
 
 
 def _copy_path(src: Any, dst: dict[str, Any], path: tuple[str, ...]) -> None:
-    """Copy the value at ``path`` in ``src`` into ``dst``, creating parents; lists map element-wise."""
+    """Copy the value at ``path`` in ``src`` into ``dst``; lists map element-wise. Parents are
+    created only when something is copied into them."""
     key, rest = path[0], path[1:]
-    if key.endswith("[]"):
-        name = key[:-2]
-        items = src.get(name) if isinstance(src, dict) else None
-        if not isinstance(items, list):
-            return
-        out = dst.setdefault(name, [{} for _ in items])
-        for item, target in zip(items, out, strict=True):
-            _copy_path(item, target, rest)
-        return
-    if not isinstance(src, dict) or key not in src:
+    name = key.removesuffix("[]")
+    if not isinstance(src, dict) or name not in src:
         return
     if not rest:
-        dst[key] = copy.deepcopy(src[key])
+        dst[name] = copy.deepcopy(src[name])
         return
-    _copy_path(src[key], dst.setdefault(key, {}), rest)
+    if key.endswith("[]"):
+        items = src[name]
+        if not isinstance(items, list):
+            return
+        targets = dst.get(name) or [{} for _ in items]
+        for item, target in zip(items, targets, strict=True):
+            _copy_path(item, target, rest)
+        if any(targets):
+            dst[name] = targets
+        return
+    sub = dst.get(name) or {}
+    _copy_path(src[name], sub, rest)
+    if sub:
+        dst[name] = sub
 
 
 def project(passport: dict[str, Any], role: str) -> dict[str, Any]:
     """The part of a Battery Pass document (aspect -> properties) that ``role`` may read."""
     view: dict[str, Any] = {}
     for f in allowed_fields(role):
-        if f.aspect in passport:
-            _copy_path(passport[f.aspect], view.setdefault(f.aspect, {}), f.path)
-    return {aspect: body for aspect, body in view.items() if body}
+        _copy_path(passport, view, (f.aspect, *f.path))
+    return view
