@@ -14,6 +14,8 @@ from urbanmine.registry.errors import Invalid
 
 URN = "urn"
 GBT34014 = "gbt34014"
+MAX_LENGTH = 128
+"""Longest identifier the registry stores."""
 
 
 def _gbt_errors(code: str) -> list[str]:
@@ -29,8 +31,8 @@ def _gbt_errors(code: str) -> list[str]:
 
 def check_identifier(identifier: str) -> str:
     """Return the scheme (``"urn"`` or ``"gbt34014"``) of a valid identifier; ``Invalid`` otherwise."""
-    if not isinstance(identifier, str) or not identifier:
-        raise Invalid("identifier must be a non-empty string")
+    if not isinstance(identifier, str) or not 0 < len(identifier) <= MAX_LENGTH:
+        raise Invalid(f"identifier must be a string of 1-{MAX_LENGTH} characters")
     if identifier.startswith("urn:"):
         pattern = catalogue().identifier_regex
         if not pattern.match(identifier):

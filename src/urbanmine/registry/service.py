@@ -82,6 +82,8 @@ def create_operator(s: Session, p: Principal, operator_id: str, name: str) -> Op
     require_admin(p)
     if not OPERATOR_ID.match(operator_id or ""):
         raise Invalid(f"operator id {operator_id!r} must match {OPERATOR_ID.pattern}")
+    if not 0 < len(name) <= 200:
+        raise Invalid("operator name must have 1-200 characters")
     if s.get(Operator, operator_id) is not None:
         raise Conflict(f"operator {operator_id!r} already exists")
     op = Operator(id=operator_id, name=name)
@@ -183,16 +185,25 @@ def event_view(ev: Event) -> dict[str, Any]:
     return {**ev.record(), "prev_hash": ev.prev_hash, "hash": ev.hash}
 
 
-def _common(body: dict[str, Any]) -> tuple[str, str, str, dict[str, Any]]:
-    """client_event_id, time (UTC ISO), place and payload of an event request."""
-    cid = body.get("client_event_id")
+def _client_event_id(body: dict[str, Any], default: str | None = None) -> str:
+    cid = body.get("client_event_id") or default
     if not isinstance(cid, str) or not cid or len(cid) > 128:
         raise Invalid(
             "client_event_id is required: a string of 1-128 characters, unique per operator"
         )
+    return cid
+
+
+def _place(body: dict[str, Any]) -> str:
     place = body.get("place", "")
     if not isinstance(place, str) or len(place) > 200:
         raise Invalid("place must be a string of at most 200 characters")
+    return place
+
+
+def _common(body: dict[str, Any]) -> tuple[str, str, str, dict[str, Any]]:
+    """client_event_id, time (UTC ISO), place and payload of an event request."""
+    cid, place = _client_event_id(body), _place(body)
     payload = body.get("payload") or {}
     if not isinstance(payload, dict):
         raise Invalid("payload must be a JSON object")
@@ -250,7 +261,7 @@ def create_passport(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Pas
     ident = documents.identifier_of(doc)
     check_identifier(ident)
     time = normalise_time(body.get("time") or datetime.now(UTC).isoformat())
-    cid = body.get("client_event_id") or f"register:{ident}"
+    cid = _client_event_id(body, f"register:{ident}")
     elements = check_elements(body.get("elements_kg") or {}, "elements_kg")
     made_from = body.get("made_from") or []
     if not isinstance(made_from, list):
@@ -298,9 +309,7 @@ def create_passport(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Pas
         raise Invalid(f"predecessor {passport.predecessor_id} is not a registered passport")
     s.add(passport)
     s.flush()
-    _append(
-        s, passport, "battery", operator_id, cid, "registered", time, body.get("place", ""), payload
-    )
+    _append(s, passport, "battery", operator_id, cid, "registered", time, _place(body), payload)
     return passport, True
 
 
@@ -509,8 +518,10 @@ def create_lot(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Lot, boo
     if not isinstance(ident, str) or not 0 < len(ident) <= 128:
         raise Invalid("id is required: a string of 1-128 characters")
     product = body.get("product")
-    if not isinstance(product, str) or not product:
-        raise Invalid("product is required, e.g. black_mass, NiSO4, pCAM, cathode")
+    if not isinstance(product, str) or not 0 < len(product) <= 64:
+        raise Invalid(
+            "product is required (1-64 characters), e.g. black_mass, NiSO4, pCAM, cathode"
+        )
     tolerance = body.get("tolerance", DEFAULT_TOLERANCE)
     if (
         isinstance(tolerance, bool)
@@ -522,9 +533,9 @@ def create_lot(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Lot, boo
     if not isinstance(inputs, list) or not inputs:
         raise Invalid("inputs must be a non-empty list of {battery|lot|scrap|primary, elements_kg}")
     out = check_elements(body.get("elements_kg") or {}, "elements_kg")
-    cid = body.get("client_event_id") or f"lot:{ident}"
+    cid = _client_event_id(body, f"lot:{ident}")
     time = normalise_time(body.get("time", ""))
-    place = body.get("place", "")
+    place = _place(body)
     spec = {"product": product, "inputs": inputs, "elements_kg": out, "tolerance": tolerance}
     batteries = [i["battery"] for i in inputs if isinstance(i, dict) and "battery" in i]
     etype = "shredded" if batteries else "refined"
