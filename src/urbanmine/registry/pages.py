@@ -49,9 +49,7 @@ def _rows(document: dict[str, Any]) -> list[tuple[str, str, Any]]:
 @router.get("/p/{ident}", response_class=HTMLResponse)
 def public_passport(request: Request, ident: str) -> Response:
     try:
-        view = run(
-            request, lambda s, _: service.passport_view(s, PUBLIC, service._get_passport(s, ident))
-        )
+        view = run(request, lambda s, _: service.get_passport(s, PUBLIC, ident))
     except RegistryError as exc:
         return templates.TemplateResponse(
             request, "error.html", {"message": str(exc)}, status_code=exc.status

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from urbanmine.passport import access, project
-from urbanmine.passport.catalogue import catalogue
+from urbanmine.passport.catalogue import CATEGORIES
 from urbanmine.registry import documents
 from urbanmine.registry.domain import (
     BATTERY_EVENTS,
@@ -368,6 +368,7 @@ def passport_view(s: Session, p: Principal, passport: Passport) -> dict[str, Any
 
 
 def get_passport(s: Session, p: Principal, ident: str) -> dict[str, Any]:
+    """What ``p`` may see of passport ``ident`` (``NotFound`` if there is none)."""
     return passport_view(s, p, _get_passport(s, ident))
 
 
@@ -686,8 +687,8 @@ def declare_epr(s: Session, p: Principal, body: dict[str, Any]) -> EprEntry:
     )
     if kind not in EPR_EVENTS:
         raise Invalid(f"kind must be one of {', '.join(EPR_EVENTS)}")
-    if category not in catalogue_categories():
-        raise Invalid(f"category must be one of {', '.join(catalogue_categories())}")
+    if category not in CATEGORIES:
+        raise Invalid(f"category must be one of {', '.join(CATEGORIES)}")
     if not isinstance(country, str) or not COUNTRY.match(country):
         raise Invalid("country must be an ISO 3166-1 alpha-2 code such as DE")
     if not isinstance(year, int) or not 1990 <= year <= 2100:
@@ -706,10 +707,6 @@ def declare_epr(s: Session, p: Principal, body: dict[str, Any]) -> EprEntry:
     s.add(entry)
     s.flush()
     return entry
-
-
-def catalogue_categories() -> tuple[str, ...]:
-    return tuple(catalogue().fields["batteryCategory"].requirement)
 
 
 def ledger(s: Session, p: Principal, producer: str) -> list[dict[str, Any]]:
