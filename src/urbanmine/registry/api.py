@@ -158,7 +158,7 @@ def list_passports(
     request: Request,
     operator: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=2**31 - 1),
 ) -> list[dict[str, Any]]:
     return run(request, lambda s, p: service.list_passports(s, p, operator, limit, offset))
 
