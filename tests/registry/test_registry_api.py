@@ -512,3 +512,17 @@ def test_concurrent_writers_keep_one_chain(reg: Registry) -> None:
     assert [e["seq"] for e in events] == list(range(1, 32))
     with reg.sessions.begin() as s:
         assert verify(s) == []
+
+
+def test_unstorable_text_is_422(reg: Registry) -> None:
+    """A NUL character: PostgreSQL refuses it in text and JSON; SQLite stores it. Never a 500."""
+    maker = reg.key("acme")
+    register(reg, maker)
+    r = reg.client.post(
+        f"{P}/passports/{BAT}/events",
+        json=event("nul", "installed") | {"place": "Ham\x00burg"},
+        headers=maker,
+    )
+    assert r.status_code == (422 if reg.url.startswith("postgres") else 201), r.text
+    if r.status_code == 422:
+        assert "cannot be stored" in r.json()["message"]

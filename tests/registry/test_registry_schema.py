@@ -34,6 +34,6 @@ schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", _reg.client.app)
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_errors(case: schemathesis.Case) -> None:
     case.call_and_validate(headers=_key, checks=[not_a_server_error])

@@ -16,13 +16,13 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from urbanmine.registry import service
 from urbanmine.registry.domain import DEFAULT_TOLERANCE
-from urbanmine.registry.errors import RegistryError
+from urbanmine.registry.errors import Invalid, RegistryError
 from urbanmine.registry.keys import Principal, authenticate
 from urbanmine.registry.store import make_engine, session_factory
 
@@ -117,6 +117,8 @@ def run(request: Request, fn: Callable[[Session, Principal], T]) -> T:
         except IntegrityError:
             if attempt == 2:
                 raise
+        except DataError as exc:  # e.g. a NUL character PostgreSQL will not store in text
+            raise Invalid(f"a value cannot be stored: {exc.orig}") from None
     raise AssertionError("unreachable")
 
 
