@@ -14,9 +14,10 @@ from rich.table import Table
 
 from urbanmine.commands.common import JsonOpt, err, guarded, out, print_json
 from urbanmine.commands.compliance import code_app, comply
+from urbanmine.commands.factors import factors_app
 from urbanmine.commands.impacts import sensitivity_cmd
 from urbanmine.commands.passport import passport_app
-from urbanmine.commands.factors import factors_app
+from urbanmine.commands.registry import registry_app, serve_cmd
 from urbanmine.flowsheet.errors import InputError
 from urbanmine.materials.feeds import DEFAULT_PRESET, FORMS, feed_names, get_feed, presets
 from urbanmine.routes.compose import load_route, route_names
@@ -32,6 +33,8 @@ app.command("comply")(comply)
 app.add_typer(code_app, name="code")
 app.add_typer(passport_app, name="passport")
 app.add_typer(factors_app, name="factors")
+app.add_typer(registry_app, name="registry")
+app.command("serve")(serve_cmd)
 
 PresetOpt = typer.Option(DEFAULT_PRESET, "--preset", help="BOM and inventory source.")
 

@@ -8,9 +8,11 @@ import typer
 
 from urbanmine.commands.common import JsonOpt, guarded, out, print_json
 from urbanmine.commands.compliance import OnOpt, parse_date
+from urbanmine.commands.passport_access import access_cmd
 from urbanmine.compliance.battery import CATEGORIES, passport_scope
 
 passport_app = typer.Typer(no_args_is_help=True, help="Battery passport (Art. 77-78, Annex XIII).")
+passport_app.command("access")(access_cmd)
 
 
 @passport_app.command("scope")

@@ -1,0 +1,318 @@
+"""HTTP API under ``/api/v1`` (FastAPI; OpenAPI at ``/api/v1/openapi.json``).
+
+Every request runs in one database transaction; errors are JSON ``{"message": ...}`` with 401
+(bad or missing key where one is needed), 403 (key may not do this), 404, 409 (conflicts with what is
+stored: mass balance, read-only passport, reused client event id) or 422 (malformed input).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from urbanmine.registry import service
+from urbanmine.registry.domain import DEFAULT_TOLERANCE
+from urbanmine.registry.errors import Invalid, RegistryError
+from urbanmine.registry.keys import Principal, authenticate
+from urbanmine.registry.store import make_engine, session_factory
+
+T = TypeVar("T")
+PREFIX = "/api/v1"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OperatorIn(Strict):
+    id: str = Field(description="Lower-case id, e.g. acme-cells")
+    name: str
+
+
+class KeyIn(Strict):
+    role: str = Field(
+        description="admin, operator, legitimate_interest, notified_body, market_surveillance or commission"
+    )
+
+
+class DrawIn(Strict):
+    lot: str
+    elements_kg: dict[str, float]
+
+
+class PassportIn(Strict):
+    document: dict[str, Any] = Field(
+        description="Battery Pass v1.2 document: aspect name -> properties"
+    )
+    elements_kg: dict[str, float] | None = Field(
+        None, description="kg of each element in the battery (Co, Li, Ni: in active materials)"
+    )
+    made_from: list[DrawIn] | None = Field(None, description="kg taken from registered lots")
+    predecessor: str | None = None
+    client_event_id: str | None = None
+    time: str | None = None
+    place: str = ""
+
+
+class PassportUpdate(Strict):
+    document: dict[str, Any]
+    client_event_id: str
+    time: str
+    place: str = ""
+
+
+class EventIn(Strict):
+    client_event_id: str
+    type: str
+    time: str = Field(description="ISO 8601 with timezone")
+    place: str = ""
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class LotIn(Strict):
+    id: str
+    product: str
+    inputs: list[dict[str, Any]] = Field(
+        description="each {battery|lot|scrap|primary: id, elements_kg}"
+    )
+    elements_kg: dict[str, float]
+    tolerance: float = DEFAULT_TOLERANCE
+    client_event_id: str | None = None
+    time: str
+    place: str = ""
+
+
+class EprIn(Strict):
+    kind: str
+    category: str
+    country: str
+    year: int
+    mass_kg: float
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.cookies.get("um_key")
+
+
+def run(request: Request, fn: Callable[[Session, Principal], T]) -> T:
+    """Run ``fn`` in one transaction as the caller; retry once on a unique-key race."""
+    factory = request.app.state.sessions
+    for attempt in (1, 2):
+        try:
+            with factory.begin() as s:
+                return fn(s, authenticate(s, _bearer(request)))
+        except IntegrityError:
+            if attempt == 2:
+                raise
+        except DataError as exc:  # e.g. a NUL character PostgreSQL will not store in text
+            raise Invalid(f"a value cannot be stored: {exc.orig}") from None
+    raise AssertionError("unreachable")
+
+
+def _created(result: tuple[Any, bool], view: Callable[[Any], dict[str, Any]]) -> JSONResponse:
+    obj, created = result
+    return JSONResponse(view(obj), status_code=201 if created else 200)
+
+
+router = APIRouter(prefix=PREFIX)
+
+
+@router.post("/operators", status_code=201)
+def create_operator(request: Request, body: OperatorIn) -> dict[str, str]:
+    op = run(request, lambda s, p: service.create_operator(s, p, body.id, body.name))
+    return {"id": op.id, "name": op.name}
+
+
+@router.post("/operators/{operator_id}/keys", status_code=201)
+def create_key(request: Request, operator_id: str, body: KeyIn) -> dict[str, str]:
+    key = run(request, lambda s, p: service.create_key(s, p, operator_id, body.role))
+    return {"key": key, "operator": operator_id, "role": body.role}
+
+
+@router.post(
+    "/passports", responses={201: {"description": "created"}, 200: {"description": "replayed"}}
+)
+def create_passport(request: Request, body: PassportIn) -> JSONResponse:
+    def do(s: Session, p: Principal) -> JSONResponse:
+        return _created(
+            service.create_passport(s, p, body.model_dump(exclude_none=True)),
+            lambda x: service.passport_view(s, p, x),
+        )
+
+    return run(request, do)
+
+
+@router.get("/passports")
+def list_passports(
+    request: Request,
+    operator: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=2**31 - 1),
+) -> list[dict[str, Any]]:
+    return run(request, lambda s, p: service.list_passports(s, p, operator, limit, offset))
+
+
+@router.get("/passports/{ident}")
+def get_passport(request: Request, ident: str) -> dict[str, Any]:
+    return run(request, lambda s, p: service.get_passport(s, p, ident))
+
+
+@router.get("/passports/{ident}/export")
+def export_passport(request: Request, ident: str) -> dict[str, Any]:
+    """The Battery Pass v1.2 document, limited to the fields the caller may read."""
+    doc: dict[str, Any] = run(request, lambda s, p: service.get_passport(s, p, ident))["document"]
+    return doc
+
+
+@router.put("/passports/{ident}")
+def update_passport(request: Request, ident: str, body: PassportUpdate) -> dict[str, Any]:
+    return run(
+        request,
+        lambda s, p: service.passport_view(
+            s, p, service.update_passport(s, p, ident, body.model_dump())
+        ),
+    )
+
+
+@router.post("/passports/{ident}/events")
+def add_battery_event(request: Request, ident: str, body: EventIn) -> JSONResponse:
+    return run(
+        request,
+        lambda s, p: _created(
+            service.add_battery_event(s, p, ident, body.model_dump()), service.event_view
+        ),
+    )
+
+
+@router.get("/passports/{ident}/events")
+def list_battery_events(request: Request, ident: str) -> list[dict[str, Any]]:
+    return run(request, lambda s, p: service.list_events(s, p, "battery", ident))
+
+
+@router.get("/passports/{ident}/recycled-content")
+def recycled_content(request: Request, ident: str) -> dict[str, Any]:
+    return run(request, lambda s, p: service.passport_recycled_content(s, ident))
+
+
+@router.post("/lots")
+def create_lot(request: Request, body: LotIn) -> JSONResponse:
+    return run(
+        request,
+        lambda s, p: _created(
+            service.create_lot(s, p, body.model_dump(exclude_none=True)), service.lot_view
+        ),
+    )
+
+
+@router.get("/lots/{ident}")
+def get_lot(request: Request, ident: str) -> dict[str, Any]:
+    return run(request, lambda s, p: service.get_lot(s, p, ident))
+
+
+@router.post("/lots/{ident}/events")
+def add_lot_event(request: Request, ident: str, body: EventIn) -> JSONResponse:
+    return run(
+        request,
+        lambda s, p: _created(
+            service.add_lot_event(s, p, ident, body.model_dump()), service.event_view
+        ),
+    )
+
+
+@router.get("/lots/{ident}/events")
+def list_lot_events(request: Request, ident: str) -> list[dict[str, Any]]:
+    return run(request, lambda s, p: service.list_events(s, p, "lot", ident))
+
+
+@router.post("/epr/entries", status_code=201)
+def declare_epr(request: Request, body: EprIn) -> dict[str, Any]:
+    entry = run(request, lambda s, p: service.declare_epr(s, p, body.model_dump()))
+    return {"id": entry.id, "producer": entry.producer_id, **body.model_dump()}
+
+
+@router.get("/epr/{producer}/ledger")
+def ledger(request: Request, producer: str) -> list[dict[str, Any]]:
+    return run(request, lambda s, p: service.ledger(s, p, producer))
+
+
+LEDGER_COLUMNS = (
+    "producer",
+    "category",
+    "country",
+    "year",
+    "placed_on_market_kg",
+    "collected_kg",
+    "collection_rate_percent",
+)
+
+
+def ledger_csv(rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=LEDGER_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+@router.get("/epr/{producer}/ledger.csv", response_class=PlainTextResponse)
+def ledger_as_csv(request: Request, producer: str) -> PlainTextResponse:
+    rows = run(request, lambda s, p: service.ledger(s, p, producer))
+    return PlainTextResponse(ledger_csv(rows), media_type="text/csv")
+
+
+def create_app(url: str | None = None) -> FastAPI:
+    """The registry web service on the database at ``url`` (see ``store.database_url``)."""
+    from urbanmine.registry.pages import router as pages_router
+
+    app = FastAPI(
+        title="urbanmine registry",
+        version="1",
+        description="Battery passports (Battery Pass v1.2), chain of custody, mass-balance lots and producer responsibility.",
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url=f"{PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.sessions = session_factory(make_engine(url))
+    app.include_router(router)
+    app.include_router(pages_router)
+
+    @app.exception_handler(RegistryError)
+    def _registry_error(_: Request, exc: RegistryError) -> JSONResponse:
+        return JSONResponse({"message": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(x) for x in first.get("loc", ()))
+        return JSONResponse(
+            {
+                "message": f"{where}: {first.get('msg', 'invalid request')}",
+                "errors": jsonable(exc.errors()),
+            },
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"message": str(exc.detail)}, status_code=exc.status_code)
+
+    return app
+
+
+def jsonable(errors: Any) -> Any:
+    from fastapi.encoders import jsonable_encoder
+
+    return jsonable_encoder(errors, custom_encoder={Exception: str})

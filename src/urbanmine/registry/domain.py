@@ -1,0 +1,246 @@
+"""Pure registry rules: lifecycle, hash chain, lot mass balance, recycled content, collection rate.
+
+No I/O here; ``service`` applies these rules inside database transactions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from urbanmine.registry.errors import Invalid
+
+# ---------------------------------------------------------------- lifecycle (Art. 77, Annex XIII 4(c))
+STATUSES = ("original", "repurposed", "re-used", "remanufactured", "waste")
+"""Battery status, regulation spelling (Annex XIII point 4(c))."""
+
+BATTERYPASS_STATUS = {
+    "original": "Original",
+    "repurposed": "Repurposed",
+    "re-used": "Reused",
+    "remanufactured": "Remanufactured",
+    "waste": "Waste",
+}
+"""Regulation spelling -> Battery Pass v1.2 ``batteryStatus`` enum (reference §2.2, §2.3)."""
+
+BATTERY_EVENTS = (
+    "manufactured",
+    "placed_on_market",
+    "installed",
+    "removed",
+    "collected",
+    "diagnosed",
+    "repurposed",
+    "reused",
+    "remanufactured",
+    "dismantled",
+    "shipped",
+    "received",
+    "shredded",
+)
+LOT_EVENTS = ("shipped", "received", "delivered")
+SYSTEM_EVENTS = ("registered", "updated", "lot_created")
+"""Written by the registry itself: passport created, passport data changed, lot created."""
+
+NEW_PASSPORT_EVENTS = {"repurposed": "repurposed", "remanufactured": "remanufactured"}
+"""Events that create a successor passport under the new operator (Art. 77(6)-(7)), with its status."""
+
+STATUS_AFTER = {"reused": "re-used", "collected": "waste", "dismantled": "waste"}
+"""Events that change the status of the same passport."""
+
+EPR_EVENTS = ("placed_on_market", "collected")
+
+
+def normalise_status(value: str) -> str:
+    """Regulation spelling of a status given in either spelling ("Reused" -> "re-used")."""
+    by_any = {s: s for s in STATUSES} | {v.lower(): k for k, v in BATTERYPASS_STATUS.items()}
+    key = value.lower() if isinstance(value, str) else ""
+    if key not in by_any:
+        raise Invalid(f"unknown battery status {value!r}; allowed: {', '.join(STATUSES)}")
+    return by_any[key]
+
+
+def normalise_time(value: str) -> str:
+    """ISO 8601 time with a timezone -> UTC ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``."""
+    try:
+        t = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise Invalid(f"time {value!r} is not ISO 8601 (e.g. 2027-03-01T12:00:00+00:00)") from None
+    if t.tzinfo is None:
+        raise Invalid(f"time {value!r} needs a timezone offset (e.g. +00:00)")
+    return t.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+# ---------------------------------------------------------------- hash chain
+GENESIS = "0" * 64
+
+
+def canonical(obj: Any) -> bytes:
+    """Canonical JSON bytes: sorted keys, no spaces, UTF-8, NaN refused."""
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
+
+
+def digest(obj: Any) -> str:
+    """SHA-256 (hex) of the canonical JSON of ``obj``."""
+    return hashlib.sha256(canonical(obj)).hexdigest()
+
+
+def event_hash(record: Mapping[str, Any], prev_hash: str) -> str:
+    """Hash of one event: SHA-256 over the canonical JSON of its fields and the previous hash."""
+    return digest({**record, "prev_hash": prev_hash})
+
+
+@dataclass(frozen=True)
+class Break:
+    """Where a chain fails to verify."""
+
+    subject: str
+    seq: int
+    reason: str
+
+
+def verify_chain(
+    subject: str, events: Iterable[tuple[int, Mapping[str, Any], str, str]]
+) -> list[Break]:
+    """Check one subject's chain: events as ``(seq, record, prev_hash, hash)`` in ``seq`` order."""
+    breaks: list[Break] = []
+    expected_prev, expected_seq = GENESIS, 1
+    for seq, record, prev, stored in events:
+        if seq != expected_seq:
+            breaks.append(Break(subject, seq, f"sequence gap: expected {expected_seq}"))
+        if prev != expected_prev:
+            breaks.append(Break(subject, seq, "prev_hash does not match the previous event's hash"))
+        if event_hash(record, prev) != stored:
+            breaks.append(Break(subject, seq, "stored hash does not match the event's content"))
+        expected_prev, expected_seq = stored, seq + 1
+    return breaks
+
+
+# ---------------------------------------------------------------- mass balance of lots
+ORIGINS = ("post_consumer", "pre_consumer", "primary")
+"""Where an element came from: a waste battery after use (Art. 3 post-consumer waste), manufacturing
+waste (pre-consumer), or primary material."""
+
+INPUT_ORIGIN = {"battery": "post_consumer", "scrap": "pre_consumer", "primary": "primary"}
+
+DEFAULT_TOLERANCE = 1e-9
+"""Default relative tolerance of the lot balance: numerical rounding only. A lot states its own
+``tolerance`` (relative, per element) to allow for weighing and assay uncertainty."""
+
+Elements = dict[str, float]
+Origins = dict[str, dict[str, float]]
+"""element -> origin -> kg"""
+
+
+def check_elements(elements: Mapping[str, Any], where: str) -> Elements:
+    """Element symbol -> non-negative finite kg; ``Invalid`` naming the bad entry."""
+    out: Elements = {}
+    for el, kg in elements.items():
+        if not (isinstance(el, str) and el[:1].isupper() and el.isalpha() and len(el) <= 2):
+            raise Invalid(f"{where}: {el!r} is not an element symbol (e.g. Co, Li, Ni)")
+        if (
+            isinstance(kg, bool)
+            or not isinstance(kg, int | float)
+            or not math.isfinite(kg)
+            or kg < 0
+        ):
+            raise Invalid(f"{where}: {el} mass must be a non-negative number of kg, got {kg!r}")
+        out[el] = float(kg)
+    return out
+
+
+def add_origins(total: Origins, part: Origins) -> None:
+    """Add ``part`` into ``total`` in place."""
+    for el, by_origin in part.items():
+        slot = total.setdefault(el, dict.fromkeys(ORIGINS, 0.0))
+        for origin, kg in by_origin.items():
+            slot[origin] += kg
+
+
+def single_origin(elements: Elements, origin: str) -> Origins:
+    """All of ``elements`` from one origin."""
+    return {el: {o: (kg if o == origin else 0.0) for o in ORIGINS} for el, kg in elements.items()}
+
+
+def share_of(origins: Origins, elements: Elements) -> Origins:
+    """Split ``elements`` drawn from a mixture with ``origins`` in the mixture's proportions."""
+    out: Origins = {}
+    for el, kg in elements.items():
+        mix = origins.get(el, {})
+        total = sum(mix.values())
+        out[el] = {o: (kg * mix.get(o, 0.0) / total if total > 0 else 0.0) for o in ORIGINS}
+        if total <= 0:
+            out[el]["primary"] = kg
+    return out
+
+
+def totals(origins: Origins) -> Elements:
+    """Element masses of a mixture."""
+    return {el: sum(by.values()) for el, by in origins.items()}
+
+
+@dataclass(frozen=True)
+class Excess:
+    """One element whose output exceeds its input beyond the tolerance."""
+
+    element: str
+    input_kg: float
+    output_kg: float
+
+    def explain(self) -> str:
+        return f"{self.element}: output {self.output_kg:.6g} kg > input {self.input_kg:.6g} kg"
+
+
+def balance_excess(inputs: Elements, outputs: Elements, tolerance: float) -> list[Excess]:
+    """Elements for which ``outputs`` exceed ``inputs`` by more than ``tolerance`` (relative)."""
+    excess = []
+    for el in sorted(set(inputs) | set(outputs)):
+        i, o = inputs.get(el, 0.0), outputs.get(el, 0.0)
+        if o > i * (1.0 + tolerance) + 1e-12:
+            excess.append(Excess(el, i, o))
+    return excess
+
+
+# ---------------------------------------------------------------- recycled content (Art. 8)
+RECYCLED_CONTENT_METALS = ("Co", "Li", "Ni", "Pb")
+"""Art. 8 metals; the passport carries pre- and post-consumer shares of each (Battery Pass LL 40-47)."""
+
+
+def recycled_content(
+    battery_elements: Elements, drawn: Origins
+) -> dict[str, dict[str, float | None]]:
+    """Pre- and post-consumer recycled share (%) of Co, Li, Ni, Pb in a battery, by mass balance.
+
+    ``battery_elements``: kg of each element in the battery (the denominator; for Co, Li and Ni the
+    mass in active materials per Art. 8(2)). ``drawn``: element -> origin -> kg the battery took
+    from registered lots. A metal the battery does not declare gets ``None``.
+    """
+    out: dict[str, dict[str, float | None]] = {}
+    for metal in RECYCLED_CONTENT_METALS:
+        total = battery_elements.get(metal, 0.0)
+        by = drawn.get(metal, {})
+        if total <= 0:
+            out[metal] = {"preConsumerShare": None, "postConsumerShare": None}
+            continue
+        out[metal] = {
+            "preConsumerShare": 100.0 * by.get("pre_consumer", 0.0) / total,
+            "postConsumerShare": 100.0 * by.get("post_consumer", 0.0) / total,
+        }
+    return out
+
+
+# ---------------------------------------------------------------- producer responsibility (Annex XI)
+def collection_rate(collected_kg: float, placed_kg: Mapping[int, float], year: int) -> float | None:
+    """Collection rate (%) in ``year``: collected in that year over the mean placed on the market in
+    that year and the two previous years (Annex XI, carried over from Dir. 2006/66/EC Annex I;
+    reference §1.3). Years without a declaration count as zero; ``None`` when the mean is zero.
+    """
+    mean = sum(placed_kg.get(y, 0.0) for y in (year, year - 1, year - 2)) / 3.0
+    return None if mean <= 0 else 100.0 * collected_kg / mean

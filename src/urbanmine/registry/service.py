@@ -1,0 +1,756 @@
+"""Registry operations. Each public function runs inside the caller's transaction (one request).
+
+Write rules: only ``operator`` keys write, and only their own subjects: a passport's responsible
+operator or its current custodian; a lot's custodian. ``admin`` keys manage operators and keys.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from urbanmine.passport import access, project
+from urbanmine.passport.catalogue import CATEGORIES
+from urbanmine.registry import documents
+from urbanmine.registry.domain import (
+    BATTERY_EVENTS,
+    DEFAULT_TOLERANCE,
+    EPR_EVENTS,
+    GENESIS,
+    INPUT_ORIGIN,
+    LOT_EVENTS,
+    NEW_PASSPORT_EVENTS,
+    STATUS_AFTER,
+    Origins,
+    add_origins,
+    balance_excess,
+    check_elements,
+    collection_rate,
+    digest,
+    event_hash,
+    normalise_status,
+    normalise_time,
+    recycled_content,
+    share_of,
+    single_origin,
+    totals,
+)
+from urbanmine.registry.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from urbanmine.registry.identifiers import check_identifier
+from urbanmine.registry.keys import Principal, issue_key
+from urbanmine.registry.store import EprEntry, Event, Lot, Operator, Passport
+
+OPERATOR_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+COUNTRY = re.compile(r"^[A-Z]{2}$")
+AUTHORITY_ROLES = ("market_surveillance", "commission")
+
+
+# ---------------------------------------------------------------- permissions
+def require_admin(p: Principal) -> None:
+    if p.role == "public":
+        raise Unauthorized("an admin API key is required (Authorization: Bearer KEY)")
+    if p.role != "admin":
+        raise Forbidden("only an admin key may manage operators and keys")
+
+
+def require_operator(p: Principal) -> str:
+    """The operator id of a writing principal."""
+    if p.role == "public" or p.operator_id is None:
+        raise Unauthorized("writing needs an operator API key (Authorization: Bearer KEY)")
+    if p.role != "operator":
+        raise Forbidden(f"a {p.role} key may not write; only operator keys write")
+    return p.operator_id
+
+
+def read_tier(p: Principal, passport: Passport) -> str | None:
+    """Passport tier the principal reads: ``None`` means the whole document."""
+    if p.role == "admin":
+        return None
+    if p.role == "operator":
+        own = p.operator_id in (passport.operator_id, passport.custodian_id)
+        return None if own else "legitimate_interest"
+    return p.role
+
+
+# ---------------------------------------------------------------- operators and keys
+def create_operator(s: Session, p: Principal, operator_id: str, name: str) -> Operator:
+    require_admin(p)
+    if not OPERATOR_ID.match(operator_id or ""):
+        raise Invalid(f"operator id {operator_id!r} must match {OPERATOR_ID.pattern}")
+    if not 0 < len(name) <= 200:
+        raise Invalid("operator name must have 1-200 characters")
+    if s.get(Operator, operator_id) is not None:
+        raise Conflict(f"operator {operator_id!r} already exists")
+    op = Operator(id=operator_id, name=name)
+    s.add(op)
+    s.flush()
+    return op
+
+
+def create_key(s: Session, p: Principal, operator_id: str, role: str) -> str:
+    require_admin(p)
+    if s.get(Operator, operator_id) is None:
+        raise NotFound(f"operator {operator_id!r} not found")
+    return issue_key(s, operator_id, role)
+
+
+# ---------------------------------------------------------------- events
+def _existing(s: Session, operator_id: str, client_event_id: str) -> Event | None:
+    return s.scalar(
+        select(Event).where(
+            Event.operator_id == operator_id, Event.client_event_id == client_event_id
+        )
+    )
+
+
+def _same_request(
+    ev: Event,
+    subject_type: str,
+    subject_id: str,
+    etype: str,
+    time: str,
+    place: str,
+    payload: dict[str, Any],
+) -> bool:
+    return (ev.subject_type, ev.subject_id, ev.type, ev.time, ev.place, ev.payload) == (
+        subject_type,
+        subject_id,
+        etype,
+        time,
+        place,
+        payload,
+    )
+
+
+def _replay(
+    s: Session,
+    operator_id: str,
+    client_event_id: str,
+    subject_type: str,
+    subject_id: str,
+    etype: str,
+    time: str,
+    place: str,
+    payload: dict[str, Any],
+) -> Event | None:
+    """The stored event for a repeated client event id, or ``None`` if the id is new."""
+    ev = _existing(s, operator_id, client_event_id)
+    if ev is None:
+        return None
+    if not _same_request(ev, subject_type, subject_id, etype, time, place, payload):
+        raise Conflict(
+            f"client event id {client_event_id!r} was already used by {operator_id} for a different "
+            f"event ({ev.type} on {ev.subject_type} {ev.subject_id}); client event ids must be unique"
+        )
+    return ev
+
+
+def _append(
+    s: Session,
+    subject: Passport | Lot,
+    subject_type: str,
+    operator_id: str,
+    client_event_id: str,
+    etype: str,
+    time: str,
+    place: str,
+    payload: dict[str, Any],
+) -> Event:
+    """Append one event to a subject's hash chain (the subject row is locked by the caller)."""
+    ev = Event(
+        subject_type=subject_type,
+        subject_id=subject.id,
+        seq=subject.head_seq + 1,
+        client_event_id=client_event_id,
+        type=etype,
+        time=time,
+        operator_id=operator_id,
+        place=place,
+        payload=payload,
+        prev_hash=subject.head_hash,
+    )
+    ev.hash = event_hash(ev.record(), ev.prev_hash)
+    subject.head_seq, subject.head_hash = ev.seq, ev.hash
+    s.add(ev)
+    s.flush()
+    return ev
+
+
+def event_view(ev: Event) -> dict[str, Any]:
+    return {**ev.record(), "prev_hash": ev.prev_hash, "hash": ev.hash}
+
+
+def _client_event_id(body: dict[str, Any], default: str | None = None) -> str:
+    cid = body.get("client_event_id") or default
+    if not isinstance(cid, str) or not cid or len(cid) > 128:
+        raise Invalid(
+            "client_event_id is required: a string of 1-128 characters, unique per operator"
+        )
+    return cid
+
+
+def _place(body: dict[str, Any]) -> str:
+    place = body.get("place", "")
+    if not isinstance(place, str) or len(place) > 200:
+        raise Invalid("place must be a string of at most 200 characters")
+    return place
+
+
+def _common(body: dict[str, Any]) -> tuple[str, str, str, dict[str, Any]]:
+    """client_event_id, time (UTC ISO), place and payload of an event request."""
+    cid, place = _client_event_id(body), _place(body)
+    payload = body.get("payload") or {}
+    if not isinstance(payload, dict):
+        raise Invalid("payload must be a JSON object")
+    return cid, normalise_time(body.get("time", "")), place, payload
+
+
+# ---------------------------------------------------------------- passports
+def _draw(
+    s: Session, operator_id: str, made_from: list[dict[str, Any]]
+) -> tuple[Origins, list[tuple[Lot, dict[str, float]]]]:
+    """Element masses taken from lots (caller must hold each lot), split by origin."""
+    drawn: Origins = {}
+    takes = []
+    for i, item in enumerate(made_from):
+        lot = s.get(Lot, item.get("lot"), with_for_update=True) if isinstance(item, dict) else None
+        if lot is None:
+            raise NotFound(
+                f"made_from[{i}]: lot {item.get('lot') if isinstance(item, dict) else item!r} not found"
+            )
+        if lot.custodian_id != operator_id:
+            raise Forbidden(
+                f"made_from[{i}]: lot {lot.id} is held by {lot.custodian_id}, not {operator_id}"
+            )
+        elements = check_elements(item.get("elements_kg") or {}, f"made_from[{i}].elements_kg")
+        _withdraw(lot, elements, f"made_from[{i}]")
+        add_origins(drawn, share_of(lot.origins, elements))
+        takes.append((lot, elements))
+    return drawn, takes
+
+
+def _withdraw(lot: Lot, elements: dict[str, float], where: str) -> None:
+    """Take ``elements`` from ``lot``; ``Conflict`` if that is more than what is left in it."""
+    have = totals(lot.origins)
+    left = {el: have.get(el, 0.0) - lot.withdrawn.get(el, 0.0) for el in set(have) | set(elements)}
+    tol = lot.spec.get("tolerance", DEFAULT_TOLERANCE)
+    excess = balance_excess(left, elements, tol)
+    if excess:
+        raise Conflict(
+            f"{where}: more taken from lot {lot.id} than it still holds: "
+            + "; ".join(
+                f"{e.element}: taking {e.output_kg:.6g} kg, {e.input_kg:.6g} kg left"
+                for e in excess
+            )
+        )
+    lot.withdrawn = {
+        el: lot.withdrawn.get(el, 0.0) + elements.get(el, 0.0)
+        for el in set(lot.withdrawn) | set(elements)
+    }
+
+
+def create_passport(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Passport, bool]:
+    """Register a battery: Battery Pass document, optional element masses and lots it was made from."""
+    operator_id = require_operator(p)
+    doc = documents.validate(body.get("document"))
+    ident = documents.identifier_of(doc)
+    check_identifier(ident)
+    time = normalise_time(body.get("time") or datetime.now(UTC).isoformat())
+    cid = _client_event_id(body, f"register:{ident}")
+    elements = check_elements(body.get("elements_kg") or {}, "elements_kg")
+    made_from = body.get("made_from") or []
+    if not isinstance(made_from, list):
+        raise Invalid("made_from must be a list of {lot, elements_kg}")
+    status = normalise_status(doc["GeneralProductInformation"].get("batteryStatus", "original"))
+    doc = documents.with_status(doc, status, ident)
+    payload = {"document_sha256": digest(doc), "elements_kg": elements, "made_from": made_from}
+    replay = _existing(s, operator_id, cid)
+    same = replay is not None and (replay.subject_id, replay.type, replay.payload) == (
+        ident,
+        "registered",
+        payload,
+    )
+    if same:
+        return _get_passport(s, ident), False
+    if s.get(Passport, ident) is not None:
+        raise Conflict(
+            f"passport {ident} already exists; update it with PUT /api/v1/passports/{ident}"
+        )
+    if replay is not None:
+        raise Conflict(
+            f"client event id {cid!r} was already used by {operator_id} for a different event"
+        )
+    drawn, _ = _draw(s, operator_id, made_from)
+    over = balance_excess(elements, totals(drawn), DEFAULT_TOLERANCE)
+    if over:
+        raise Invalid(
+            "made_from takes more of an element than elements_kg says the battery holds: "
+            + "; ".join(e.explain() for e in over)
+        )
+    passport = Passport(
+        id=ident,
+        operator_id=operator_id,
+        custodian_id=operator_id,
+        category=doc["GeneralProductInformation"]["batteryCategory"],
+        status=status,
+        document=doc,
+        elements_kg=elements,
+        drawn=drawn,
+        head_seq=0,
+        head_hash=GENESIS,
+        predecessor_id=body.get("predecessor"),
+    )
+    if passport.predecessor_id is not None and s.get(Passport, passport.predecessor_id) is None:
+        raise Invalid(f"predecessor {passport.predecessor_id} is not a registered passport")
+    s.add(passport)
+    s.flush()
+    _append(s, passport, "battery", operator_id, cid, "registered", time, _place(body), payload)
+    return passport, True
+
+
+def _get_passport(s: Session, ident: str, lock: bool = False) -> Passport:
+    passport = s.get(Passport, ident, with_for_update=lock)
+    if passport is None:
+        raise NotFound(f"passport {ident} not found")
+    return passport
+
+
+def update_passport(s: Session, p: Principal, ident: str, body: dict[str, Any]) -> Passport:
+    """Replace a passport's document (Art. 77(4): by the responsible operator only)."""
+    operator_id = require_operator(p)
+    passport = _get_passport(s, ident, lock=True)
+    if passport.operator_id != operator_id:
+        raise Forbidden(
+            f"only the responsible operator {passport.operator_id} may update passport {ident}"
+        )
+    if passport.closed:
+        raise Conflict(f"passport {ident} is read-only ({passport.closed})")
+    doc = documents.validate(body.get("document"))
+    if doc.get("GeneralProductInformation", {}).get("batteryPassportIdentifier", ident) != ident:
+        raise Invalid("the document's batteryPassportIdentifier differs from the passport id")
+    if doc["GeneralProductInformation"]["batteryCategory"] != passport.category:
+        raise Invalid(f"batteryCategory cannot change (passport is {passport.category})")
+    doc = documents.with_status(doc, passport.status, ident)
+    cid, time, place, _ = _common({**body, "payload": None})
+    payload = {"document_sha256": digest(doc)}
+    replay = _replay(s, operator_id, cid, "battery", ident, "updated", time, place, payload)
+    if replay is None:
+        passport.document = doc
+        _append(s, passport, "battery", operator_id, cid, "updated", time, place, payload)
+    return passport
+
+
+def passport_view(s: Session, p: Principal, passport: Passport) -> dict[str, Any]:
+    """What ``p`` may see of a passport: the document projected to its tier, lineage, state."""
+    tier = read_tier(p, passport)
+    current = documents.with_status(passport.document, passport.status, passport.id)
+    doc = current if tier is None else project(current, tier)
+    successors = list(s.scalars(select(Passport.id).where(Passport.predecessor_id == passport.id)))
+    view: dict[str, Any] = {
+        "id": passport.id,
+        "category": passport.category,
+        "operator": passport.operator_id,
+        "predecessor": passport.predecessor_id,
+        "successors": successors,
+        "closed": passport.closed,
+        "tier": tier or "full",
+        "document": doc,
+    }
+    if tier is None or access(tier, "batteryStatus").allowed:
+        view["status"] = passport.status
+        view["custodian"] = passport.custodian_id
+    return view
+
+
+def get_passport(s: Session, p: Principal, ident: str) -> dict[str, Any]:
+    """What ``p`` may see of passport ``ident`` (``NotFound`` if there is none)."""
+    return passport_view(s, p, _get_passport(s, ident))
+
+
+def list_passports(
+    s: Session, p: Principal, operator: str | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    q = select(Passport).order_by(Passport.id).limit(limit).offset(offset)
+    if operator:
+        q = q.where(Passport.operator_id == operator)
+    return [passport_view(s, p, row) for row in s.scalars(q)]
+
+
+def add_battery_event(
+    s: Session, p: Principal, ident: str, body: dict[str, Any]
+) -> tuple[Event, bool]:
+    """Record what happened to a battery; lifecycle, custody and EPR follow from the event type."""
+    operator_id = require_operator(p)
+    etype = body.get("type")
+    if etype not in BATTERY_EVENTS:
+        raise Invalid(f"unknown battery event type {etype!r}; allowed: {', '.join(BATTERY_EVENTS)}")
+    cid, time, place, payload = _common(body)
+    passport = _get_passport(s, ident, lock=True)
+    replay = _replay(s, operator_id, cid, "battery", ident, etype, time, place, payload)
+    if replay is not None:
+        return replay, False
+    writers = {passport.operator_id, passport.custodian_id} | (
+        {passport.ship_to} if etype == "received" else set()
+    )
+    if operator_id not in writers:
+        raise Forbidden(f"{operator_id} neither is responsible for nor holds battery {ident}")
+    if passport.closed:
+        raise Conflict(
+            f"passport {ident} is read-only ({passport.closed}); its history stays readable"
+        )
+    _custody(s, passport, etype, operator_id, payload)
+    if etype in NEW_PASSPORT_EVENTS:
+        _successor(s, passport, operator_id, etype, time, place, payload)
+    elif etype in STATUS_AFTER:
+        passport.status = STATUS_AFTER[etype]
+    elif etype == "shredded":
+        passport.status, passport.closed = "waste", "recycled"
+    ev = _append(s, passport, "battery", operator_id, cid, etype, time, place, payload)
+    if etype in EPR_EVENTS:
+        _epr_from_event(s, passport, ev, payload)
+    return ev, True
+
+
+def _custody(
+    s: Session, subject: Passport | Lot, etype: str, operator_id: str, payload: dict[str, Any]
+) -> None:
+    if etype in ("shipped", "delivered"):
+        to = payload.get("to")
+        if not isinstance(to, str) or s.get(Operator, to) is None:
+            raise Invalid(f"{etype} needs payload.to: the id of a registered operator")
+        if operator_id != subject.custodian_id:
+            raise Forbidden(f"only the holder {subject.custodian_id} may ship {subject.id}")
+        subject.ship_to = to
+    elif etype == "received":
+        if subject.ship_to != operator_id:
+            raise Conflict(f"{subject.id} was not shipped to {operator_id}")
+        subject.custodian_id, subject.ship_to = operator_id, None
+
+
+def _successor(
+    s: Session,
+    old: Passport,
+    operator_id: str,
+    etype: str,
+    time: str,
+    place: str,
+    payload: dict[str, Any],
+) -> None:
+    """Repurposing or remanufacturing: a new passport under the new operator, linked to the old."""
+    new_id = payload.get("new_passport_id")
+    if not isinstance(new_id, str):
+        raise Invalid(f"{etype} needs payload.new_passport_id: the identifier of the new passport")
+    check_identifier(new_id)
+    if s.get(Passport, new_id) is not None:
+        raise Conflict(f"passport {new_id} already exists")
+    status = NEW_PASSPORT_EVENTS[etype]
+    doc = documents.with_status(old.document, status, new_id)
+    new = Passport(
+        id=new_id,
+        operator_id=operator_id,
+        custodian_id=operator_id,
+        category=old.category,
+        status=status,
+        document=doc,
+        elements_kg=old.elements_kg,
+        drawn=old.drawn,
+        predecessor_id=old.id,
+        head_seq=0,
+        head_hash=GENESIS,
+    )
+    s.add(new)
+    s.flush()
+    reg = {"document_sha256": digest(doc), "predecessor": old.id}
+    _append(
+        s, new, "battery", operator_id, f"{etype}:{old.id}:{new_id}", "registered", time, place, reg
+    )
+    old.status, old.closed = status, "superseded"
+
+
+def _epr_from_event(s: Session, passport: Passport, ev: Event, payload: dict[str, Any]) -> None:
+    country = payload.get("country")
+    if not isinstance(country, str) or not COUNTRY.match(country):
+        raise Invalid(f"{ev.type} needs payload.country: ISO 3166-1 alpha-2 code such as DE")
+    mass = passport.document.get("GeneralProductInformation", {}).get("batteryMass")
+    if isinstance(mass, bool) or not isinstance(mass, int | float) or mass <= 0:
+        raise Invalid(f"{ev.type} needs the passport's GeneralProductInformation.batteryMass (kg)")
+    s.add(
+        EprEntry(
+            producer_id=passport.operator_id,
+            category=passport.category,
+            country=country,
+            year=int(ev.time[:4]),
+            kind=ev.type,
+            mass_kg=float(mass),
+            event_id=ev.id,
+            declared=False,
+        )
+    )
+
+
+def list_events(s: Session, p: Principal, subject_type: str, ident: str) -> list[dict[str, Any]]:
+    if p.role == "public":
+        raise Unauthorized("the event history needs an API key (Authorization: Bearer KEY)")
+    model = Passport if subject_type == "battery" else Lot
+    if s.get(model, ident) is None:
+        raise NotFound(f"{'passport' if subject_type == 'battery' else 'lot'} {ident} not found")
+    q = (
+        select(Event)
+        .where(Event.subject_type == subject_type, Event.subject_id == ident)
+        .order_by(Event.seq)
+    )
+    return [event_view(ev) for ev in s.scalars(q)]
+
+
+# ---------------------------------------------------------------- lots
+def create_lot(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Lot, bool]:
+    """A lot made from batteries, other lots, pre-consumer scrap and primary material.
+
+    Refused (409) when its element masses exceed the inputs' element by element beyond
+    ``tolerance`` (relative, default 1e-9). Battery inputs are shredded: their passports end.
+    """
+    operator_id = require_operator(p)
+    ident = body.get("id")
+    if not isinstance(ident, str) or not 0 < len(ident) <= 128:
+        raise Invalid("id is required: a string of 1-128 characters")
+    product = body.get("product")
+    if not isinstance(product, str) or not 0 < len(product) <= 64:
+        raise Invalid(
+            "product is required (1-64 characters), e.g. black_mass, NiSO4, pCAM, cathode"
+        )
+    tolerance = body.get("tolerance", DEFAULT_TOLERANCE)
+    if (
+        isinstance(tolerance, bool)
+        or not isinstance(tolerance, int | float)
+        or not 0 <= tolerance < 1
+    ):
+        raise Invalid("tolerance must be a relative number in [0, 1)")
+    inputs = body.get("inputs")
+    if not isinstance(inputs, list) or not inputs:
+        raise Invalid("inputs must be a non-empty list of {battery|lot|scrap|primary, elements_kg}")
+    out = check_elements(body.get("elements_kg") or {}, "elements_kg")
+    cid = _client_event_id(body, f"lot:{ident}")
+    time = normalise_time(body.get("time", ""))
+    place = _place(body)
+    spec = {"product": product, "inputs": inputs, "elements_kg": out, "tolerance": tolerance}
+    batteries = [i["battery"] for i in inputs if isinstance(i, dict) and "battery" in i]
+    etype = "shredded" if batteries else "refined"
+    payload = {"spec_sha256": digest(spec)}
+    replay = _replay(s, operator_id, cid, "lot", ident, etype, time, place, payload)
+    if replay is not None:
+        return s.get(Lot, ident), False  # type: ignore[return-value]
+    if s.get(Lot, ident) is not None:
+        raise Conflict(f"lot {ident} already exists")
+    mix: Origins = {}
+    shredded: list[Passport] = []
+    for i, item in enumerate(inputs):
+        kinds = [
+            k
+            for k in ("battery", "lot", "scrap", "primary")
+            if isinstance(item, dict) and k in item
+        ]
+        if len(kinds) != 1:
+            raise Invalid(f"inputs[{i}] must name exactly one of battery, lot, scrap, primary")
+        elements = check_elements(item.get("elements_kg") or {}, f"inputs[{i}].elements_kg")
+        kind = kinds[0]
+        if kind == "lot":
+            src = s.get(Lot, item["lot"], with_for_update=True)
+            if src is None:
+                raise NotFound(f"inputs[{i}]: lot {item['lot']} not found")
+            if src.custodian_id != operator_id:
+                raise Forbidden(
+                    f"inputs[{i}]: lot {src.id} is held by {src.custodian_id}, not {operator_id}"
+                )
+            _withdraw(src, elements, f"inputs[{i}]")
+            add_origins(mix, share_of(src.origins, elements))
+            continue
+        if kind == "battery":
+            battery = _get_passport(s, item["battery"], lock=True)
+            if operator_id not in (battery.custodian_id,):
+                raise Forbidden(
+                    f"inputs[{i}]: battery {battery.id} is held by {battery.custodian_id}, not {operator_id}"
+                )
+            if battery.closed:
+                raise Conflict(
+                    f"inputs[{i}]: passport {battery.id} is read-only ({battery.closed})"
+                )
+            shredded.append(battery)
+        add_origins(mix, single_origin(elements, INPUT_ORIGIN[kind]))
+    excess = balance_excess(totals(mix), out, float(tolerance))
+    if excess:
+        raise Conflict(
+            f"lot {ident}: outputs exceed inputs beyond the tolerance {tolerance:g} (relative): "
+            + "; ".join(e.explain() for e in excess)
+        )
+    lot = Lot(
+        id=ident,
+        operator_id=operator_id,
+        custodian_id=operator_id,
+        product=product,
+        spec=spec,
+        origins=share_of(mix, out),
+        withdrawn={},
+        head_seq=0,
+        head_hash=GENESIS,
+    )
+    s.add(lot)
+    s.flush()
+    _append(s, lot, "lot", operator_id, cid, etype, time, place, payload)
+    for battery in shredded:
+        battery.status, battery.closed = "waste", "recycled"
+        _append(
+            s,
+            battery,
+            "battery",
+            operator_id,
+            f"{cid}:shredded:{battery.id}",
+            "shredded",
+            time,
+            place,
+            {"lot": ident},
+        )
+    return lot, True
+
+
+def lot_view(lot: Lot) -> dict[str, Any]:
+    return {
+        "id": lot.id,
+        "operator": lot.operator_id,
+        "custodian": lot.custodian_id,
+        "product": lot.product,
+        "elements_kg": totals(lot.origins),
+        "origins_kg": lot.origins,
+        "withdrawn_kg": lot.withdrawn,
+        "inputs": lot.spec["inputs"],
+        "tolerance": lot.spec["tolerance"],
+    }
+
+
+def get_lot(s: Session, p: Principal, ident: str) -> dict[str, Any]:
+    if p.role == "public":
+        raise Unauthorized("lots need an API key (Authorization: Bearer KEY)")
+    lot = s.get(Lot, ident)
+    if lot is None:
+        raise NotFound(f"lot {ident} not found")
+    return lot_view(lot)
+
+
+def add_lot_event(s: Session, p: Principal, ident: str, body: dict[str, Any]) -> tuple[Event, bool]:
+    operator_id = require_operator(p)
+    etype = body.get("type")
+    if etype not in LOT_EVENTS:
+        raise Invalid(f"unknown lot event type {etype!r}; allowed: {', '.join(LOT_EVENTS)}")
+    cid, time, place, payload = _common(body)
+    lot = s.get(Lot, ident, with_for_update=True)
+    if lot is None:
+        raise NotFound(f"lot {ident} not found")
+    replay = _replay(s, operator_id, cid, "lot", ident, etype, time, place, payload)
+    if replay is not None:
+        return replay, False
+    if operator_id not in ({lot.custodian_id} | ({lot.ship_to} if etype == "received" else set())):
+        raise Forbidden(f"{operator_id} does not hold lot {ident}")
+    _custody(s, lot, etype, operator_id, payload)
+    return _append(s, lot, "lot", operator_id, cid, etype, time, place, payload), True
+
+
+def passport_recycled_content(s: Session, ident: str) -> dict[str, Any]:
+    """Recycled content (Art. 8; Battery Pass ``recycledContent``, public) by mass balance."""
+    passport = _get_passport(s, ident)
+    shares = recycled_content(passport.elements_kg, passport.drawn)
+    return {
+        "id": ident,
+        "recycledContent": [
+            {"recycledMaterial": name, **shares[symbol]}
+            for symbol, name in (
+                ("Co", "Cobalt"),
+                ("Li", "Lithium"),
+                ("Ni", "Nickel"),
+                ("Pb", "Lead"),
+            )
+        ],
+        "elements_kg": passport.elements_kg,
+        "drawn_kg": passport.drawn,
+    }
+
+
+# ---------------------------------------------------------------- producer responsibility
+def declare_epr(s: Session, p: Principal, body: dict[str, Any]) -> EprEntry:
+    """Aggregate declaration by a producer of kg placed on the market or collected."""
+    operator_id = require_operator(p)
+    kind, category, country, year, mass = (
+        body.get(k) for k in ("kind", "category", "country", "year", "mass_kg")
+    )
+    if kind not in EPR_EVENTS:
+        raise Invalid(f"kind must be one of {', '.join(EPR_EVENTS)}")
+    if category not in CATEGORIES:
+        raise Invalid(f"category must be one of {', '.join(CATEGORIES)}")
+    if not isinstance(country, str) or not COUNTRY.match(country):
+        raise Invalid("country must be an ISO 3166-1 alpha-2 code such as DE")
+    if not isinstance(year, int) or not 1990 <= year <= 2100:
+        raise Invalid("year must be an integer between 1990 and 2100")
+    if isinstance(mass, bool) or not isinstance(mass, int | float) or mass < 0:
+        raise Invalid("mass_kg must be a non-negative number")
+    entry = EprEntry(
+        producer_id=operator_id,
+        category=category,
+        country=country,
+        year=year,
+        kind=kind,
+        mass_kg=float(mass),
+        declared=True,
+    )
+    s.add(entry)
+    s.flush()
+    return entry
+
+
+def ledger(s: Session, p: Principal, producer: str) -> list[dict[str, Any]]:
+    """Per category, country and year: kg placed on the market, kg collected, collection rate (%)."""
+    if p.role == "public":
+        raise Unauthorized("the EPR ledger needs an API key (Authorization: Bearer KEY)")
+    if not (
+        p.role in ("admin", *AUTHORITY_ROLES)
+        or (p.role == "operator" and p.operator_id == producer)
+    ):
+        raise Forbidden(f"only {producer}, admins and authorities may read {producer}'s ledger")
+    if s.get(Operator, producer) is None:
+        raise NotFound(f"producer {producer} not found")
+    q = (
+        select(
+            EprEntry.category,
+            EprEntry.country,
+            EprEntry.year,
+            EprEntry.kind,
+            func.sum(EprEntry.mass_kg),
+        )
+        .where(EprEntry.producer_id == producer)
+        .group_by(EprEntry.category, EprEntry.country, EprEntry.year, EprEntry.kind)
+    )
+    sums: dict[tuple[str, str], dict[str, dict[int, float]]] = defaultdict(
+        lambda: {k: {} for k in EPR_EVENTS}
+    )
+    for category, country, year, kind, mass in s.execute(q):
+        sums[(category, country)][kind][year] = float(mass)
+    rows = []
+    for (category, country), by_kind in sorted(sums.items()):
+        placed, collected = by_kind["placed_on_market"], by_kind["collected"]
+        for year in sorted(set(placed) | set(collected)):
+            rows.append(
+                {
+                    "producer": producer,
+                    "category": category,
+                    "country": country,
+                    "year": year,
+                    "placed_on_market_kg": placed.get(year, 0.0),
+                    "collected_kg": collected.get(year, 0.0),
+                    "collection_rate_percent": collection_rate(
+                        collected.get(year, 0.0), placed, year
+                    ),
+                }
+            )
+    return rows
