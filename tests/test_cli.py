@@ -127,3 +127,47 @@ def test_sensitivity_json_gives_first_and_total_order_indices():
     assert d["base_samples"] == 64 and d["model_runs"] == 64 * (len(d["parameters"]) + 2)
     li = d["indices"]["recovery.Li"]
     assert set(li["S1"]) == set(li["ST"]) == set(d["parameters"])
+
+
+def test_flowsheet_impacts_economics_and_compliance_are_appended():
+    d = json.loads(
+        call(
+            "flowsheet",
+            "NMC622-cell",
+            "--route",
+            "hydro",
+            "--location",
+            "CN",
+            "--capacity-t",
+            "20000",
+            "--impacts",
+            "--economics",
+            "--comply",
+            "--on",
+            "2032-01-01",
+            "--json",
+        ).stdout
+    )
+    imp, eco = d["impacts"], d["economics"]
+    assert imp["location"] == "CN" and eco["location"] == "China" and eco["capacity_t"] == 20000
+    # contributions add up to the total; profit is revenue less cost
+    assert sum(c["ghg_kg_co2e"] for c in imp["contributions"]) == pytest.approx(imp["ghg_kg_co2e"])
+    assert eco["profit_usd"] == pytest.approx(eco["revenue_usd"] - eco["cost_usd"])
+    rules = {v["rule"]: v for v in d["compliance"]["verdicts"]}
+    # Annex XII B: lithium-based batteries at least 70 % from 31 Dec 2030
+    eff = rules["eu-2023-1542/recycling-efficiency/lithium"]
+    assert eff["threshold"] == pytest.approx(0.70)
+    assert eff["verdict"] == ("pass" if d["recycling_efficiency"] >= 0.70 else "fail")
+
+
+def test_comply_without_a_date_exits_2():
+    r = call("flowsheet", "NMC622-cell", "--route", "hydro", "--comply")
+    assert r.returncode == 2 and "--on" in r.stderr
+
+
+def test_closed_loop_recycled_cathode_saves_carbon_and_steps_add_up():
+    d = json.loads(call("closed-loop", "NMC622", "--route", "hydro", "--json").stdout)
+    saving = d["virgin"]["ghg_kg_co2e"] - d["recycled"]["ghg_kg_co2e"]
+    assert saving > 0
+    assert sum(s["ghg_kg_co2e"] for s in d["steps"]) == pytest.approx(saving, rel=1e-9)
+    assert d["virgin"]["cost_usd"] == pytest.approx(25.0)  # EverBatt 2023 NMC622 price, $/kg

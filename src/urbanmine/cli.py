@@ -15,7 +15,7 @@ from rich.table import Table
 from urbanmine.commands.common import JsonOpt, err, guarded, out, print_json
 from urbanmine.commands.compliance import code_app, comply
 from urbanmine.commands.factors import factors_app
-from urbanmine.commands.impacts import sensitivity_cmd
+from urbanmine.commands.impacts import closed_loop_cmd, sensitivity_cmd, tea_location
 from urbanmine.commands.passport import passport_app
 from urbanmine.commands.registry import registry_app, serve_cmd
 from urbanmine.flowsheet.errors import InputError
@@ -29,6 +29,7 @@ routes_app = typer.Typer(no_args_is_help=True, help="Recycling routes (TOML data
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(routes_app, name="routes")
 app.command("sensitivity")(sensitivity_cmd)
+app.command("closed-loop")(closed_loop_cmd)
 app.command("comply")(comply)
 app.add_typer(code_app, name="code")
 app.add_typer(passport_app, name="passport")
@@ -214,11 +215,39 @@ def flowsheet_cmd(
     preset: str = PresetOpt,
     samples: int = typer.Option(1, "--samples", help="Monte Carlo samples."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed."),
+    impacts: bool = typer.Option(False, "--impacts", help="Add GHG, energy, water."),
+    economics: bool = typer.Option(False, "--economics", help="Add cost, revenue, profit."),
+    location: str = typer.Option("US", "--location", help="US, US-CA, CN, KR (EU codes: impacts)."),
+    capacity_t: float = typer.Option(10_000, "--capacity-t", help="Plant capacity, t feed/yr."),
+    factor_set: str = typer.Option("greet2022", "--factor-set", help="Life-cycle factor set."),
+    allocation: str = typer.Option("none", "--allocation", help="none, mass, economic, ..."),
+    comply: bool = typer.Option(False, "--comply", help="Add compliance verdicts (needs --on)."),
+    on: str | None = typer.Option(None, "--on", help="Date of the compliance check, YYYY-MM-DD."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Run a feed through a route: outputs element by element, recovery, inventory, balance."""
+    """Run a feed through a route: outputs element by element, recovery, inventory, balance;
+    optionally impacts, economics and compliance verdicts."""
+    if comply and on is None:
+        raise InputError("--comply needs --on DATE (YYYY-MM-DD)")
     result = _run_with_progress(feed, route, mass_kg, kwh, preset, samples, seed, as_json)
     d = result.to_dict()
+    if impacts:
+        from urbanmine.impacts.lca import assess
+
+        lca = assess(result, factor_set, location, allocation, seed=seed)
+        d["impacts"] = lca.to_dict()
+    if economics:
+        from urbanmine.impacts.tea import costs
+
+        d["economics"] = costs(
+            result, tea_location(location), capacity_t, preset, seed=seed
+        ).to_dict()
+    if comply and on is not None:
+        from urbanmine.commands.compliance import parse_date
+        from urbanmine.compliance import check_flowsheet_result
+
+        verdicts = check_flowsheet_result(d, parse_date(on))
+        d["compliance"] = {"on": on, "verdicts": [v.to_json() for v in verdicts]}
     if as_json:
         print_json(d)
     else:

@@ -1,4 +1,5 @@
-"""``urbanmine sensitivity``: Sobol indices of a route's results for its uncertain parameters."""
+"""``urbanmine sensitivity`` (Sobol indices) and ``urbanmine closed-loop`` (cathode from mined vs
+recycled material)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import typer
 from rich.table import Table
 
 from urbanmine.commands.common import JsonOpt, guarded, out, print_json
-from urbanmine.materials.feeds import DEFAULT_PRESET, get_feed
-from urbanmine.routes.run import compose_for
+from urbanmine.materials.feeds import DEFAULT_PRESET, Feed, get_feed
+from urbanmine.routes.run import RouteResult, compose_for, run_composed
 
 
 @guarded
@@ -39,3 +40,76 @@ def sensitivity_cmd(
         top = sorted(idx["ST"].items(), key=lambda kv: -kv[1])[:3]
         table.add_row(name, ", ".join(f"{p} {v:.2f}" for p, v in top))
     out.print(table)
+
+
+TEA_LOCATIONS = {"US": "US", "US-CA": "California", "CN": "China", "KR": "Korea"}
+"""Life-cycle location codes (GREET regions) and the cost model's location of the same place."""
+
+
+def tea_location(location: str) -> str:
+    """The cost model's name for ``location`` (its own names pass through)."""
+    return TEA_LOCATIONS.get(location, location)
+
+
+def cathode_material(name: str) -> bool:
+    """True for recovered products that go back into cathode (Ni, Co, Mn or Li compounds)."""
+    from urbanmine.materials.species import get_species
+
+    try:
+        elements = get_species(name).elements
+    except Exception:  # a price item that is not a species (e.g. an alloy label)
+        return False
+    return bool({"Ni", "Co", "Mn", "Li"} & set(elements))
+
+
+@guarded
+def closed_loop_cmd(
+    chemistry: str,
+    route: str = typer.Option("hydro", "--route", help="Recycling route for the cells."),
+    preset: str = typer.Option(DEFAULT_PRESET, "--preset", help="BOM and inventory source."),
+    location: str = typer.Option("US", "--location", help="US, US-CA, CN or KR."),
+    factor_set: str = typer.Option("greet2022", "--factor-set", help="GREET edition."),
+    capacity_t: float = typer.Option(10_000, "--capacity-t", help="Recycling plant, t feed/yr."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Per kg cathode: made from mined vs recycled materials, GHG, energy, cost, step by step.
+
+    Cost: the virgin cathode at its market price (EverBatt); the recycled one at that price less
+    the market value of the recycled Ni/Co/Mn/Li products it uses, plus what recycling the cells
+    that give them costs net of the revenue of the other recovered products (Cu, Al, graphite...).
+    """
+    from urbanmine.impacts.closed_loop import closed_loop
+    from urbanmine.impacts.prices import price
+    from urbanmine.impacts.tea import costs
+
+    base = closed_loop(chemistry, route, preset, factor_set=factor_set, location=location)
+    feed = get_feed(base["feed"], preset).scaled(mass_kg=1.0)
+    economics = costs(
+        run_for(feed, route), location=tea_location(location), capacity_t=capacity_t
+    ).to_dict()
+    used = sum(v for k, v in economics["revenue_by_product_usd"].items() if cathode_material(k))
+    other = economics["revenue_usd"] - used
+    virgin = price(chemistry, preset)
+    per_kg = base["feed_kg_per_kg_cathode"]
+    recycled = virgin - per_kg * used + per_kg * (economics["cost_usd"] - other)
+    data = base
+    data["virgin"]["cost_usd"] = virgin
+    data["recycled"]["cost_usd"] = recycled
+    data["cost_method"] = closed_loop_cmd.__doc__.split("\n\n", 1)[1].strip()  # type: ignore[union-attr]
+    if as_json:
+        print_json(data)
+        return
+    table = Table("", "kg CO2e", "MJ", "USD")
+    for side in ("virgin", "recycled"):
+        s = data[side]
+        table.add_row(
+            side, f"{s['ghg_kg_co2e']:.3f}", f"{s['energy_MJ']:.1f}", f"{s['cost_usd']:.2f}"
+        )
+    out.print(f"[bold]1 kg {chemistry} cathode[/], recycled through {route} ({location})")
+    out.print(table)
+    for step in data["steps"]:
+        out.print(f"  {step['step']:<26} {step['ghg_kg_co2e']:+.3f} kg CO2e")
+
+
+def run_for(feed: Feed, route: str) -> RouteResult:
+    return run_composed(feed, compose_for(feed, route))
