@@ -168,3 +168,17 @@ def test_streams_hold_only_the_species_that_can_be_in_them():
     assert "graphite" not in held and "NMC811" not in held  # the filter sends both to solids
     assert {"NiSO4", "Li2SO4", "H2SO4"} <= held
     np.testing.assert_array_equal(liquor.full(len(idx))[:, liquor.cols], liquor.data)
+
+
+def test_burning_pure_carbon_gives_its_stoichiometric_co2():
+    # C + O2 -> CO2: 44.0095 / 12.011 kg CO2 per kg C (IUPAC standard atomic weights); no water
+    # forms, and the flowsheet needs no water species for it
+    fs = Flowsheet(
+        "kiln", (Unit("kiln", ("feed",), ("gas",), burn={"graphite": 1.0}),), {"gas": "emission"}
+    )
+    compiled = fs.compile(["graphite"])
+    feed = np.zeros((1, len(compiled.index)))
+    feed[0, compiled.index.position("graphite")] = 1.0
+    ev = compiled.evaluate(feed)
+    co2 = ev.streams["gas"][0, compiled.index.position("CO2")]
+    assert co2 == pytest.approx(44.0095 / 12.011, rel=1e-4)

@@ -64,6 +64,8 @@ def burn(
         j = position(name)
         kg = stream[:, j] * np.asarray(share).reshape(-1)
         for product, per_kg in combustion_change(name).items():
+            if per_kg == 0.0:  # e.g. no water formed from a hydrogen-free species
+                continue
             if product == name:
                 stream[:, j] -= kg
             elif per_kg < 0:  # O2 (and water for halogens) come from outside
