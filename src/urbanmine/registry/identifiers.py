@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from urbanmine.compliance.gbt34014 import check_code
 from urbanmine.passport.catalogue import catalogue
 from urbanmine.registry.errors import Invalid
 
@@ -20,12 +21,6 @@ MAX_LENGTH = 128
 
 def _gbt_errors(code: str) -> list[str]:
     """Errors from the compliance pillar's GB/T 34014 check (empty when the code is valid)."""
-    try:
-        from urbanmine.compliance.gbt34014 import check_code
-    except ImportError:  # the compliance pillar is not installed in this build
-        return [
-            "GB/T 34014 codes need urbanmine.compliance.gbt34014.check_code, which is not available"
-        ]
     return list(check_code(code).errors)
 
 
