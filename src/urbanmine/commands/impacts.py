@@ -7,8 +7,8 @@ import typer
 from rich.table import Table
 
 from urbanmine.commands.common import JsonOpt, guarded, out, print_json
-from urbanmine.materials.feeds import DEFAULT_PRESET, Feed, get_feed
-from urbanmine.routes.run import RouteResult, compose_for, run_composed
+from urbanmine.materials.feeds import DEFAULT_PRESET, get_feed
+from urbanmine.routes.run import compose_for, run
 
 
 @guarded
@@ -62,6 +62,13 @@ def cathode_material(name: str) -> bool:
     return bool({"Ni", "Co", "Mn", "Li"} & set(elements))
 
 
+COST_METHOD = (
+    "virgin cathode at its market price (EverBatt); recycled cathode at that price less the "
+    "market value of the recycled Ni/Co/Mn/Li products it uses, plus what recycling the cells "
+    "that give them costs net of the revenue of the other recovered products (Cu, Al, graphite)"
+)
+
+
 @guarded
 def closed_loop_cmd(
     chemistry: str,
@@ -72,12 +79,7 @@ def closed_loop_cmd(
     capacity_t: float = typer.Option(10_000, "--capacity-t", help="Recycling plant, t feed/yr."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Per kg cathode: made from mined vs recycled materials, GHG, energy, cost, step by step.
-
-    Cost: the virgin cathode at its market price (EverBatt); the recycled one at that price less
-    the market value of the recycled Ni/Co/Mn/Li products it uses, plus what recycling the cells
-    that give them costs net of the revenue of the other recovered products (Cu, Al, graphite...).
-    """
+    """Per kg cathode: made from mined vs recycled materials, GHG, energy, cost, step by step."""
     from urbanmine.impacts.closed_loop import closed_loop
     from urbanmine.impacts.prices import price
     from urbanmine.impacts.tea import costs
@@ -85,7 +87,7 @@ def closed_loop_cmd(
     base = closed_loop(chemistry, route, preset, factor_set=factor_set, location=location)
     feed = get_feed(base["feed"], preset).scaled(mass_kg=1.0)
     economics = costs(
-        run_for(feed, route), location=tea_location(location), capacity_t=capacity_t
+        run(feed, route), location=tea_location(location), capacity_t=capacity_t
     ).to_dict()
     used = sum(v for k, v in economics["revenue_by_product_usd"].items() if cathode_material(k))
     other = economics["revenue_usd"] - used
@@ -95,7 +97,7 @@ def closed_loop_cmd(
     data = base
     data["virgin"]["cost_usd"] = virgin
     data["recycled"]["cost_usd"] = recycled
-    data["cost_method"] = closed_loop_cmd.__doc__.split("\n\n", 1)[1].strip()  # type: ignore[union-attr]
+    data["cost_method"] = COST_METHOD
     if as_json:
         print_json(data)
         return
@@ -109,7 +111,3 @@ def closed_loop_cmd(
     out.print(table)
     for step in data["steps"]:
         out.print(f"  {step['step']:<26} {step['ghg_kg_co2e']:+.3f} kg CO2e")
-
-
-def run_for(feed: Feed, route: str) -> RouteResult:
-    return run_composed(feed, compose_for(feed, route))
