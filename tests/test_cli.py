@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from urbanmine.data import load_toml
+
 UM = [sys.executable, "-m", "urbanmine.cli"]
 
 
@@ -171,3 +173,19 @@ def test_closed_loop_recycled_cathode_saves_carbon_and_steps_add_up():
     assert saving > 0
     assert sum(s["ghg_kg_co2e"] for s in d["steps"]) == pytest.approx(saving, rel=1e-9)
     assert d["virgin"]["cost_usd"] == pytest.approx(25.0)  # EverBatt 2023 NMC622 price, $/kg
+
+
+def test_closed_loop_per_kg_precursor_prices_the_mined_sulfates_and_reagents():
+    d = json.loads(
+        call("closed-loop", "NMC622", "--route", "hydro", "--product", "precursor", "--json").stdout
+    )
+    assert d["product"] == "precursor" and "precursor" in d["cost_method"]
+    prices = load_toml("economics", "prices.toml")["everbatt2023"]
+    expected = sum(kg * prices[item]["value"] for item, kg in d["virgin_inventory_kg"].items())
+    assert d["virgin"]["cost_usd"] == pytest.approx(expected, rel=1e-12)
+    assert d["recycled"]["cost_usd"] < d["virgin"]["cost_usd"]
+
+
+def test_closed_loop_unknown_product_exits_2():
+    r = call("closed-loop", "NMC622", "--product", "anode")
+    assert r.returncode == 2 and "cathode, precursor" in r.stderr

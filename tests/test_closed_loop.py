@@ -50,7 +50,8 @@ def test_greet2022_lmo_row_does_not_follow_its_own_lithium_carbonate_row():
     lmo = load_toml("closed_loop", "everbatt2023.toml")["cathode"]["LMO"]["materials_kg"]
     old, new = load_factor_set("greet2020"), load_factor_set("greet2022")
     li2co3_rise = (
-        new.material("lithium_carbonate").ghg_kg_co2e - old.material("lithium_carbonate").ghg_kg_co2e
+        new.material("lithium_carbonate").ghg_kg_co2e
+        - old.material("lithium_carbonate").ghg_kg_co2e
     )
     row_rise = new.material("cathode_lmo").ghg_kg_co2e - old.material("cathode_lmo").ghg_kg_co2e
     assert li2co3_rise > 2 * old.material("lithium_carbonate").ghg_kg_co2e
@@ -151,3 +152,78 @@ def test_battery_footprint_per_kwh():
     cam = feed.species_kg["NMC811"] / 0.922 * fs.material("cathode_nmc811").ghg_kg_co2e
     assert d["materials_ghg_kg_co2e"]["NMC811"] == pytest.approx(cam, rel=1e-12)
     assert np.isfinite(d["energy_MJ_per_kWh"])
+
+
+# ------------------------------------------------------------------ per kg NCM precursor
+
+
+@pytest.mark.parametrize(
+    ("chemistry", "x"),  # Ni, Mn, Co per formula unit
+    [("NMC111", (1 / 3, 1 / 3, 1 / 3)), ("NMC622", (0.6, 0.2, 0.2)), ("NMC811", (0.8, 0.1, 0.1))],
+)
+def test_virgin_precursor_is_the_cathode_inventory_per_mole_of_transition_metal(chemistry, x):
+    """1 kg M(OH)2 holds as many moles of Ni+Mn+Co as M(LiMO2)/M(M(OH)2) kg of cathode, so its
+    mined sulfates and co-precipitation reagents are EverBatt's per-kg-cathode amounts times that
+    ratio (molar masses from IUPAC atomic weights), at GREET 2022 factors; no lithium, no
+    calcination."""
+    metals = x[0] * IUPAC["Ni"] + x[1] * IUPAC["Mn"] + x[2] * IUPAC["Co"]
+    m_cam = IUPAC["Li"] + metals + 2 * IUPAC["O"]
+    m_pcam = metals + 2 * (IUPAC["O"] + IUPAC["H"])
+    inventory = load_toml("closed_loop", "everbatt2023.toml")["cathode"][chemistry]["materials_kg"]
+    fs = load_factor_set("greet2022")
+    kept = ("nickel_sulfate", "manganese_sulfate", "cobalt_sulfate")
+    kept += ("sodium_hydroxide", "ammonium_hydroxide")
+    expected = sum(inventory[i] * m_cam / m_pcam * fs.material(i).ghg_kg_co2e for i in kept)
+    d = closed_loop(chemistry, "hydro", product="precursor")
+    assert d["product"] == "precursor"
+    assert d["virgin"]["ghg_kg_co2e"] == pytest.approx(expected, rel=1e-6)
+    assert "cathode" not in d["virgin"]["by_step_ghg_kg_co2e"]
+    assert "cathode" not in {s["step"] for s in d["steps"]}
+    assert set(d["virgin_inventory_kg"]) == set(kept)
+
+
+@pytest.mark.parametrize("route", ["hydro", "pretreatment+hydro+precursor"])
+def test_precursor_steps_sum_to_the_difference(route):
+    d = closed_loop("NMC811", route, form="cell", product="precursor")
+    saving = d["virgin"]["ghg_kg_co2e"] - d["recycled"]["ghg_kg_co2e"]
+    assert saving > 0
+    assert sum(s["ghg_kg_co2e"] for s in d["steps"]) == pytest.approx(saving, rel=1e-9)
+    assert set(d["recycled_share"]) == {"Ni", "Co", "Mn"}  # lithium is not in the precursor
+    assert max(d["recycled_share"].values()) == pytest.approx(1.0)
+
+
+def test_precursor_credits_the_lithium_salt_as_a_co_product():
+    """With system expansion, the precursor's route also earns the avoided Li2CO3 (a co-product
+    here, a main product for the cathode), so its credit per kg feed is the larger by exactly the
+    Li2CO3 credit: recovered Li2CO3 per kg feed x GREET's Li2CO3 factor."""
+    kw = {"allocation": "system_expansion_coproducts"}
+    cam = closed_loop("NMC622", "hydro", **kw)
+    pcam = closed_loop("NMC622", "hydro", product="precursor", **kw)
+
+    def credit_per_kg_feed(d):
+        step = next(s for s in d["steps"] if s["step"] == "co-product credits")
+        return step["ghg_kg_co2e"] / d["feed_kg_per_kg_product"]
+
+    li2co3_kg = run_products("NMC622-cell", "hydro")["Li2CO3"]
+    avoided = li2co3_kg * load_factor_set("greet2022").material("lithium_carbonate").ghg_kg_co2e
+    assert credit_per_kg_feed(pcam) - credit_per_kg_feed(cam) == pytest.approx(avoided, rel=1e-9)
+
+
+def run_products(feed, route):
+    from urbanmine.routes.run import run
+
+    result = run(get_feed(feed).scaled(mass_kg=1.0), route)
+    return {
+        k.split(".", 2)[2]: float(v[0])
+        for k, v in result.per_sample.items()
+        if k.startswith("fate.product.")
+    }
+
+
+@pytest.mark.parametrize(
+    ("chemistry", "route", "message"),
+    [("LFP", "hydro", "NMC chemistry"), ("NMC622", "direct", "not a precursor")],
+)
+def test_precursor_refuses_what_has_no_precursor(chemistry, route, message):
+    with pytest.raises(InputError, match=message):
+        closed_loop(chemistry, route, product="precursor")

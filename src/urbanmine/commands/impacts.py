@@ -3,6 +3,8 @@ recycled material)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.table import Table
 
@@ -62,11 +64,29 @@ def cathode_material(name: str) -> bool:
     return bool({"Ni", "Co", "Mn", "Li"} & set(elements))
 
 
-COST_METHOD = (
-    "virgin cathode at its market price (EverBatt); recycled cathode at that price less the "
-    "market value of the recycled Ni/Co/Mn/Li products it uses, plus what recycling the cells "
-    "that give them costs net of the revenue of the other recovered products (Cu, Al, graphite)"
+RECYCLED_COST_METHOD = (
+    "recycled {product} at the virgin cost less the market value of the recycled Ni/Co/Mn/Li "
+    "products it uses, plus what recycling the cells that give them costs net of the revenue of "
+    "the other recovered products"
 )
+COST_METHOD = {
+    "cathode": "virgin cathode at its market price (EverBatt); "
+    + RECYCLED_COST_METHOD.format(product="cathode"),
+    "precursor": "virgin precursor at the cost of its mined sulfates and co-precipitation "
+    "reagents at EverBatt prices (no conversion cost or margin: EverBatt prices no precursor); "
+    + RECYCLED_COST_METHOD.format(product="precursor"),
+}
+"""How ``closed-loop`` prices each side, per functional unit; printed with the result."""
+
+
+def virgin_cost(data: dict[str, Any], chemistry: str, preset: str) -> float:
+    """USD per kg product made from mined material: EverBatt's cathode price, or the precursor's
+    mined sulfates and reagents at EverBatt prices."""
+    from urbanmine.impacts.prices import price
+
+    if data["product"] == "cathode":
+        return price(chemistry, preset)
+    return sum(kg * price(item, preset) for item, kg in data["virgin_inventory_kg"].items())
 
 
 @guarded
@@ -77,27 +97,32 @@ def closed_loop_cmd(
     location: str = typer.Option("US", "--location", help="US, US-CA, CN or KR."),
     factor_set: str = typer.Option("greet2022", "--factor-set", help="GREET edition."),
     capacity_t: float = typer.Option(10_000, "--capacity-t", help="Recycling plant, t feed/yr."),
+    product: str = typer.Option(
+        "cathode", "--product", help="Per kg of: cathode, or precursor (NMC hydroxide pCAM)."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Per kg cathode: made from mined vs recycled materials, GHG, energy, cost, step by step."""
+    """Per kg cathode (or precursor): made from mined vs recycled materials, GHG, energy, cost,
+    step by step."""
     from urbanmine.impacts.closed_loop import closed_loop
-    from urbanmine.impacts.prices import price
     from urbanmine.impacts.tea import costs
 
-    base = closed_loop(chemistry, route, preset, factor_set=factor_set, location=location)
+    base = closed_loop(
+        chemistry, route, preset, factor_set=factor_set, location=location, product=product
+    )
     feed = get_feed(base["feed"], preset).scaled(mass_kg=1.0)
     economics = costs(
         run(feed, route), location=tea_location(location), capacity_t=capacity_t
     ).to_dict()
     used = sum(v for k, v in economics["revenue_by_product_usd"].items() if cathode_material(k))
     other = economics["revenue_usd"] - used
-    virgin = price(chemistry, preset)
-    per_kg = base["feed_kg_per_kg_cathode"]
+    virgin = virgin_cost(base, chemistry, preset)
+    per_kg = base["feed_kg_per_kg_product"]
     recycled = virgin - per_kg * used + per_kg * (economics["cost_usd"] - other)
     data = base
     data["virgin"]["cost_usd"] = virgin
     data["recycled"]["cost_usd"] = recycled
-    data["cost_method"] = COST_METHOD
+    data["cost_method"] = COST_METHOD[base["product"]]
     if as_json:
         print_json(data)
         return
@@ -107,7 +132,7 @@ def closed_loop_cmd(
         table.add_row(
             side, f"{s['ghg_kg_co2e']:.3f}", f"{s['energy_MJ']:.1f}", f"{s['cost_usd']:.2f}"
         )
-    out.print(f"[bold]1 kg {chemistry} cathode[/], recycled through {route} ({location})")
+    out.print(f"[bold]{data['functional_unit']}[/], recycled through {route} ({location})")
     out.print(table)
     for step in data["steps"]:
         out.print(f"  {step['step']:<26} {step['ghg_kg_co2e']:+.3f} kg CO2e")

@@ -1,5 +1,6 @@
-"""Closed loop: 1 kg of cathode made from mined materials versus from a recycling route's products,
-and the saving broken down step by step (a waterfall of the key carbon-reduction steps).
+"""Closed loop: 1 kg of cathode (or of its NCM hydroxide precursor) made from mined materials versus
+from a recycling route's products, and the saving broken down step by step (a waterfall of the key
+carbon-reduction steps).
 
 Inventories are EverBatt 2023's (``data/closed_loop/everbatt2023.toml``, cells cited): cathode
 production from precursors (Cath. Prod. Par. 1.4) and conversion of recovered products to
@@ -12,11 +13,18 @@ Feed per kg cathode ``f`` is the smallest feed that fully covers one of the cath
 elements (Ni, Co, Mn, Li, Al, Fe, P from the route's main products): nothing is surplus and every
 other element is partly topped up with mined material. A route whose products include the cathode
 itself (direct recycling) supplies the whole kilogram.
+
+Per kg precursor (``product="precursor"``, NMC chemistries): the cathode inventory's Ni/Co/Mn
+carriers and co-precipitation reagents, scaled by kg cathode per kg precursor (one mole of
+transition metal in each formula unit); no lithium, no calcination. EverBatt books cathode
+production energy for co-precipitation and calcination together, so the precursor carries none of
+it, on both sides alike (the saving is unaffected). Only the products carrying Ni, Co or Mn are
+main products; the lithium salts become co-products for allocation and system expansion.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +45,12 @@ from urbanmine.impacts.lca import (
     inventory_lines,
     system_expansion_credits,
 )
-from urbanmine.materials.chemistry import CHEMISTRIES, cathode_species
+from urbanmine.materials.chemistry import (
+    CHEMISTRIES,
+    PRECURSOR_CHEMISTRIES,
+    cathode_species,
+    precursor_species,
+)
 from urbanmine.materials.feeds import get_feed
 from urbanmine.materials.formula import molar_mass, parse_formula
 from urbanmine.materials.species import get_species
@@ -69,6 +82,9 @@ PRECURSOR_ITEMS = ("sodium_hydroxide", "ammonium_hydroxide", "ammonia")
 calcination inputs)."""
 MILE_KM = 1.609344
 CLOSED_LOOP_ALLOCATIONS = ("none", "mass", "economic", "system_expansion_coproducts")
+PRODUCTS = ("cathode", "precursor")
+"""Functional units: 1 kg cathode active material, or 1 kg of its hydroxide precursor."""
+TRANSITION_METALS = ("Ni", "Co", "Mn")
 
 
 @dataclass
@@ -118,11 +134,18 @@ def _inventory_impacts(
 
 
 def _route_steps(
-    result: RouteResult, fs: FactorSet, location: str, allocation: str, prices: Any, seed: Any
+    result: RouteResult,
+    fs: FactorSet,
+    location: str,
+    allocation: str,
+    prices: Any,
+    seed: Any,
+    main_product: Callable[[str], bool] | None,
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The route's impacts per kg feed, per sample, grouped into closed-loop steps."""
+    """The route's impacts per kg feed, per sample, grouped into closed-loop steps.
+    ``main_product`` picks the products that carry the burden (None: all of them)."""
     lines, _, _ = inventory_lines(result, fs, location, seed)
-    share = allocation_share(result, allocation, prices)
+    share = allocation_share(result, allocation, prices, main_product)
     n = result.samples
     out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
@@ -144,9 +167,18 @@ def _route_steps(
             book(ROUTE_STEP.get(prefix, "refining"), q / booked, line)
     if allocation == "system_expansion_coproducts":
         credits, _ = system_expansion_credits(result, fs, ("recycled",), seed)
+        if main_product is not None:
+            coproducts, _ = system_expansion_credits(
+                result, fs, ("product",), seed, lambda sp: not main_product(sp)
+            )
+            credits += coproducts
         for line in credits:
             book(CREDIT_STEP, 1.0, line)
     return out
+
+
+def _carries_transition_metal(species: str) -> bool:
+    return bool(set(TRANSITION_METALS) & set(get_species(species).elements))
 
 
 def _supplied_elements(result: RouteResult) -> dict[str, np.ndarray]:
@@ -176,10 +208,11 @@ def closed_loop(
     seed: int | None = None,
     transport_mode: str = "hgv_average",
     costs_usd: Mapping[str, float] | None = None,
+    product: str = "cathode",
 ) -> dict[str, Any]:
-    """Per kg cathode: ``{"virgin": {...}, "recycled": {...}, "steps": [{"step", "ghg_kg_co2e",
-    "energy_MJ"}], ...}``, steps = virgin minus recycled (the saving), ranked, summing to the total
-    difference.
+    """Per kg ``product`` (cathode, or its hydroxide precursor): ``{"virgin": {...},
+    "recycled": {...}, "steps": [{"step", "ghg_kg_co2e", "energy_MJ"}], ...}``, steps = virgin
+    minus recycled (the saving), ranked, summing to the total difference.
 
     ``route`` runs on the feed ``CHEMISTRY-form`` (1 kg) under ``preset``; ``allocation`` splits the
     route's burden (EverBatt default ``none``: all of it on the recovered cathode materials).
@@ -193,6 +226,8 @@ def closed_loop(
         raise InputError(
             f"closed loop allocation {allocation!r} not allowed; use {', '.join(CLOSED_LOOP_ALLOCATIONS)}"
         )
+    if product not in PRODUCTS:
+        raise InputError(f"unknown product {product!r}; allowed: {', '.join(PRODUCTS)}")
     modes = transport_factors()
     if transport_mode not in modes:
         raise InputError(f"unknown transport mode {transport_mode!r}; allowed: {', '.join(modes)}")
@@ -200,20 +235,42 @@ def closed_loop(
     cathode = data["cathode"][chemistry]
     carriers = data["carriers"]
     cam = cathode_species(chemistry)
+    pcam = precursor_species(chemistry) if product == "precursor" else None
+    if product == "precursor" and pcam is None:
+        raise InputError(
+            f"product 'precursor' needs an NMC chemistry ({', '.join(PRECURSOR_CHEMISTRIES)}); "
+            f"got {chemistry}"
+        )
     feed = get_feed(f"{chemistry}-{form}", preset or "everbatt2023").scaled(mass_kg=1.0)
     result = run(feed, route, samples, seed, preset=preset)
     n = result.samples
     notes: list[str] = []
-
-    materials: dict[str, float] = dict(cathode["materials_kg"])
-    required = {
-        carriers[i]["element"]: get_species(cam).elements.get(carriers[i]["element"], 0.0)
-        for i in materials
-        if i in carriers
-    }
     supplied = _supplied_elements(result)
     products = _products(result)
     direct = cam in products
+    if pcam is not None and direct:
+        raise InputError(
+            f"route {route!r} makes {cam} cathode itself, not a precursor; use product 'cathode'"
+        )
+
+    unit_species = pcam or cam
+    materials: dict[str, float] = dict(cathode["materials_kg"])
+    if pcam is not None:
+        # kg cathode per kg precursor: both hold one mole of transition metal per formula unit
+        per_kg = sum(get_species(pcam).elements[el] for el in TRANSITION_METALS) / sum(
+            get_species(cam).elements[el] for el in TRANSITION_METALS
+        )
+        materials = {
+            i: kg * per_kg
+            for i, kg in materials.items()
+            if i in PRECURSOR_ITEMS
+            or (i in carriers and carriers[i]["element"] in TRANSITION_METALS)
+        }
+    required = {
+        carriers[i]["element"]: get_species(unit_species).elements.get(carriers[i]["element"], 0.0)
+        for i in materials
+        if i in carriers
+    }
     if direct:
         feed_per_kg = 1.0 / result.per_sample[f"fate.product.{cam}"]
         recycled_share = {el: np.ones(n) for el in required}
@@ -254,9 +311,11 @@ def closed_loop(
     cath = (cath[0] + process_co2, cath[1], cath[2])
     prec = _inventory_impacts(fs, location, reagents)
     virgin.add("precursor", *prec)
-    virgin.add("cathode", *cath)
+    if pcam is None:
+        virgin.add("cathode", *cath)
 
-    route_steps = _route_steps(result, fs, location, allocation, prices, seed)
+    main_product = _carries_transition_metal if pcam is not None else None
+    route_steps = _route_steps(result, fs, location, allocation, prices, seed, main_product)
     for step, (g, e, w) in route_steps.items():
         recycled.add(step, g * feed_per_kg, e * feed_per_kg, w * feed_per_kg)
     has_precursor = "precursor" in route_steps
@@ -266,7 +325,8 @@ def closed_loop(
             f"the route's product is {cam} itself: no conversion, precursor or cathode step"
         )
     else:
-        recycled.add("cathode", *cath)
+        if pcam is None:
+            recycled.add("cathode", *cath)
         if has_precursor and tm:
             mol = {el: required[el] / molar_mass(parse_formula(el)) for el in tm}
             r_tm = sum(recycled_share[el] * m for el, m in mol.items()) / sum(mol.values())
@@ -303,6 +363,8 @@ def closed_loop(
 
     return _report(
         chemistry,
+        unit_species,
+        materials,
         route,
         result,
         fs,
@@ -374,6 +436,8 @@ def _stats(a: np.ndarray) -> dict[str, float]:
 
 def _report(
     chemistry: str,
+    unit_species: str,
+    virgin_inventory: Mapping[str, float],
     route: str,
     result: RouteResult,
     fs: FactorSet,
@@ -386,7 +450,9 @@ def _report(
     notes: list[str],
     costs_usd: Mapping[str, float] | None,
 ) -> dict[str, Any]:
-    steps_present = [*STEPS, *([CREDIT_STEP] if CREDIT_STEP in recycled.ghg else [])]
+    cathode_made = unit_species == chemistry
+    steps_present = [s for s in STEPS if cathode_made or s != "cathode"]
+    steps_present += [CREDIT_STEP] if CREDIT_STEP in recycled.ghg else []
     zero = np.zeros(result.samples)
     steps: list[dict[str, Any]] = [
         {
@@ -420,8 +486,14 @@ def _report(
         "gwp": fs.gwp,
         "location": location,
         "allocation": allocation,
-        "functional_unit": f"1 kg {chemistry} cathode active material",
-        "feed_kg_per_kg_cathode": float(np.mean(feed_per_kg)),
+        "product": "cathode" if cathode_made else "precursor",
+        "functional_unit": (
+            f"1 kg {chemistry} cathode active material"
+            if cathode_made
+            else f"1 kg {get_species(unit_species).formula} precursor of {chemistry} cathode"
+        ),
+        "feed_kg_per_kg_product": float(np.mean(feed_per_kg)),
+        "virgin_inventory_kg": dict(virgin_inventory),
         "recycled_share": {el: float(np.mean(v)) for el, v in share.items()},
         "virgin": side(virgin, "virgin"),
         "recycled": side(recycled, "recycled"),

@@ -12,7 +12,7 @@ multiplier are sampled with their own stream derived from ``seed``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -227,18 +227,26 @@ def inventory_lines(
 
 
 def allocation_share(
-    result: RouteResult, allocation: str, prices: Mapping[str, float] | None
+    result: RouteResult,
+    allocation: str,
+    prices: Mapping[str, float] | None,
+    main_product: Callable[[str], bool] | None = None,
 ) -> np.ndarray:
     """Share of the burden carried by the main products (fate ``product``) per sample.
 
     ``none``: 1 (EverBatt's default). ``mass``: product mass over all recovered mass (products
     and recycled scrap). ``economic``: the same with value, ``prices`` in $/kg for every recovered
-    species. A sample that recovers nothing keeps the whole burden (share 1).
+    species. A sample that recovers nothing keeps the whole burden (share 1). ``main_product``
+    narrows the main products to the species it accepts (the other products become co-products).
     """
     n = result.samples
     if allocation == "none" or allocation in CREDITED_FATES:
         return np.ones(n)
-    main = _recovered(result, ("product",))
+    main = {
+        sp: kg
+        for sp, kg in _recovered(result, ("product",)).items()
+        if main_product is None or main_product(sp)
+    }
     everything = _recovered(result, RECOVERED_FATES)
     if allocation == "mass":
         weight = dict.fromkeys(everything, 1.0)
@@ -259,11 +267,15 @@ def system_expansion_credits(
     fs: FactorSet,
     fates: tuple[str, ...] = RECOVERED_FATES,
     seed: int | None = None,
+    species: Callable[[str], bool] | None = None,
 ) -> tuple[list[_Line], list[str]]:
-    """Avoided primary production of every species recovered in ``fates`` that has a displaced
-    material (species_map.toml ``[displaced]``), as negative lines; and those without one."""
+    """Avoided primary production of every species recovered in ``fates`` (and accepted by
+    ``species``, if given) that has a displaced material (species_map.toml ``[displaced]``), as
+    negative lines; and those without one."""
     n = result.samples
-    recovered = _recovered(result, fates)
+    recovered = {
+        sp: kg for sp, kg in _recovered(result, fates).items() if species is None or species(sp)
+    }
     priced = [(sp, kg, fs.displaced_factor(sp)) for sp, kg in sorted(recovered.items())]
     uncredited = sorted(sp for sp, kg, f in priced if f is None and np.any(kg > 0))
     factors = [f for *_, f in priced if f is not None]
