@@ -13,7 +13,8 @@ from molmass import Formula
 from urbanmine.flowsheet.errors import InputError
 from urbanmine.impacts import plant
 from urbanmine.impacts.prices import price
-from urbanmine.impacts.tea import costs, feedstock_usd_per_kg, location_parameters
+from urbanmine.impacts.locations import location_parameters
+from urbanmine.impacts.tea import costs, feedstock_usd_per_kg
 from urbanmine.materials.feeds import get_feed
 from urbanmine.routes.compose import load_route
 from urbanmine.routes.run import RouteResult, run
