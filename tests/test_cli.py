@@ -171,3 +171,30 @@ def test_closed_loop_recycled_cathode_saves_carbon_and_steps_add_up():
     assert saving > 0
     assert sum(s["ghg_kg_co2e"] for s in d["steps"]) == pytest.approx(saving, rel=1e-9)
     assert d["virgin"]["cost_usd"] == pytest.approx(25.0)  # EverBatt 2023 NMC622 price, $/kg
+
+
+def test_eu_country_works_for_impacts_and_economics():
+    r = call(
+        "flowsheet", "NMC622-cell", "--route", "hydro", "--location", "DE",
+        "--capacity-t", "10000", "--impacts", "--economics", "--json",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["impacts"]["location"] == "DE" and d["economics"]["location"] == "DE"
+    assert d["economics"]["profit_usd"] == pytest.approx(
+        d["economics"]["revenue_usd"] - d["economics"]["cost_usd"]
+    )
+
+
+def test_closed_loop_accepts_an_eu_country():
+    r = call("closed-loop", "NMC622", "--route", "hydro", "--location", "FR", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["recycled"]["cost_usd"] > 0
+
+
+@pytest.mark.parametrize("extra", [["--impacts"], ["--economics"]])
+def test_unknown_location_exits_2_listing_the_allowed_ones(extra):
+    r = call("flowsheet", "NMC622-cell", "--route", "hydro", "--location", "Mars", *extra)
+    assert r.returncode == 2
+    assert "unknown location 'Mars'; allowed:" in r.stderr and "DE" in r.stderr
+    assert "Traceback" not in r.stderr
