@@ -193,8 +193,8 @@ def test_higher_cited_labour_cost_gives_higher_labour_cost() -> None:
 
 
 def test_cheaper_cited_electricity_gives_cheaper_utilities() -> None:
-    # nrg_pc_205 2023-S2 band ID: Spain EUR 0.1344 < France 0.2032; pyro burns no extra gas price
-    # difference large enough to reverse it (France gas 0.0780 > Spain 0.0566 too)
+    # nrg_pc_205 2023-S2 band ID: Spain EUR 0.1344/kWh < France 0.2032; nrg_pc_203 band I3: Spain
+    # EUR 0.0566/kWh < France 0.0780; water and landfill are the same U.S. fallback for both
     r = result("hydro")
     es, fr = (costs(r, location=c).to_dict()["breakdown_usd"]["utilities"] for c in ("ES", "FR"))
     assert es < fr
