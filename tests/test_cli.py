@@ -189,3 +189,30 @@ def test_closed_loop_per_kg_precursor_prices_the_mined_sulfates_and_reagents():
 def test_closed_loop_unknown_product_exits_2():
     r = call("closed-loop", "NMC622", "--product", "anode")
     assert r.returncode == 2 and "cathode, precursor" in r.stderr
+
+
+def test_eu_country_works_for_impacts_and_economics():
+    r = call(
+        "flowsheet", "NMC622-cell", "--route", "hydro", "--location", "DE",
+        "--capacity-t", "10000", "--impacts", "--economics", "--json",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["impacts"]["location"] == "DE" and d["economics"]["location"] == "DE"
+    assert d["economics"]["profit_usd"] == pytest.approx(
+        d["economics"]["revenue_usd"] - d["economics"]["cost_usd"]
+    )
+
+
+def test_closed_loop_accepts_an_eu_country():
+    r = call("closed-loop", "NMC622", "--route", "hydro", "--location", "FR", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["recycled"]["cost_usd"] > 0
+
+
+@pytest.mark.parametrize("extra", [["--impacts"], ["--economics"]])
+def test_unknown_location_exits_2_listing_the_allowed_ones(extra):
+    r = call("flowsheet", "NMC622-cell", "--route", "hydro", "--location", "Mars", *extra)
+    assert r.returncode == 2
+    assert "unknown location 'Mars'; allowed:" in r.stderr and "DE" in r.stderr
+    assert "Traceback" not in r.stderr

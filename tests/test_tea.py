@@ -12,8 +12,9 @@ from molmass import Formula
 
 from urbanmine.flowsheet.errors import InputError
 from urbanmine.impacts import plant
+from urbanmine.impacts.locations import location_parameters, locations
 from urbanmine.impacts.prices import price
-from urbanmine.impacts.tea import costs, feedstock_usd_per_kg, location_parameters
+from urbanmine.impacts.tea import costs, feedstock_usd_per_kg
 from urbanmine.materials.feeds import get_feed
 from urbanmine.routes.compose import load_route
 from urbanmine.routes.run import RouteResult, run
@@ -149,6 +150,54 @@ def test_location_changes_labour_and_utilities() -> None:
     assert location_parameters("China")["labour_usd_per_h"] == 3.0  # Geographic Par E29
     assert cn["labour"] < us["labour"]
     assert cn["materials"] == us["materials"]  # EverBatt: materials are global commodities
+
+
+# Cited inputs (locations_eu.toml): Eurostat nrg_pc_205 / nrg_pc_203 2023-S2 X_VAT (band ID /
+# band I3), lc_lci_lev 2023; ECB 2023 annual average 1 EUR = 1.0813 USD.
+EUR_USD = 1.0813
+KWH_PER_MMBTU = 1055.05585262e6 / 3.6e6  # 1 Btu(IT) = 1055.05585262 J, 1 kWh = 3.6 MJ
+
+
+@pytest.mark.parametrize("preset", [*COST_PRESETS, "batpac5"])
+def test_germany_prices_are_the_cited_euro_values_times_the_cited_rate(preset: str) -> None:
+    de = location_parameters("DE", preset)
+    assert de["electricity_usd_per_kWh"] == pytest.approx(0.2017 * EUR_USD, rel=1e-12)
+    assert de["natural_gas_usd_per_MMBtu"] == pytest.approx(
+        0.0742 * KWH_PER_MMBTU * EUR_USD, rel=1e-9
+    )
+    assert de["labour_usd_per_h"] == pytest.approx(41.3 * EUR_USD, rel=1e-12)
+
+
+@pytest.mark.parametrize("preset", [*COST_PRESETS, "batpac5"])
+def test_eu_fallback_parameters_are_the_same_presets_us_values(preset: str) -> None:
+    us, eu = location_parameters("US", preset), location_parameters("EU27", preset)
+    assert set(eu) == set(us)
+    for key in ("equipment_adj", "water_usd_per_gal", "wastewater_usd_per_gal"):
+        assert eu[key] == us[key]
+    assert eu["landfill_usd_per_short_ton"] == us["landfill_usd_per_short_ton"]
+
+
+def test_eu_locations_are_listed_for_every_preset() -> None:
+    for preset in COST_PRESETS:
+        assert {"DE", "FR", "IT", "ES", "BE", "EU27"} <= set(locations(preset))
+
+
+def test_higher_cited_labour_cost_gives_higher_labour_cost() -> None:
+    # lc_lci_lev 2023: Belgium EUR 47.1/h > Germany 41.3 > Spain 24.6; same route and plant
+    r = result("hydro")
+    be, de, es = (
+        costs(r, location=c).to_dict()["breakdown_usd"]["labour"] for c in ("BE", "DE", "ES")
+    )
+    assert be / de == pytest.approx(47.1 / 41.3, rel=1e-12)  # labour is linear in the rate
+    assert be > de > es
+
+
+def test_cheaper_cited_electricity_gives_cheaper_utilities() -> None:
+    # nrg_pc_205 2023-S2 band ID: Spain EUR 0.1344/kWh < France 0.2032; nrg_pc_203 band I3: Spain
+    # EUR 0.0566/kWh < France 0.0780; water and landfill are the same U.S. fallback for both
+    r = result("hydro")
+    es, fr = (costs(r, location=c).to_dict()["breakdown_usd"]["utilities"] for c in ("ES", "FR"))
+    assert es < fr
 
 
 def test_costs_are_vectorised_over_samples() -> None:

@@ -15,7 +15,12 @@ from rich.table import Table
 from urbanmine.commands.common import JsonOpt, err, guarded, out, print_json
 from urbanmine.commands.compliance import code_app, comply
 from urbanmine.commands.factors import factors_app
-from urbanmine.commands.impacts import closed_loop_cmd, sensitivity_cmd, tea_location
+from urbanmine.commands.impacts import (
+    LOCATION_HELP,
+    closed_loop_cmd,
+    sensitivity_cmd,
+    tea_location,
+)
 from urbanmine.commands.passport import passport_app
 from urbanmine.commands.registry import registry_app, serve_cmd
 from urbanmine.flowsheet.errors import InputError
@@ -217,7 +222,7 @@ def flowsheet_cmd(
     seed: int | None = typer.Option(None, "--seed", help="Random seed."),
     impacts: bool = typer.Option(False, "--impacts", help="Add GHG, energy, water."),
     economics: bool = typer.Option(False, "--economics", help="Add cost, revenue, profit."),
-    location: str = typer.Option("US", "--location", help="US, US-CA, CN, KR (EU codes: impacts)."),
+    location: str = typer.Option("US", "--location", help=LOCATION_HELP),
     capacity_t: float = typer.Option(10_000, "--capacity-t", help="Plant capacity, t feed/yr."),
     factor_set: str = typer.Option("greet2022", "--factor-set", help="Life-cycle factor set."),
     allocation: str = typer.Option("none", "--allocation", help="none, mass, economic, ..."),

@@ -45,7 +45,10 @@ def sensitivity_cmd(
 
 
 TEA_LOCATIONS = {"US": "US", "US-CA": "California", "CN": "China", "KR": "Korea"}
-"""Life-cycle location codes (GREET regions) and the cost model's location of the same place."""
+"""Life-cycle location codes (GREET regions) and the cost model's location of the same place.
+EU codes (DE, FR, ..., EU27) are the same in both and pass through."""
+
+LOCATION_HELP = "US, US-CA, CN, KR; EU: DE, FR, IT, ES, BE, EU27 (other EU codes: impacts only)."
 
 
 def tea_location(location: str) -> str:
@@ -94,7 +97,7 @@ def closed_loop_cmd(
     chemistry: str,
     route: str = typer.Option("hydro", "--route", help="Recycling route for the cells."),
     preset: str = typer.Option(DEFAULT_PRESET, "--preset", help="BOM and inventory source."),
-    location: str = typer.Option("US", "--location", help="US, US-CA, CN or KR."),
+    location: str = typer.Option("US", "--location", help=LOCATION_HELP),
     factor_set: str = typer.Option("greet2022", "--factor-set", help="GREET edition."),
     capacity_t: float = typer.Option(10_000, "--capacity-t", help="Recycling plant, t feed/yr."),
     product: str = typer.Option(

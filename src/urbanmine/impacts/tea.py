@@ -22,6 +22,7 @@ from urbanmine.data import load_toml
 from urbanmine.flowsheet.errors import InputError
 from urbanmine.flowsheet.result import QUANTILES
 from urbanmine.impacts import plant
+from urbanmine.impacts.locations import location_parameters
 from urbanmine.impacts.prices import (
     cost_preset,
     price,
@@ -92,19 +93,6 @@ class Economics:
 
 def _mean(a: np.ndarray) -> float:
     return float(np.mean(a))
-
-
-def locations(preset: str | None = None) -> list[str]:
-    """Locations with recycling cost parameters under ``preset``."""
-    return sorted(load_toml("economics", "locations.toml")[cost_preset(preset)])
-
-
-def location_parameters(location: str, preset: str | None = None) -> dict[str, float]:
-    """Equipment adjustment, labour and utility prices of a location (EverBatt Geographic Par)."""
-    table = load_toml("economics", "locations.toml")[cost_preset(preset)]
-    if location not in table:
-        raise InputError(f"unknown location {location!r}; allowed: {', '.join(sorted(table))}")
-    return {k: float(v) for k, v in table[location].items() if k != "source"}
 
 
 def feedstock_usd_per_kg(

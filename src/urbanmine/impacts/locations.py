@@ -1,0 +1,62 @@
+"""Recycling-plant cost parameters by location: EverBatt's four regions and EU countries.
+
+EverBatt's U.S., California, China and Korea come per preset from ``locations.toml`` (Geographic
+Par rows 28-34). EU countries and the EU-27 come from ``locations_eu.toml``, one table per
+country that applies to every preset: electricity and natural gas (Eurostat nrg_pc_205 /
+nrg_pc_203, 2023-S2, X_VAT) and hourly labour cost (Eurostat lc_lci_lev 2023) in euro, converted
+here at the ECB 2023 annual EUR/USD rate; the parameters with no cited EU value (equipment cost
+adjustment, water, wastewater, landfill) are the preset's ``fallback`` location's (U.S.).
+Units: USD/kWh, USD/MMBtu, USD/h, USD/gal, USD per short ton; equipment adjustment is a factor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from urbanmine.data import load_toml
+from urbanmine.flowsheet.errors import InputError
+from urbanmine.impacts.prices import cost_preset
+
+
+def _everbatt(preset: str | None) -> dict[str, Any]:
+    return load_toml("economics", "locations.toml")[cost_preset(preset)]
+
+
+def _eu() -> dict[str, Any]:
+    return load_toml("economics", "locations_eu.toml")
+
+
+def eu_locations() -> list[str]:
+    """EU country codes (and EU27) with cost parameters."""
+    return sorted(k for k in _eu() if k != "meta")
+
+
+def locations(preset: str | None = None) -> list[str]:
+    """Locations with recycling cost parameters under ``preset``."""
+    return sorted(_everbatt(preset)) + eu_locations()
+
+
+def eu_in_usd(country: dict[str, Any], meta: dict[str, Any]) -> dict[str, float]:
+    """A ``locations_eu.toml`` country's euro prices in the units of ``locations.toml``."""
+    rate = float(meta["eur_usd"])
+    return {
+        "electricity_usd_per_kWh": country["electricity_eur_per_kWh"] * rate,
+        "natural_gas_usd_per_MMBtu": country["natural_gas_eur_per_kWh_gcv"]
+        * meta["kWh_per_MMBtu"]
+        * rate,
+        "labour_usd_per_h": country["labour_eur_per_h"] * rate,
+    }
+
+
+def location_parameters(location: str, preset: str | None = None) -> dict[str, float]:
+    """Equipment adjustment, labour and utility prices of a location (see the module docstring)."""
+    table = _everbatt(preset)
+    if location in table:
+        return {k: float(v) for k, v in table[location].items() if k != "source"}
+    eu = _eu()
+    if location not in eu or location == "meta":
+        allowed = ", ".join(locations(preset))
+        raise InputError(f"unknown location {location!r}; allowed: {allowed}")
+    meta = eu["meta"]
+    base = location_parameters(meta["fallback"], preset)
+    return {**base, **eu_in_usd(eu[location], meta)}
