@@ -216,3 +216,20 @@ def test_unknown_location_exits_2_listing_the_allowed_ones(extra):
     assert r.returncode == 2
     assert "unknown location 'Mars'; allowed:" in r.stderr and "DE" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_footprint_per_kwh_over_the_service_life():
+    r = call(
+        "footprint", "NMC811-pack", "--kwh", "75", "--cycles", "1000", "--eol-route", "hydro",
+        "--json",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["capacity_kWh"] == pytest.approx(75.0) and d["total_energy_kWh"] == pytest.approx(75e3)
+    per_stage = sum(row["carbonFootprint"] for row in d["carbonFootprintPerLifecycleStage"])
+    assert per_stage == pytest.approx(d["ghg_kg_co2e_per_kWh"], rel=1e-12)
+
+
+def test_footprint_bad_cycles_exits_2():
+    r = call("footprint", "NMC811-pack", "--cycles", "-3")
+    assert r.returncode == 2 and "cycles" in r.stderr and "Traceback" not in r.stderr

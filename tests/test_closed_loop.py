@@ -9,7 +9,9 @@ from urbanmine.flowsheet.errors import InputError
 from urbanmine.impacts.battery import battery_footprint
 from urbanmine.impacts.closed_loop import STEPS, closed_loop
 from urbanmine.impacts.factors import load_factor_set
+from urbanmine.impacts.lca import assess
 from urbanmine.materials.feeds import get_feed
+from urbanmine.routes.run import run
 
 
 @pytest.mark.parametrize(
@@ -154,6 +156,49 @@ def test_battery_footprint_per_kwh():
     assert np.isfinite(d["energy_MJ_per_kWh"])
 
 
+def test_battery_footprint_by_annex_ii_stage_per_kwh_over_the_service_life():
+    feed = get_feed("NMC811-pack")
+    d = battery_footprint(
+        feed, location="DE", full_cycles=1500, end_of_life_route="hydro", distribution_km=1000
+    )
+    stages = d["stages_kg_co2e"]
+    assert [r["lifecycleStage"] for r in d["carbonFootprintPerLifecycleStage"]] == [
+        "RawMaterialExtraction",
+        "MainProduction",
+        "Distribution",
+        "Recycling",
+    ]  # Battery Pass data model v1.2 lifecycleStage enum
+    assert sum(stages.values()) == pytest.approx(d["ghg_kg_co2e"], rel=1e-12)
+    # Art. 7: per kWh of the total energy over the service life = capacity x full cycles
+    assert d["total_energy_kWh"] == pytest.approx(feed.capacity_kWh * 1500)
+    assert d["ghg_kg_co2e_per_kWh"] == pytest.approx(d["ghg_kg_co2e"] / (feed.capacity_kWh * 1500))
+    # distribution: t x km x 0.11 kg CO2e/t km (DESNZ, all HGVs average laden)
+    assert stages["Distribution"] == pytest.approx(feed.mass_kg / 1000 * 1000 * 0.11, rel=1e-12)
+    # end of life: the route's whole burden, the avoided primary production beside it (positive)
+    eol = assess(run(feed, "hydro"), "greet2022", "DE")
+    assert stages["Recycling"] == pytest.approx(float(eol.ghg_kg_co2e.mean()), rel=1e-12)
+    assert d["recycling_credits_kg_co2e"] > 0
+    # cradle to gate alone gives the same first two stages
+    gate = battery_footprint(feed, location="DE")
+    assert gate["stages_kg_co2e"]["Recycling"] == 0.0
+    assert gate["stages_kg_co2e"]["MainProduction"] == pytest.approx(stages["MainProduction"])
+    assert gate["total_energy_kWh"] is None
+    assert gate["ghg_kg_co2e_per_kWh"] == pytest.approx(gate["ghg_kg_co2e"] / feed.capacity_kWh)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"full_cycles": 0}, "cycles"),
+        ({"distribution_km": -1}, "distribution_km"),
+        ({"end_of_life_route": "bogus"}, "unknown route"),
+    ],
+)
+def test_battery_footprint_bad_input(kwargs, message):
+    with pytest.raises(InputError, match=message):
+        battery_footprint(get_feed("NMC811-pack"), **kwargs)
+
+
 # ------------------------------------------------------------------ per kg NCM precursor
 
 
@@ -210,8 +255,6 @@ def test_precursor_credits_the_lithium_salt_as_a_co_product():
 
 
 def run_products(feed, route):
-    from urbanmine.routes.run import run
-
     result = run(get_feed(feed).scaled(mass_kg=1.0), route)
     return {
         k.split(".", 2)[2]: float(v[0])

@@ -18,6 +18,7 @@ from urbanmine.commands.factors import factors_app
 from urbanmine.commands.impacts import (
     LOCATION_HELP,
     closed_loop_cmd,
+    footprint_cmd,
     sensitivity_cmd,
     tea_location,
 )
@@ -35,6 +36,7 @@ app.add_typer(feeds_app, name="feeds")
 app.add_typer(routes_app, name="routes")
 app.command("sensitivity")(sensitivity_cmd)
 app.command("closed-loop")(closed_loop_cmd)
+app.command("footprint")(footprint_cmd)
 app.command("comply")(comply)
 app.add_typer(code_app, name="code")
 app.add_typer(passport_app, name="passport")

@@ -139,3 +139,46 @@ def closed_loop_cmd(
     out.print(table)
     for step in data["steps"]:
         out.print(f"  {step['step']:<26} {step['ghg_kg_co2e']:+.3f} kg CO2e")
+
+
+@guarded
+def footprint_cmd(
+    feed: str,
+    kwh: float | None = typer.Option(None, "--kwh", help="Battery capacity, kWh (scales the BOM)."),
+    preset: str = typer.Option(DEFAULT_PRESET, "--preset", help="Bill of materials source."),
+    location: str = typer.Option("US", "--location", help="Where the cells are made (grid)."),
+    factor_set: str = typer.Option("greet2022", "--factor-set", help="GREET edition."),
+    cycles: float | None = typer.Option(
+        None, "--cycles", help="Full equivalent cycles over the service life (Art. 7's unit)."
+    ),
+    eol_route: str | None = typer.Option(
+        None, "--eol-route", help="Recycling route for the end-of-life stage, e.g. hydro."
+    ),
+    distribution_km: float = typer.Option(0.0, "--distribution-km", help="Freight to the user."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Carbon footprint of a battery by Annex II life-cycle stage, per kWh (Art. 7)."""
+    from urbanmine.impacts.battery import battery_footprint
+
+    f = get_feed(feed, preset)
+    d = battery_footprint(
+        f.scaled(kwh=kwh) if kwh is not None else f,
+        factor_set,
+        location,
+        full_cycles=cycles,
+        end_of_life_route=eol_route,
+        distribution_km=distribution_km,
+    )
+    if as_json:
+        print_json(d)
+        return
+    out.print(
+        f"[bold]{d['feed']}[/], {d['capacity_kWh']:g} kWh, {d['mass_kg']:.1f} kg ({location})"
+    )
+    table = Table("life-cycle stage", "kg CO2e", "kg CO2e per kWh")
+    for row in d["carbonFootprintPerLifecycleStage"]:
+        stage = row["lifecycleStage"]
+        table.add_row(stage, f"{d['stages_kg_co2e'][stage]:.1f}", f"{row['carbonFootprint']:.4f}")
+    table.add_row("total", f"{d['ghg_kg_co2e']:.1f}", f"{d['ghg_kg_co2e_per_kWh']:.4f}")
+    out.print(table)
+    out.print(f"per {d['functional_unit']}")
