@@ -12,7 +12,7 @@ from molmass import Formula
 
 from urbanmine.flowsheet.errors import InputError
 from urbanmine.impacts import plant
-from urbanmine.impacts.locations import location_parameters, locations
+from urbanmine.impacts.locations import location_parameters, locations, with_fallback
 from urbanmine.impacts.prices import price
 from urbanmine.impacts.tea import costs, feedstock_usd_per_kg
 from urbanmine.materials.feeds import get_feed
@@ -175,6 +175,18 @@ def test_eu_fallback_parameters_are_the_same_presets_us_values(preset: str) -> N
     for key in ("equipment_adj", "water_usd_per_gal", "wastewater_usd_per_gal"):
         assert eu[key] == us[key]
     assert eu["landfill_usd_per_short_ton"] == us["landfill_usd_per_short_ton"]
+
+
+@pytest.mark.parametrize("preset", [*COST_PRESETS, "batpac5"])
+def test_a_country_missing_a_parameter_takes_exactly_the_presets_us_value(preset: str) -> None:
+    # Per-parameter fallback: a table that gives only electricity keeps the U.S. gas and labour.
+    meta = {"eur_usd": EUR_USD, "kWh_per_MMBtu": KWH_PER_MMBTU}
+    us = location_parameters("US", preset)
+    partial = with_fallback({"electricity_eur_per_kWh": 0.2}, meta, us)
+    assert partial["electricity_usd_per_kWh"] == pytest.approx(0.2 * EUR_USD, rel=1e-12)
+    assert partial["natural_gas_usd_per_MMBtu"] == us["natural_gas_usd_per_MMBtu"]
+    assert partial["labour_usd_per_h"] == us["labour_usd_per_h"]
+    assert set(partial) == set(us)
 
 
 def test_eu_locations_are_listed_for_every_preset() -> None:
