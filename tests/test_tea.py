@@ -10,9 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from molmass import Formula
 
+from urbanmine.data import load_toml
 from urbanmine.flowsheet.errors import InputError
 from urbanmine.impacts import plant
-from urbanmine.impacts.locations import location_parameters, locations
+from urbanmine.impacts.locations import (
+    eu_locations,
+    location_parameters,
+    locations,
+    with_fallback,
+)
 from urbanmine.impacts.prices import price
 from urbanmine.impacts.tea import costs, feedstock_usd_per_kg
 from urbanmine.materials.feeds import get_feed
@@ -177,9 +183,49 @@ def test_eu_fallback_parameters_are_the_same_presets_us_values(preset: str) -> N
     assert eu["landfill_usd_per_short_ton"] == us["landfill_usd_per_short_ton"]
 
 
+# (country, electricity EUR/kWh nrg_pc_205 band ID, gas EUR/kWh GCV nrg_pc_203 band I3, labour
+# EUR/h lc_lci_lev 2023), as read from the sources named in each country's `source`.
+CITED_EU = [
+    ("NL", 0.2297, 0.0638, 43.3),
+    ("PT", 0.1104, 0.0599, 17.0),
+    ("SK", 0.2171, 0.0961, 17.2),
+]
+
+
+@pytest.mark.parametrize("preset", [*COST_PRESETS, "batpac5"])
+@pytest.mark.parametrize(("code", "electricity", "gas", "labour"), CITED_EU)
+def test_eu_prices_are_the_cited_euro_values_times_the_cited_rate(
+    preset: str, code: str, electricity: float, gas: float, labour: float
+) -> None:
+    p = location_parameters(code, preset)
+    assert p["electricity_usd_per_kWh"] == pytest.approx(electricity * EUR_USD, rel=1e-12)
+    assert p["natural_gas_usd_per_MMBtu"] == pytest.approx(gas * KWH_PER_MMBTU * EUR_USD, rel=1e-9)
+    assert p["labour_usd_per_h"] == pytest.approx(labour * EUR_USD, rel=1e-12)
+
+
+def test_every_eu_table_gives_only_known_parameters_and_names_its_fallbacks() -> None:
+    eu = load_toml("economics", "locations_eu.toml")
+    given = {"electricity_eur_per_kWh", "natural_gas_eur_per_kWh_gcv", "labour_eur_per_h"}
+    for code in eu_locations():
+        assert set(eu[code]) <= given | {"label", "source"}, code
+        assert "FALLBACK to EverBatt U.S." in eu[code]["source"], code
+
+
+@pytest.mark.parametrize("preset", [*COST_PRESETS, "batpac5"])
+def test_a_country_missing_a_parameter_takes_exactly_the_presets_us_value(preset: str) -> None:
+    # Per-parameter fallback: a table that gives only electricity keeps the U.S. gas and labour.
+    meta = {"eur_usd": EUR_USD, "kWh_per_MMBtu": KWH_PER_MMBTU}
+    us = location_parameters("US", preset)
+    partial = with_fallback({"electricity_eur_per_kWh": 0.2}, meta, us)
+    assert partial["electricity_usd_per_kWh"] == pytest.approx(0.2 * EUR_USD, rel=1e-12)
+    assert partial["natural_gas_usd_per_MMBtu"] == us["natural_gas_usd_per_MMBtu"]
+    assert partial["labour_usd_per_h"] == us["labour_usd_per_h"]
+    assert set(partial) == set(us)
+
+
 def test_eu_locations_are_listed_for_every_preset() -> None:
     for preset in COST_PRESETS:
-        assert {"DE", "FR", "IT", "ES", "BE", "EU27"} <= set(locations(preset))
+        assert {"DE", "FR", "IT", "ES", "BE", "NL", "PT", "SK", "EU27"} <= set(locations(preset))
 
 
 def test_higher_cited_labour_cost_gives_higher_labour_cost() -> None:
@@ -190,6 +236,16 @@ def test_higher_cited_labour_cost_gives_higher_labour_cost() -> None:
     )
     assert be / de == pytest.approx(47.1 / 41.3, rel=1e-12)  # labour is linear in the rate
     assert be > de > es
+
+
+def test_new_eu_countries_order_as_their_cited_figures() -> None:
+    # lc_lci_lev 2023: Netherlands EUR 43.3/h > Slovakia 17.2 > Portugal 17.0. Band ID / I3
+    # 2023-S2: Portugal electricity 0.1104 < Slovakia 0.2171 and gas 0.0599 < 0.0961 EUR/kWh;
+    # water and landfill are the same U.S. fallback for both.
+    r = result("hydro")
+    nl, sk, pt = (costs(r, location=c).to_dict()["breakdown_usd"] for c in ("NL", "SK", "PT"))
+    assert nl["labour"] > sk["labour"] > pt["labour"]
+    assert pt["utilities"] < sk["utilities"]
 
 
 def test_cheaper_cited_electricity_gives_cheaper_utilities() -> None:

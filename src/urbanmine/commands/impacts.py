@@ -48,7 +48,9 @@ TEA_LOCATIONS = {"US": "US", "US-CA": "California", "CN": "China", "KR": "Korea"
 """Life-cycle location codes (GREET regions) and the cost model's location of the same place.
 EU codes (DE, FR, ..., EU27) are the same in both and pass through."""
 
-LOCATION_HELP = "US, US-CA, CN, KR; EU: DE, FR, IT, ES, BE, EU27 (other EU codes: impacts only)."
+LOCATION_HELP = (
+    "US, US-CA, CN, KR; EU: DE, FR, IT, ES, BE, NL, PT, SK, EU27 (other EU codes: impacts only)."
+)
 
 
 def tea_location(location: str) -> str:

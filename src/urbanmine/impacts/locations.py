@@ -2,10 +2,12 @@
 
 EverBatt's U.S., California, China and Korea come per preset from ``locations.toml`` (Geographic
 Par rows 28-34). EU countries and the EU-27 come from ``locations_eu.toml``, one table per
-country that applies to every preset: electricity and natural gas (Eurostat nrg_pc_205 /
-nrg_pc_203, 2023-S2, X_VAT) and hourly labour cost (Eurostat lc_lci_lev 2023) in euro, converted
-here at the ECB 2023 annual EUR/USD rate; the parameters with no cited EU value (equipment cost
-adjustment, water, wastewater, landfill) are the preset's ``fallback`` location's (U.S.).
+country that applies to every preset. The fallback is per parameter: a country gives, in euro,
+the parameters a cited EU source was found for (electricity and natural gas from Eurostat
+nrg_pc_205 / nrg_pc_203, 2023-S2, X_VAT; hourly labour cost from Eurostat lc_lci_lev 2023),
+converted here at the ECB 2023 annual EUR/USD rate; every parameter it does not give (today the
+equipment cost adjustment, water, wastewater and landfill for all of them) is the preset's
+``fallback`` location's (U.S.), and the country's ``source`` says which.
 Units: USD/kWh, USD/MMBtu, USD/h, USD/gal, USD per short ton; equipment adjustment is a factor.
 """
 
@@ -37,15 +39,33 @@ def locations(preset: str | None = None) -> list[str]:
 
 
 def eu_in_usd(country: dict[str, Any], meta: dict[str, Any]) -> dict[str, float]:
-    """A ``locations_eu.toml`` country's euro prices in the units of ``locations.toml``."""
+    """The euro prices a ``locations_eu.toml`` country gives, in the units of ``locations.toml``.
+
+    Only the parameters present in ``country`` are returned; the caller fills the rest from the
+    fallback location. Electricity EUR/kWh and labour EUR/h are multiplied by ``eur_usd``; gas
+    EUR/kWh (gross calorific value) by ``kWh_per_MMBtu`` and ``eur_usd`` to give USD/MMBtu.
+    """
     rate = float(meta["eur_usd"])
-    return {
-        "electricity_usd_per_kWh": country["electricity_eur_per_kWh"] * rate,
-        "natural_gas_usd_per_MMBtu": country["natural_gas_eur_per_kWh_gcv"]
-        * meta["kWh_per_MMBtu"]
-        * rate,
-        "labour_usd_per_h": country["labour_eur_per_h"] * rate,
+    factors = {
+        "electricity_eur_per_kWh": ("electricity_usd_per_kWh", rate),
+        "natural_gas_eur_per_kWh_gcv": (
+            "natural_gas_usd_per_MMBtu",
+            float(meta["kWh_per_MMBtu"]) * rate,
+        ),
+        "labour_eur_per_h": ("labour_usd_per_h", rate),
     }
+    return {
+        usd: float(country[eur]) * factor
+        for eur, (usd, factor) in factors.items()
+        if eur in country
+    }
+
+
+def with_fallback(
+    country: dict[str, Any], meta: dict[str, Any], fallback: dict[str, float]
+) -> dict[str, float]:
+    """``fallback``'s parameters, replaced by those ``country`` gives (see :func:`eu_in_usd`)."""
+    return {**fallback, **eu_in_usd(country, meta)}
 
 
 def location_parameters(location: str, preset: str | None = None) -> dict[str, float]:
@@ -58,5 +78,4 @@ def location_parameters(location: str, preset: str | None = None) -> dict[str, f
         allowed = ", ".join(locations(preset))
         raise InputError(f"unknown location {location!r}; allowed: {allowed}")
     meta = eu["meta"]
-    base = location_parameters(meta["fallback"], preset)
-    return {**base, **eu_in_usd(eu[location], meta)}
+    return with_fallback(eu[location], meta, location_parameters(meta["fallback"], preset))
