@@ -390,7 +390,9 @@ class UnitModel:
             outlet = None
             if b.get("kind") == "outlet":
                 if b.get("stream") not in self.outlets:
-                    raise ValueError(f"unit {self.name!r}: utility basis outlet {b.get('stream')!r}")
+                    raise ValueError(
+                        f"unit {self.name!r}: utility basis outlet {b.get('stream')!r}"
+                    )
                 outlet = self.outlets.index(b["stream"])
                 b = {**b, "kind": "species" if b.get("names") else "inlet"}
             self.utilities.append(

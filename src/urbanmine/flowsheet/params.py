@@ -68,6 +68,7 @@ class Parameter:
         """Quantiles of the distribution at probabilities ``u`` in (0, 1) (inverse CDF), so that
         quasi-random points on the unit cube become parameter draws (Sobol sampling)."""
         from scipy import stats  # imported here: scipy.stats costs a second at CLI start-up
+
         d = self.distribution
         u = np.asarray(u, dtype=float)
         if d is None:
