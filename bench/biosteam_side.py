@@ -968,6 +968,20 @@ def m_value(m: UnitModel, field: str) -> float:
     raise ValueError(f"unit {m.name!r}: unsupported parameter field {field!r}")
 
 
+def parameter_model(b, X):
+    """``bst.Model`` of the built system ``b`` (specification: ``b.simulate``) with one parameter
+    per spec parameter, for the sample matrix ``X`` (samples x parameters); no indicators yet."""
+    model = b.bst.Model(b.system, specification=b.simulate, exception_hook="raise")
+    for k, (p, f) in enumerate(zip(b.params, b.setters, strict=True)):
+        # Model sorts samples on "coupled" parameters, normalising by their
+        # range: a constant column would divide by zero (FloatingPointError).
+        varies = bool(np.ptp(X[:, k]) > 0)
+        model.parameter(
+            f, element=b.units[p["unit"]], coupled=varies, name=f"p{k}_{p['field']}", units="-"
+        )
+    return model
+
+
 def _read_outputs(b) -> np.ndarray:
     """All reported quantities (kg, unscaled) for the current state, as one vector."""
     MW = b.MW
@@ -984,7 +998,8 @@ def _output_keys(b):
     return keys
 
 
-def _sample_matrix(spec) -> np.ndarray:
+def sample_matrix(spec) -> np.ndarray:
+    """Parameter values of the spec as a (samples x parameters) matrix."""
     params = spec.get("parameters") or []
     N = _n_samples(spec)
     if not params:
@@ -1001,7 +1016,7 @@ def run(spec, *, use_model=True, also_loop=True, **build_kw) -> dict:
 
     t0 = time.perf_counter()
     b = build(spec, **build_kw)
-    X = _sample_matrix(spec)
+    X = sample_matrix(spec)
     N = X.shape[0]
     # warm-up simulation at the first sample (numba JIT etc.) counts as build
     for f, v in zip(b.setters, X[0], strict=True):
@@ -1015,14 +1030,7 @@ def run(spec, *, use_model=True, also_loop=True, **build_kw) -> dict:
     results = np.empty((N, len(keys)))
     if use_model and X.shape[1] > 0:
         # specification = our simulate() (sys.simulate + fixed-point fallback)
-        model = bst.Model(b.system, specification=b.simulate, exception_hook="raise")
-        for k, (p, f) in enumerate(zip(b.params, b.setters, strict=True)):
-            # Model sorts samples on "coupled" parameters, normalising by their
-            # range: a constant column would divide by zero (FloatingPointError).
-            varies = bool(np.ptp(X[:, k]) > 0)
-            model.parameter(
-                f, element=b.units[p["unit"]], coupled=varies, name=f"p{k}_{p['field']}", units="-"
-            )
+        model = parameter_model(b, X)
         # one scalar indicator per reported quantity (a Model indicator must be scalar)
         cache = {}
 
@@ -1122,7 +1130,7 @@ def reference_solve(spec, molar_masses="spec") -> dict:
         for name, f in spec.get("feeds", {}).items()
     }
     _produced, sinks = _topology(spec)
-    X = _sample_matrix(spec)
+    X = sample_matrix(spec)
     N = X.shape[0]
     params = spec.get("parameters") or []
     models = [UnitModel(u, sd) for u in spec["units"]]
