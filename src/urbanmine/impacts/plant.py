@@ -97,7 +97,7 @@ def route_equipment(route: ComposedRoute, preset: str) -> list[tuple[str, str, E
     table = equipment_table(preset)
     kept = {u.name for u in route.flowsheet.units}
     single = len(route.specs) == 1
-    items: list[tuple[str, Equipment]] = []
+    items: list[tuple[str, str, Equipment]] = []
     for spec in route.specs:
         for unit, names in spec.equipment.items():
             unit_name = ("" if single else f"{spec.name}/") + unit
