@@ -118,7 +118,9 @@ def cost_data(
                 "power_kW": s.equipment.power_kW(s.throughput_t_per_h),
                 "labour_h_per_day": s.equipment.labour_h_per_day,
             }
-            for s in plant.sized_equipment(result, chosen, capacity_t)
+            for s in plant.sized_equipment(
+                result.route, chosen, capacity_t, plant.intake_shares(result)
+            )
         ],
     }
 

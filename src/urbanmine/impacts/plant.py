@@ -13,6 +13,7 @@ runs ``days_per_year`` x ``processing_hours_per_day``.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -124,14 +125,15 @@ class SizedItem:
     throughput_t_per_h: float
 
 
-def sized_equipment(result: RouteResult, preset: str, capacity_t: float) -> list[SizedItem]:
-    """The equipment of ``result``'s route in a plant of ``capacity_t`` tonnes of feed a year,
-    each item on its route's share of the throughput (:func:`intake_shares`)."""
+def sized_equipment(
+    route: ComposedRoute, preset: str, capacity_t: float, shares: Mapping[str, float]
+) -> list[SizedItem]:
+    """The equipment of ``route`` in a plant of ``capacity_t`` tonnes of feed a year, each item
+    on its route's share of the throughput (``shares``: :func:`intake_shares` of a result)."""
     rate = plant_t_per_h(capacity_t)
-    shares = intake_shares(result)
     return [
-        SizedItem(route, unit, e, rate * shares[route])
-        for route, unit, e in route_equipment(result.route, preset)
+        SizedItem(name, unit, e, rate * shares[name])
+        for name, unit, e in route_equipment(route, preset)
     ]
 
 

@@ -211,9 +211,10 @@ def _plant_per_year(
     result: RouteResult, preset: str, capacity_t: float, loc: Mapping[str, float]
 ) -> tuple[dict[str, float], float, dict[str, float]]:
     """Fixed costs by category (USD/yr), the shares of total cost, and the plant's sizing."""
+    shares = plant.intake_shares(result)
     items = [
         (s.equipment, s.throughput_t_per_h)
-        for s in plant.sized_equipment(result, preset, capacity_t)
+        for s in plant.sized_equipment(result.route, preset, capacity_t, shares)
     ]
     purchased = sum(e.cost_usd(r) for e, r in items) * loc["equipment_adj"]
     cap = plant.capital(purchased, preset)
@@ -229,7 +230,7 @@ def _plant_per_year(
         "operating_labour_h_per_day": hours,
         "operating_labour_usd_per_year": labour,
         "equipment_power_kW": sum(e.power_kW(r) for e, r in items),
-        **{f"intake_share.{route}": share for route, share in plant.intake_shares(result).items()},
+        **{f"intake_share.{route}": share for route, share in shares.items()},
     }
     return annual, shares_of_total, sizing
 
