@@ -58,6 +58,7 @@ import sys
 import time
 from pathlib import Path
 
+import biosteam as bst
 from biosteam_side import build, parameter_model, sample_matrix
 
 GWP = "GWP"
@@ -162,114 +163,102 @@ class Plant:
         return self.feed.F_mass * self.b.system.operating_hours
 
 
-def _tea_class():
-    import biosteam as bst
+class EverBattTEA(bst.TEA):
+    """EverBatt 2023's Towler & Sinnott factored estimate (see the module docstring)."""
 
-    class _EverBattTEA(bst.TEA):
-        """EverBatt 2023's Towler & Sinnott factored estimate (see the module docstring)."""
+    def __init__(self, plant: Plant):
+        self.plant = plant
+        econ = plant.econ
+        f, op = econ["factors"], econ["operation"]
+        self.f, self.op, self.loc = f, op, econ["location_prices"]
+        years = int(op["plant_life_years"])
+        super().__init__(
+            plant.b.system,
+            IRR=f["interest_rate"],
+            duration=(0, years),
+            depreciation=f"SL{years}",
+            income_tax=0.0,
+            operating_days=plant.b.system.operating_hours / 24.0,
+            lang_factor=None,
+            construction_schedule=(1.0,),
+            startup_months=0.0,
+            startup_FOCfrac=0.0,
+            startup_VOCfrac=0.0,
+            startup_salesfrac=0.0,
+            WC_over_FCI=f["working_capital"],
+            finance_interest=0.0,
+            finance_years=0,
+            finance_fraction=0.0,
+        )
+        self.labour_usd_per_year = (
+            sum(e["labour_h_per_day"] for e in econ["equipment"])
+            * op["days_per_year"]
+            * self.loc["labour_usd_per_h"]
+        )
 
-        def __init__(self, plant: Plant):
-            self.plant = plant
-            econ = plant.econ
-            f, op = econ["factors"], econ["operation"]
-            self.f, self.op, self.loc = f, op, econ["location_prices"]
-            years = int(op["plant_life_years"])
-            super().__init__(
-                plant.b.system,
-                IRR=f["interest_rate"],
-                duration=(0, years),
-                depreciation=f"SL{years}",
-                income_tax=0.0,
-                operating_days=plant.b.system.operating_hours / 24.0,
-                lang_factor=None,
-                construction_schedule=(1.0,),
-                startup_months=0.0,
-                startup_FOCfrac=0.0,
-                startup_VOCfrac=0.0,
-                startup_salesfrac=0.0,
-                WC_over_FCI=f["working_capital"],
-                finance_interest=0.0,
-                finance_years=0,
-                finance_fraction=0.0,
-            )
-            self.labour_usd_per_year = (
-                sum(e["labour_h_per_day"] for e in econ["equipment"])
-                * op["days_per_year"]
-                * self.loc["labour_usd_per_h"]
-            )
+    def _DPI(self, installed_equipment_cost):
+        """ISBL: purchased equipment x (1 + erection, piping, I&C, electrical, civil,
+        structures, lagging)."""
+        f = self.f
+        items = ("erection", "piping", "instrumentation", "electrical", "civil", "structures")
+        return installed_equipment_cost * (1.0 + sum(f[k] for k in items) + f["lagging"])
 
-        def _DPI(self, installed_equipment_cost):
-            """ISBL: purchased equipment x (1 + erection, piping, I&C, electrical, civil,
-            structures, lagging)."""
-            f = self.f
-            items = ("erection", "piping", "instrumentation", "electrical", "civil", "structures")
-            return installed_equipment_cost * (1.0 + sum(f[k] for k in items) + f["lagging"])
+    def _TDC(self, DPI):
+        """ISBL + OSBL."""
+        return DPI * (1.0 + self.f["osbl"])
 
-        def _TDC(self, DPI):
-            """ISBL + OSBL."""
-            return DPI * (1.0 + self.f["osbl"])
+    def _FCI(self, TDC):
+        return TDC * (1.0 + self.f["design_engineering"] + self.f["contingency"])
 
-        def _FCI(self, TDC):
-            return TDC * (1.0 + self.f["design_engineering"] + self.f["contingency"])
+    def fixed_costs(self) -> dict:
+        """Fixed operating costs by category (USD/yr)."""
+        f, isbl, battery_limits = self.f, self.DPI, self.TDC
+        labour = self.labour_usd_per_year * (1.0 + f["supervision"]) * (1.0 + f["salary_overhead"])
+        maintenance = f["maintenance"] * isbl
+        return {
+            "labour": labour,
+            "maintenance": maintenance,
+            "overhead": f["plant_overhead"] * (labour + maintenance),
+            "fixed_charges": (f["taxes_insurance"] + f["rent"] + f["environmental"])
+            * battery_limits,
+        }
 
-        def fixed_costs(self) -> dict:
-            """Fixed operating costs by category (USD/yr)."""
-            f, isbl, battery_limits = self.f, self.DPI, self.TDC
-            labour = (
-                self.labour_usd_per_year * (1.0 + f["supervision"]) * (1.0 + f["salary_overhead"])
-            )
-            maintenance = f["maintenance"] * isbl
-            return {
-                "labour": labour,
-                "maintenance": maintenance,
-                "overhead": f["plant_overhead"] * (labour + maintenance),
-                "fixed_charges": (f["taxes_insurance"] + f["rent"] + f["environmental"])
-                * battery_limits,
-            }
+    def _FOC(self, FCI):
+        return sum(self.fixed_costs().values())
 
-        def _FOC(self, FCI):
-            return sum(self.fixed_costs().values())
+    @property
+    def sales(self) -> float:
+        """Revenue (USD/yr): species kg x their value, over the product and recycled sinks."""
+        hourly = sum(s.imass[cid] * value for s, cid, value in self.plant.products)
+        return hourly * self.operating_hours
 
-        @property
-        def sales(self) -> float:
-            """Revenue (USD/yr): species kg x their value, over the product and recycled sinks."""
-            hourly = sum(s.imass[cid] * value for s, cid, value in self.plant.products)
-            return hourly * self.operating_hours
-
-        def annual_costs(self) -> dict:
-            """EverBatt's total cost of production by category (USD/yr), as ``costs`` reports
-            it: materials, utilities, fixed costs, capital, general, feedstock, dismantling."""
-            p, f, op, loc = self.plant, self.f, self.op, self.loc
-            hours = self.operating_hours
-            reagents = sum(s.cost for s in p.reagents) * hours  # price x F_mass, USD/h
-            gas_MMBtu = p.annual_booking("natural_gas_MJ")() / op["mmbtu_MJ"]
-            water_gal = p.annual_booking("water_kg")() / op["gallon_L"]
-            landfill_kg = sum(s.F_mass for s in p.sinks.get("landfill", [])) * hours
-            out = {
-                "materials": reagents * (1.0 + f["consumables"] + f["packaging"]),
-                "utilities": self.utility_cost  # the units' power utilities
-                + gas_MMBtu * loc["natural_gas_usd_per_MMBtu"]
-                + water_gal * loc["water_usd_per_gal"]
-                + landfill_kg / op["short_ton_kg"] * loc["landfill_usd_per_short_ton"],
-                **self.fixed_costs(),
-                "capital": capital_recovery_factor(f["interest_rate"], op["plant_life_years"])
-                * self.FCI
-                + f["interest_working_capital"] * self.working_capital,
-                "general": f["research"] * self.sales,
-            }
-            share = f["selling"] + f["royalties"]
-            out["general"] += sum(out.values()) * share / (1.0 - share)
-            out["feedstock"] = self.plant.feed.cost * hours
-            if p.econ["dismantling_usd_per_kg"]:
-                out["dismantling"] = p.econ["dismantling_usd_per_kg"] * p.annual_feed_kg()
-            return out
-
-    return _EverBattTEA
-
-
-def EverBattTEA(plant: Plant):
-    """The plant's ``bst.TEA`` (the class is made after biosteam is imported)."""
-    return _tea_class()(plant)
+    def annual_costs(self) -> dict:
+        """EverBatt's total cost of production by category (USD/yr), as ``costs`` reports
+        it: materials, utilities, fixed costs, capital, general, feedstock, dismantling."""
+        p, f, op, loc = self.plant, self.f, self.op, self.loc
+        hours = self.operating_hours
+        reagents = sum(s.cost for s in p.reagents) * hours  # price x F_mass, USD/h
+        gas_MMBtu = p.annual_booking("natural_gas_MJ")() / op["mmbtu_MJ"]
+        water_gal = p.annual_booking("water_kg")() / op["gallon_L"]
+        landfill_kg = sum(s.F_mass for s in p.sinks.get("landfill", [])) * hours
+        out = {
+            "materials": reagents * (1.0 + f["consumables"] + f["packaging"]),
+            "utilities": self.utility_cost  # the units' power utilities
+            + gas_MMBtu * loc["natural_gas_usd_per_MMBtu"]
+            + water_gal * loc["water_usd_per_gal"]
+            + landfill_kg / op["short_ton_kg"] * loc["landfill_usd_per_short_ton"],
+            **self.fixed_costs(),
+            "capital": capital_recovery_factor(f["interest_rate"], op["plant_life_years"])
+            * self.FCI
+            + f["interest_working_capital"] * self.working_capital,
+            "general": f["research"] * self.sales,
+        }
+        share = f["selling"] + f["royalties"]
+        out["general"] += sum(out.values()) * share / (1.0 - share)
+        out["feedstock"] = self.plant.feed.cost * hours
+        if p.econ["dismantling_usd_per_kg"]:
+            out["dismantling"] = p.econ["dismantling_usd_per_kg"] * p.annual_feed_kg()
+        return out
 
 
 CATEGORIES = (
@@ -288,10 +277,6 @@ CATEGORIES = (
 
 def run(spec: dict, costing: dict) -> dict:
     """Build, evaluate the Model over the spec's samples, and return the per-sample metrics."""
-    t_imp = time.perf_counter()
-    import biosteam as bst
-
-    import_seconds = time.perf_counter() - t_imp
     t0 = time.perf_counter()
     plant = Plant(spec, costing)
     X = sample_matrix(spec)
@@ -335,7 +320,6 @@ def run(spec: dict, costing: dict) -> dict:
         },
         "seconds_per_sample": seconds_per_sample,
         "build_seconds": build_seconds,
-        "import_seconds": import_seconds,
         "samples": int(X.shape[0]),
         "biosteam_version": bst.__version__,
     }
