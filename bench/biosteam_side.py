@@ -384,6 +384,26 @@ class UnitModel:
             reagents.update(np.flatnonzero(b["take"]).tolist())
         self.reagent_index = sorted(reagents)
         self.changes = bool(self.doses or self.reactions or self.burn)
+        self.utilities = []
+        for x in u.get("utilities") or []:
+            b = x.get("basis") or {"kind": "inlet"}
+            outlet = None
+            if b.get("kind") == "outlet":
+                if b.get("stream") not in self.outlets:
+                    raise ValueError(
+                        f"unit {self.name!r}: utility basis outlet {b.get('stream')!r}"
+                    )
+                outlet = self.outlets.index(b["stream"])
+                b = {**b, "kind": "species" if b.get("names") else "inlet"}
+            self.utilities.append(
+                {
+                    "kind": x["kind"],
+                    "amount": float(x["amount"]),
+                    "scale": float(x.get("scale", 1.0)),
+                    "w": self._basis_weights(b),
+                    "outlet": outlet,
+                }
+            )
 
     def _basis_weights(self, b) -> np.ndarray:
         """Basis per kmol of each species in the inlet."""
@@ -432,11 +452,11 @@ class UnitModel:
                 r["dosed"][rest[6:]] = v
             else:
                 raise ValueError(f"unsupported parameter field {field!r}")
-        elif field.startswith("doses."):
-            _, i, what = field.split(".", 2)
+        elif field.startswith(("doses.", "utilities.")):
+            kind, i, what = field.split(".", 2)
             if what != "amount":
                 raise ValueError(f"unsupported parameter field {field!r}")
-            self.doses[int(i)]["amount"] = v
+            getattr(self, kind)[int(i)]["amount"] = v
         elif field.startswith("burn."):
             j = self.sp.index.get(field[5:])
             for b in self.burn:
@@ -493,6 +513,15 @@ class UnitModel:
             parts.append(part)
         parts.append(rest)
         return parts
+
+    def book_utilities(self, inlet, outlets) -> dict:
+        """Utilities (kWh, MJ or kg as their names say) for an inlet and its outlets (kmol)."""
+        booked: dict = {}
+        for x in self.utilities:
+            measured = inlet if x["outlet"] is None else outlets[x["outlet"]]
+            q = x["amount"] * x["scale"] * (x["w"] @ measured)
+            booked[x["kind"]] = booked.get(x["kind"], 0.0) + q
+        return booked
 
     def apply(self, inlet):
         """Outlets and reagents (kmol) for an inlet of shape (n,) or (n, k); linear in it."""
@@ -630,7 +659,12 @@ def build(
     auto_system=False,
     fallback=True,
     molar_masses="spec",
+    design_and_cost=False,
+    equipment=None,
 ):
+    """BioSTEAM system of ``spec`` (see the module docstring). With ``design_and_cost``, every
+    simulate also runs the units' design and cost (``_summary``); ``equipment`` maps unit names
+    to ``{item: purchased cost USD}``, which those units report as their purchase costs."""
     import biosteam as bst
     import thermosteam as tmo
 
@@ -677,37 +711,51 @@ def build(
             self.outs[0].mix_from(self.ins, energy_balance=False)
 
     class SpecUnit(bst.Unit):
-        """Mix inlets, dose, react (``tmo.Reaction``), burn, split. ``ins[-1]`` is the reagent
-        make-up stream when the unit takes reagents."""
+        """Mix inlets, dose, react (``tmo.Reaction``), burn, split, book utilities. The last
+        ``len(model.reagent_index)`` inlets are make-up streams, one per reagent species.
+        Electricity is the unit's ``power_utility`` (kW = kWh per hour of flowsheet);
+        the other utilities are kept in ``booked`` ({kind: quantity per hour}); ``_cost``
+        reports the unit's ``equipment`` ({item: USD}) as its purchase costs."""
 
         _N_ins = 1
         _N_outs = 1
         _ins_size_is_fixed = False
         _outs_size_is_fixed = False
 
-        def _init(self, model, reactions, has_reagent):
+        def _init(self, model, reactions, equipment=None):
             self.model = model  # UnitModel: doses, dosing factors, burn vectors, split shares
             self.reactions = reactions  # list of tmo.Reaction, X kept equal to the model's
-            self.has_reagent = has_reagent
+            self.equipment = dict(equipment or {})
+            self.booked = {}
+            for item in self.equipment:
+                self.F_BM[item] = 1.0  # EverBatt factors capital on purchased equipment
 
         def _run(self):
             m = self.model
             out = self.outs[0]
-            process_ins = self.ins[:-1] if self.has_reagent else self.ins
+            n_reagents = len(m.reagent_index)
+            process_ins = self.ins[: len(self.ins) - n_reagents]
             out.mix_from(process_ins, energy_balance=False)
             x = out.mol.to_array()
+            inlet = x.copy()
             if m.changes:
-                inlet = x.copy()
                 reag = np.zeros_like(x)
                 m.add_doses(inlet, x, reag)
                 for r, rxn in zip(m.reactions, self.reactions, strict=True):
                     m.add_dosed(r, x[r["ri"]] * rxn.X, x, reag)
                     rxn(x)  # x += x[reactant] * X * stoichiometry (feasibility-checked)
                 m.apply_burn(x, reag)
-                if self.has_reagent:
-                    self.ins[-1].mol[:] = reag
-            for stream, part in zip(self.outs, m.split_streams(x), strict=True):
+                for stream, j in zip(self.ins[len(process_ins) :], m.reagent_index, strict=True):
+                    stream.mol[j] = reag[j]
+            parts = m.split_streams(x)
+            for stream, part in zip(self.outs, parts, strict=True):
                 stream.mol[:] = part
+            if m.utilities:
+                self.booked = m.book_utilities(inlet, parts)
+                self.power_utility.consumption = self.booked.get("electricity_kWh", 0.0)
+
+        def _cost(self):
+            self.baseline_purchase_costs.update(self.equipment)
 
     streams = {}
     feeds = spec.get("feeds", {})
@@ -732,9 +780,10 @@ def build(
         uid = _safe_id(name, uid_taken)
         ins = [streams[s] for s in u["inlets"]]
         outs = [streams[s] for s in u["outlets"]]
-        if not m.changes and len(outs) == 1:
+        plain = not (m.changes or m.utilities or (equipment or {}).get(name))
+        if plain and len(outs) == 1:
             unit = MassMixer(uid, ins=ins, outs=outs)
-        elif not m.changes and len(ins) == 1 and len(outs) == 2:
+        elif plain and len(ins) == 1 and len(outs) == 2:
             unit = bst.Splitter(uid, ins=ins, outs=outs, split=0.0)
             unit.split[:] = m.shares[0]
         else:
@@ -750,13 +799,20 @@ def build(
                 )
                 for r in m.reactions
             ]
-            has_reagent = bool(m.reagent_index)
-            if has_reagent:
-                reagent = bst.Stream(_safe_id(f"reagent_{name}", sid_taken))
-                ins = [*ins, reagent]
-                reagent_streams[name] = (reagent, [species[j] for j in m.reagent_index])
+            if m.reagent_index:
+                make_up = [
+                    bst.Stream(_safe_id(f"reagent_{name}_{species[j]}", sid_taken))
+                    for j in m.reagent_index
+                ]
+                ins = [*ins, *make_up]
+                reagent_streams[name] = (make_up, [species[j] for j in m.reagent_index])
             unit = SpecUnit(
-                uid, ins=ins, outs=outs, model=m, reactions=rxns, has_reagent=has_reagent
+                uid,
+                ins=ins,
+                outs=outs,
+                model=m,
+                reactions=rxns,
+                equipment=(equipment or {}).get(name),
             )
         units[name] = unit
 
@@ -813,7 +869,7 @@ def build(
 
         def attempt():
             try:
-                system.simulate(design_and_cost=False)
+                system.simulate(design_and_cost=design_and_cost)
                 return True
             except RuntimeError as error:
                 if "could not converge" not in str(error) or not fallback:
@@ -833,7 +889,7 @@ def build(
         for s in systems:
             s.method, s.maxiter = FALLBACK_METHOD, FALLBACK_MAXITER
         try:
-            system.simulate(design_and_cost=False)
+            system.simulate(design_and_cost=design_and_cost)
             stats["iterations"].append(2 * maxiter + iterations())
         finally:
             for s in systems:
@@ -898,8 +954,9 @@ def m_value(m: UnitModel, field: str) -> float:
             return r["X"]
         if rest.startswith("dosed.") and rest[6:] in r["dosed"]:
             return r["dosed"][rest[6:]]
-    elif field.startswith("doses."):
-        return m.doses[int(field.split(".")[1])]["amount"]
+    elif field.startswith(("doses.", "utilities.")):
+        kind, i, _ = field.split(".", 2)
+        return getattr(m, kind)[int(i)]["amount"]
     elif field.startswith("burn."):
         j = m.sp.index.get(field[5:])
         return next((b["share"] for b in m.burn if b["j"] == j), 0.0)
@@ -911,14 +968,28 @@ def m_value(m: UnitModel, field: str) -> float:
     raise ValueError(f"unit {m.name!r}: unsupported parameter field {field!r}")
 
 
+def parameter_model(b, X):
+    """``bst.Model`` of the built system ``b`` (specification: ``b.simulate``) with one parameter
+    per spec parameter, for the sample matrix ``X`` (samples x parameters); no indicators yet."""
+    model = b.bst.Model(b.system, specification=b.simulate, exception_hook="raise")
+    for k, (p, f) in enumerate(zip(b.params, b.setters, strict=True)):
+        # Model sorts samples on "coupled" parameters, normalising by their
+        # range: a constant column would divide by zero (FloatingPointError).
+        varies = bool(np.ptp(X[:, k]) > 0)
+        model.parameter(
+            f, element=b.units[p["unit"]], coupled=varies, name=f"p{k}_{p['field']}", units="-"
+        )
+    return model
+
+
 def _read_outputs(b) -> np.ndarray:
     """All reported quantities (kg, unscaled) for the current state, as one vector."""
     MW = b.MW
     vals = [b.streams[name].mol.to_array() * MW for name in b.sinks]
-    for reagent, names in b.reagent_streams.values():
-        m = reagent.mol.to_array()
-        vals.append(np.array([m[b.sd.index[s]] * MW[b.sd.index[s]] for s in names]))
-    return np.concatenate(vals) / b.flow_scale if vals else np.zeros(0)
+    for make_up, names in b.reagent_streams.values():
+        for stream, s in zip(make_up, names, strict=True):
+            vals.append(stream.imol[b.cid[s]] * MW[b.sd.index[s]])
+    return np.hstack(vals) / b.flow_scale if vals else np.zeros(0)
 
 
 def _output_keys(b):
@@ -927,7 +998,8 @@ def _output_keys(b):
     return keys
 
 
-def _sample_matrix(spec) -> np.ndarray:
+def sample_matrix(spec) -> np.ndarray:
+    """Parameter values of the spec as a (samples x parameters) matrix."""
     params = spec.get("parameters") or []
     N = _n_samples(spec)
     if not params:
@@ -944,7 +1016,7 @@ def run(spec, *, use_model=True, also_loop=True, **build_kw) -> dict:
 
     t0 = time.perf_counter()
     b = build(spec, **build_kw)
-    X = _sample_matrix(spec)
+    X = sample_matrix(spec)
     N = X.shape[0]
     # warm-up simulation at the first sample (numba JIT etc.) counts as build
     for f, v in zip(b.setters, X[0], strict=True):
@@ -958,14 +1030,7 @@ def run(spec, *, use_model=True, also_loop=True, **build_kw) -> dict:
     results = np.empty((N, len(keys)))
     if use_model and X.shape[1] > 0:
         # specification = our simulate() (sys.simulate + fixed-point fallback)
-        model = bst.Model(b.system, specification=b.simulate, exception_hook="raise")
-        for k, (p, f) in enumerate(zip(b.params, b.setters, strict=True)):
-            # Model sorts samples on "coupled" parameters, normalising by their
-            # range: a constant column would divide by zero (FloatingPointError).
-            varies = bool(np.ptp(X[:, k]) > 0)
-            model.parameter(
-                f, element=b.units[p["unit"]], coupled=varies, name=f"p{k}_{p['field']}", units="-"
-            )
+        model = parameter_model(b, X)
         # one scalar indicator per reported quantity (a Model indicator must be scalar)
         cache = {}
 
@@ -1065,7 +1130,7 @@ def reference_solve(spec, molar_masses="spec") -> dict:
         for name, f in spec.get("feeds", {}).items()
     }
     _produced, sinks = _topology(spec)
-    X = _sample_matrix(spec)
+    X = sample_matrix(spec)
     N = X.shape[0]
     params = spec.get("parameters") or []
     models = [UnitModel(u, sd) for u in spec["units"]]

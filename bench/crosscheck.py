@@ -10,7 +10,13 @@ Used by ``tests/test_biosteam_crosscheck.py`` and ``bench/flowsheet_mc.py``::
   (``bench/biosteam_env.ensure_env``, built on first use) and returns its OUT.json;
 * ``engine_outputs(compiled, ev)`` puts our evaluation in the same shape (every sink stream per
   species, and ``reagent:<unit>:<species>``, kg per sample);
-* ``compare(ours, theirs)`` gives the largest relative difference and where it is.
+* ``compare(ours, theirs)`` gives the largest relative difference and where it is;
+* ``impacts_case(feed, route, samples, seed)`` runs the route as ``run`` does, with ``assess``
+  and ``costs`` on the result, and exports the flowsheet (``to_spec``) and the GHG factors and
+  cost data (``urbanmine.impacts.export.to_costing_spec``); ``run_biosteam_tea(spec, costing)``
+  runs ``bench/biosteam_tea.py`` (the same flowsheet with a ``bst.TEA`` and BioSTEAM's LCA) on
+  them; ``worst_metric(ours, theirs)`` gives the largest relative difference per sample of GHG,
+  cost, revenue and every cost category.
 
 Molar masses: thermosteam's atomic weights differ from urbanmine's by up to 1.4e-4 relative (Li
 6.941 vs 6.94). Doses on a mass basis and burn vectors (kg/kg) mix kg and kmol, so no rescaling
@@ -38,12 +44,12 @@ if str(BENCH) not in sys.path:
 from biosteam_env import ensure_env  # noqa: E402
 
 SIDE = BENCH / "biosteam_side.py"
+TEA_SIDE = BENCH / "biosteam_tea.py"
+METRICS = ("ghg_kg_co2e_per_kg", "cost_usd_per_kg", "revenue_usd_per_kg")
 
 
-def route_case(feed_name: str, route: str, samples: int, seed: int = 1) -> tuple[Any, Any, dict]:
-    """(compiled flowsheet, evaluation, spec) of ``route`` on feed ``feed_name``, as
-    ``run_composed`` evaluates it, with ``samples`` Monte Carlo draws in one chunk."""
-    from urbanmine.flowsheet.export import to_spec
+def _sampled_route(feed_name: str, route: str, samples: int, seed: int) -> tuple[Any, Any, dict]:
+    """(feed, composed route, parameter values) as ``run`` draws them."""
     from urbanmine.flowsheet.params import sample_parameters
     from urbanmine.materials.feeds import get_feed
     from urbanmine.routes.compose import compose
@@ -51,11 +57,24 @@ def route_case(feed_name: str, route: str, samples: int, seed: int = 1) -> tuple
     feed = get_feed(feed_name)
     chosen = feed.requested_preset
     composed = compose(route, feed.form, "everbatt2023" if chosen == "batpac5" else chosen)
-    values = sample_parameters(composed.parameters, samples, seed)
-    compiled = composed.flowsheet.compile(list(feed.species_kg), values)
+    return feed, composed, sample_parameters(composed.parameters, samples, seed)
+
+
+def _feed_row(compiled: Any, feed: Any) -> np.ndarray:
     base = np.zeros(len(compiled.index))
     for name, kg in feed.species_kg.items():
         base[compiled.index.position(name)] = kg
+    return base
+
+
+def route_case(feed_name: str, route: str, samples: int, seed: int = 1) -> tuple[Any, Any, dict]:
+    """(compiled flowsheet, evaluation, spec) of ``route`` on feed ``feed_name``, as
+    ``run_composed`` evaluates it, with ``samples`` Monte Carlo draws in one chunk."""
+    from urbanmine.flowsheet.export import to_spec
+
+    feed, composed, values = _sampled_route(feed_name, route, samples, seed)
+    compiled = composed.flowsheet.compile(list(feed.species_kg), values)
+    base = _feed_row(compiled, feed)
     rows = np.broadcast_to(base, (samples, base.size)).copy()
     ev = compiled.evaluate(rows, values)
     return compiled, ev, to_spec(compiled, base, values)
@@ -75,23 +94,86 @@ def engine_outputs(compiled: Any, ev: Any) -> dict[str, dict[str, np.ndarray]]:
     return out
 
 
-def run_biosteam(spec: dict, *args: str, timeout: float = 3600) -> dict:
-    """OUT.json of ``biosteam_side.py`` run on ``spec`` in the BioSTEAM venv."""
+def _run_in_venv(script: Path, inputs: list[dict], args: tuple[str, ...], timeout: float) -> dict:
+    """OUT.json of ``script INPUT.json... OUT.json ARGS`` run in the BioSTEAM venv."""
     py = ensure_env()
     with tempfile.TemporaryDirectory(prefix="urbanmine-bst-") as tmp:
-        spec_path, out_path = Path(tmp) / "spec.json", Path(tmp) / "out.json"
-        spec_path.write_text(json.dumps(spec))
+        paths = [Path(tmp) / f"in{k}.json" for k in range(len(inputs))]
+        for path, data in zip(paths, inputs, strict=True):
+            path.write_text(json.dumps(data))
+        out_path = Path(tmp) / "out.json"
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
         res = subprocess.run(
-            [str(py), str(SIDE), str(spec_path), str(out_path), *args],
+            [str(py), str(script), *map(str, paths), str(out_path), *args],
             capture_output=True,
             text=True,
             timeout=timeout,
             env=env,
         )
         if res.returncode != 0:
-            raise RuntimeError(f"biosteam_side.py failed ({res.returncode}):\n{res.stderr[-4000:]}")
+            raise RuntimeError(f"{script.name} failed ({res.returncode}):\n{res.stderr[-4000:]}")
         return json.loads(out_path.read_text())
+
+
+def run_biosteam(spec: dict, *args: str, timeout: float = 3600) -> dict:
+    """OUT.json of ``biosteam_side.py`` run on ``spec`` in the BioSTEAM venv."""
+    return _run_in_venv(SIDE, [spec], args, timeout)
+
+
+def run_biosteam_tea(spec: dict, costing: dict, timeout: float = 3600) -> dict:
+    """OUT.json of ``biosteam_tea.py`` (flowsheet + TEA + LCA in BioSTEAM) on the two specs."""
+    return _run_in_venv(TEA_SIDE, [spec, costing], (), timeout)
+
+
+def impacts_case(
+    feed_name: str,
+    route: str,
+    samples: int,
+    seed: int = 1,
+    factor_set: str = "greet2022",
+    location: str = "US",
+    capacity_t: float = 10_000.0,
+) -> tuple[dict[str, Any], dict, dict]:
+    """Our per-sample GHG (kg CO2e), cost and revenue (USD) per kg of feed and the cost
+    categories, with ``run_composed`` + ``assess`` + ``costs`` on ``samples`` draws; and the
+    flowsheet spec and costing spec for BioSTEAM."""
+    from urbanmine.flowsheet.export import to_spec
+    from urbanmine.impacts.export import to_costing_spec
+    from urbanmine.impacts.lca import assess
+    from urbanmine.impacts.tea import costs
+    from urbanmine.routes.run import run_composed
+
+    feed, composed, values = _sampled_route(feed_name, route, samples, seed)
+    result = run_composed(feed, composed, values=values)
+    impacts = assess(result, factor_set, location, seed=seed)
+    economics = costs(result, location, capacity_t, seed=seed)
+    mass = result.per_sample["feed.mass_kg"]
+    ours: dict[str, Any] = {
+        "ghg_kg_co2e_per_kg": impacts.ghg_kg_co2e / mass,
+        "cost_usd_per_kg": economics.cost / mass,
+        "revenue_usd_per_kg": economics.revenue / mass,
+        "breakdown_usd_per_kg": {k: v / mass for k, v in economics.breakdown.items()},
+        "plant": economics.plant,
+    }
+    spec = to_spec(result.compiled, _feed_row(result.compiled, feed), values)
+    costing = to_costing_spec(result, factor_set, location, capacity_t)
+    return ours, spec, costing
+
+
+def worst_metric(ours: dict[str, Any], theirs: dict) -> dict[str, float]:
+    """Largest relative difference over the samples (relative to the larger value) of each
+    metric and each cost category (``breakdown.<category>``)."""
+    pairs = [(k, ours[k], theirs[k]) for k in METRICS]
+    pairs += [
+        (f"breakdown.{k}", v, theirs["breakdown_usd_per_kg"].get(k, 0.0))
+        for k, v in ours["breakdown_usd_per_kg"].items()
+    ]
+    out = {}
+    for name, a, b in pairs:
+        a, b = np.asarray(a, float), np.asarray(b, float)
+        den = np.maximum(np.abs(a), np.abs(b))
+        out[name] = float(np.max(np.abs(a - b) / np.where(den > 0, den, 1.0)))
+    return out
 
 
 def check_molar_masses(spec: dict, theirs: dict, rtol: float = 1e-12) -> float:

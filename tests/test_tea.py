@@ -327,7 +327,7 @@ def test_everbatt_2020_plant_reproduced(route: str) -> None:
     """Purchased equipment (EverBatt's 0.1 t/h round-up sizing) and labour exactly."""
     equipment_usd, hours, _ = EVERBATT_2020[route]
     items = [
-        e for _, e in plant.route_equipment(result(route, "everbatt2020").route, "everbatt2020")
+        e for _, _, e in plant.route_equipment(result(route, "everbatt2020").route, "everbatt2020")
     ]
     rate = plant.plant_t_per_h(10_000)
     assert sum(e.cost_usd(rate, round_up=True) for e in items) == pytest.approx(

@@ -2,7 +2,9 @@
 independent simulator (BioSTEAM, in ``bench/biosteam_side.py``) can rebuild and run the same
 flowsheet. Semantics per unit, in order: mix inlets; add doses (measured on the mixed inlet);
 apply reactions in sequence (dosed co-reactants supplied as reagents); burn species; split to
-outlets (``split[outlet][species or "*"]`` is the share; the last outlet takes the rest)."""
+outlets (``split[outlet][species or "*"]`` is the share; the last outlet takes the rest); book
+utilities (``amount x scale x basis``, the basis measured on the mixed inlet before doses or, for
+``kind: "outlet"``, on the named outlet; in kWh, MJ or kg as the utility's name says)."""
 
 from __future__ import annotations
 
@@ -91,4 +93,18 @@ def _unit(u: Unit, value: Any) -> dict[str, Any]:
             outlet: {sp: value(v, u, f"split.{outlet}.{sp}") for sp, v in table.items()}
             for outlet, table in u.split.items()
         },
+        "utilities": [
+            {
+                "kind": x.kind,
+                "amount": value(x.amount, u, f"utilities.{i}.amount"),
+                "scale": x.scale,
+                "basis": {
+                    "kind": x.basis.kind,
+                    "names": list(x.basis.names),
+                    "stream": x.basis.stream,
+                    "per_mol": x.basis.per_mol,
+                },
+            }
+            for i, x in enumerate(u.utilities)
+        ],
     }

@@ -13,6 +13,7 @@ runs ``days_per_year`` x ``processing_hours_per_day``.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -91,15 +92,17 @@ def plant_t_per_h(capacity_t: float) -> float:
     return capacity_t / (operation("days_per_year") * operation("processing_hours_per_day"))
 
 
-def route_equipment(route: ComposedRoute, preset: str) -> list[tuple[str, Equipment]]:
-    """(route name, equipment) for the units the composed flowsheet kept, from each route file."""
+def route_equipment(route: ComposedRoute, preset: str) -> list[tuple[str, str, Equipment]]:
+    """(route name, flowsheet unit, equipment) for the units the composed flowsheet kept, from
+    each route file."""
     table = equipment_table(preset)
     kept = {u.name for u in route.flowsheet.units}
     single = len(route.specs) == 1
-    items: list[tuple[str, Equipment]] = []
+    items: list[tuple[str, str, Equipment]] = []
     for spec in route.specs:
         for unit, names in spec.equipment.items():
-            if ("" if single else f"{spec.name}/") + unit not in kept:
+            unit_name = ("" if single else f"{spec.name}/") + unit
+            if unit_name not in kept:
                 continue
             for name in names:
                 if name not in table:
@@ -107,8 +110,31 @@ def route_equipment(route: ComposedRoute, preset: str) -> list[tuple[str, Equipm
                         f"route {spec.name!r} unit {unit!r}: equipment {name!r} has no cost curve "
                         f"under {cost_preset(preset)}; allowed: {', '.join(sorted(table))}"
                     )
-                items.append((spec.name, table[name]))
+                items.append((spec.name, unit_name, table[name]))
     return items
+
+
+@dataclass(frozen=True)
+class SizedItem:
+    """One equipment item of a plant: the route and flowsheet unit it serves, and the
+    throughput it handles (tonne/h of what enters its route)."""
+
+    route: str
+    unit: str
+    equipment: Equipment
+    throughput_t_per_h: float
+
+
+def sized_equipment(
+    route: ComposedRoute, preset: str, capacity_t: float, shares: Mapping[str, float]
+) -> list[SizedItem]:
+    """The equipment of ``route`` in a plant of ``capacity_t`` tonnes of feed a year, each item
+    on its route's share of the throughput (``shares``: :func:`intake_shares` of a result)."""
+    rate = plant_t_per_h(capacity_t)
+    return [
+        SizedItem(name, unit, e, rate * shares[name])
+        for name, unit, e in route_equipment(route, preset)
+    ]
 
 
 def intake_shares(result: RouteResult) -> dict[str, float]:

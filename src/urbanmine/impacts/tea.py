@@ -163,7 +163,7 @@ def costs(
     )
     feed = result.feed
     per_kg["feedstock"] = feedstock_usd_per_kg(
-        feed.chemistry, feed.form, _elements_per_kg(result), chosen
+        feed.chemistry, feed.form, feed_elements_per_kg(result), chosen
     )
     if any(s.name == "dismantling" for s in result.route.specs):
         per_kg["dismantling"] = plant.dismantling_labour_usd_per_kg(feed.chemistry, feed.form)
@@ -199,9 +199,11 @@ def _plant_per_year(
     result: RouteResult, preset: str, capacity_t: float, loc: Mapping[str, float]
 ) -> tuple[dict[str, float], float, dict[str, float]]:
     """Fixed costs by category (USD/yr), the shares of total cost, and the plant's sizing."""
-    rate = plant.plant_t_per_h(capacity_t)
     shares = plant.intake_shares(result)
-    items = [(e, rate * shares[route]) for route, e in plant.route_equipment(result.route, preset)]
+    items = [
+        (s.equipment, s.throughput_t_per_h)
+        for s in plant.sized_equipment(result.route, preset, capacity_t, shares)
+    ]
     purchased = sum(e.cost_usd(r) for e, r in items) * loc["equipment_adj"]
     cap = plant.capital(purchased, preset)
     hours = sum(e.labour_h_per_day for e, _ in items)
@@ -209,7 +211,7 @@ def _plant_per_year(
     method, f = plant.factors(preset)
     annual, shares_of_total = (_peters if method == "peters" else _towler_sinnott)(cap, labour, f)
     sizing = {
-        "throughput_t_per_h": rate,
+        "throughput_t_per_h": plant.plant_t_per_h(capacity_t),
         "purchased_equipment_usd": purchased,
         "fixed_capital_usd": cap.fixed,
         "total_capital_usd": cap.total,
@@ -270,7 +272,8 @@ def _towler_sinnott(
     return annual, f["selling"] + f["royalties"]
 
 
-def _elements_per_kg(result: RouteResult) -> dict[str, float]:
+def feed_elements_per_kg(result: RouteResult) -> dict[str, float]:
+    """Element mass fractions of the result's feed (kg per kg)."""
     feed = result.feed
     return {k: v / feed.mass_kg for k, v in feed.elements_kg().items()}
 
