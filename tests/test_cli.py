@@ -151,7 +151,7 @@ def test_flowsheet_impacts_economics_and_compliance_are_appended():
         ).stdout
     )
     imp, eco = d["impacts"], d["economics"]
-    assert imp["location"] == "CN" and eco["location"] == "China" and eco["capacity_t"] == 20000
+    assert imp["location"] == "CN" and eco["location"] == "CN" and eco["capacity_t"] == 20000
     # contributions add up to the total; profit is revenue less cost
     assert sum(c["ghg_kg_co2e"] for c in imp["contributions"]) == pytest.approx(imp["ghg_kg_co2e"])
     assert eco["profit_usd"] == pytest.approx(eco["revenue_usd"] - eco["cost_usd"])

@@ -20,9 +20,7 @@ from urbanmine.routes.run import run
 
 def test_export_is_plain_json_and_holds_the_costed_plant() -> None:
     r = run(get_feed("NMC622-cell"), "hydro", samples=3, seed=1)
-    spec = json.loads(
-        json.dumps(to_costing_spec(r, "greet2022", "CN", 20_000, cost_location="China"))
-    )
+    spec = json.loads(json.dumps(to_costing_spec(r, "greet2022", "CN", 20_000)))
     sized = costs(r, "China", 20_000).plant
     equipment = spec["economics"]["equipment"]
     # the same items as the cost model: their sum is the plant's purchased equipment
@@ -31,7 +29,7 @@ def test_export_is_plain_json_and_holds_the_costed_plant() -> None:
     )
     assert sum(e["labour_h_per_day"] for e in equipment) == sized["operating_labour_h_per_day"]
     assert {e["unit"] for e in equipment} <= {u.name for u in r.route.flowsheet.units}
-    assert (spec["ghg"]["location"], spec["economics"]["location"]) == ("CN", "China")
+    assert (spec["ghg"]["location"], spec["economics"]["location"]) == ("CN", "CN")
     reagents = {k.split(".", 2)[2] for k in r.per_sample if k.startswith("inventory.reagents_kg.")}
     assert set(spec["ghg"]["reagents_kg_co2e_per_kg"]) <= reagents
 

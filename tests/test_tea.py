@@ -146,7 +146,7 @@ def test_cost_per_kg_falls_with_capacity(
 
 
 def test_unknown_location_names_the_allowed_ones() -> None:
-    with pytest.raises(InputError, match=r"unknown location 'Mars'; allowed: .*China.*Korea.*US"):
+    with pytest.raises(InputError, match=r"unknown location 'Mars'; allowed: US, US-CA, CN, KR, .*DE.*China"):
         costs(result("hydro"), location="Mars")
 
 
@@ -415,3 +415,12 @@ def test_price_distributions_in_toml_are_sampled(monkeypatch: pytest.MonkeyPatch
         assert unit.mean() == pytest.approx(25.0, abs=0.3)
     finally:
         prices_module.price_parameters.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("code", "name"), [("CN", "China"), ("KR", "Korea"), ("US-CA", "California")]
+)
+def test_one_location_code_drives_costs_as_it_drives_impacts(code, name):
+    """The life-cycle codes name EverBatt's cost regions: the same Geographic Par column."""
+    for preset in ("everbatt2019", "everbatt2023"):
+        assert location_parameters(code, preset) == location_parameters(name, preset)

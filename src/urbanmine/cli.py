@@ -20,7 +20,6 @@ from urbanmine.commands.impacts import (
     closed_loop_cmd,
     footprint_cmd,
     sensitivity_cmd,
-    tea_location,
 )
 from urbanmine.commands.passport import passport_app
 from urbanmine.commands.registry import registry_app, serve_cmd
@@ -246,9 +245,7 @@ def flowsheet_cmd(
     if economics:
         from urbanmine.impacts.tea import costs
 
-        d["economics"] = costs(
-            result, tea_location(location), capacity_t, preset, seed=seed
-        ).to_dict()
+        d["economics"] = costs(result, location, capacity_t, preset, seed=seed).to_dict()
     if comply and on is not None:
         from urbanmine.commands.compliance import parse_date
         from urbanmine.compliance import check_flowsheet_result

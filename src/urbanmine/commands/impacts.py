@@ -44,18 +44,9 @@ def sensitivity_cmd(
     out.print(table)
 
 
-TEA_LOCATIONS = {"US": "US", "US-CA": "California", "CN": "China", "KR": "Korea"}
-"""Life-cycle location codes (GREET regions) and the cost model's location of the same place.
-EU codes (DE, FR, ..., EU27) are the same in both and pass through."""
-
 LOCATION_HELP = (
     "US, US-CA, CN, KR; EU: DE, FR, IT, ES, BE, NL, PT, SK, EU27 (other EU codes: impacts only)."
 )
-
-
-def tea_location(location: str) -> str:
-    """The cost model's name for ``location`` (its own names pass through)."""
-    return TEA_LOCATIONS.get(location, location)
 
 
 def cathode_material(name: str) -> bool:
@@ -116,9 +107,7 @@ def closed_loop_cmd(
         chemistry, route, preset, factor_set=factor_set, location=location, product=product
     )
     feed = get_feed(base["feed"], preset).scaled(mass_kg=1.0)
-    economics = costs(
-        run(feed, route), location=tea_location(location), capacity_t=capacity_t
-    ).to_dict()
+    economics = costs(run(feed, route), location=location, capacity_t=capacity_t).to_dict()
     used = sum(v for k, v in economics["revenue_by_product_usd"].items() if cathode_material(k))
     other = economics["revenue_usd"] - used
     virgin = virgin_cost(base, chemistry, preset)

@@ -131,14 +131,11 @@ def to_costing_spec(
     location: str = "US",
     capacity_t: float = 10_000.0,
     preset: str | None = None,
-    cost_location: str | None = None,
 ) -> dict[str, Any]:
     """GHG factors (``ghg``) and cost data (``economics``) of ``result``, as plain data: what
-    ``assess(result, factor_set, location)`` and ``costs(result, cost_location, capacity_t,
-    preset)`` use. ``cost_location`` defaults to ``location``; the two name places differently
-    outside the US (electricity grid ``CN``, cost location ``China``).
-    """
+    ``assess(result, factor_set, location)`` and ``costs(result, location, capacity_t, preset)``
+    use."""
     return {
         "ghg": ghg_factors(result, factor_set, location),
-        "economics": cost_data(result, cost_location or location, capacity_t, preset),
+        "economics": cost_data(result, location, capacity_t, preset),
     }

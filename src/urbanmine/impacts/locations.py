@@ -19,6 +19,10 @@ from urbanmine.data import load_toml
 from urbanmine.flowsheet.errors import InputError
 from urbanmine.impacts.prices import cost_preset
 
+EVERBATT_CODES = {"US-CA": "California", "CN": "China", "KR": "Korea"}
+"""Location codes the life-cycle side uses (GREET regions, ISO countries) for EverBatt's cost
+regions, so one code drives both ``assess`` and ``costs``; EverBatt's own names work too."""
+
 
 def _everbatt(preset: str | None) -> dict[str, Any]:
     return load_toml("economics", "locations.toml")[cost_preset(preset)]
@@ -34,8 +38,8 @@ def eu_locations() -> list[str]:
 
 
 def locations(preset: str | None = None) -> list[str]:
-    """Locations with recycling cost parameters under ``preset``."""
-    return sorted(_everbatt(preset)) + eu_locations()
+    """Locations with recycling cost parameters under ``preset``: codes, then EverBatt's names."""
+    return ["US", *EVERBATT_CODES, *eu_locations(), *sorted(set(_everbatt(preset)) - {"US"})]
 
 
 def eu_in_usd(country: dict[str, Any], meta: dict[str, Any]) -> dict[str, float]:
@@ -69,7 +73,9 @@ def with_fallback(
 
 
 def location_parameters(location: str, preset: str | None = None) -> dict[str, float]:
-    """Equipment adjustment, labour and utility prices of a location (see the module docstring)."""
+    """Equipment adjustment, labour and utility prices of a location (see the module docstring).
+    ``location`` is a code (US, US-CA, CN, KR, DE, ...) or EverBatt's region name (California)."""
+    location = EVERBATT_CODES.get(location, location)
     table = _everbatt(preset)
     if location in table:
         return {k: float(v) for k, v in table[location].items() if k != "source"}
