@@ -200,8 +200,8 @@ def create_passports(request: Request, body: PassportBatchIn) -> JSONResponse:
 @router.post("/events/batch", responses=BATCH_RESPONSES)
 def add_events(request: Request, body: EventBatchIn) -> JSONResponse:
     """Record events on many batteries and lots in one transaction; per entry whether it was new."""
-    entries = [b.model_dump() for b in body.events]
-    return _batch(run(request, lambda s, p: batch.add_events(s, p, entries)), "events")
+    items = batch.parse_events([b.model_dump() for b in body.events])  # outside the transaction
+    return _batch(run(request, lambda s, p: batch.add_events(s, p, items)), "events")
 
 
 @router.get("/passports")

@@ -25,10 +25,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from urbanmine.registry import service
+from urbanmine.registry import bulk, service
 from urbanmine.registry.domain import EPR_EVENTS, GENESIS, NEW_PASSPORT_EVENTS
 from urbanmine.registry.errors import Invalid, NotFound, RegistryError
 from urbanmine.registry.keys import Principal
@@ -65,7 +65,12 @@ def entry(kind: str, index: int) -> Iterator[None]:
     try:
         yield
     except RegistryError as exc:
-        raise type(exc)(f"{kind}[{index}]: {exc}") from None
+        raise about(exc, kind, index) from None
+
+
+def about(exc: RegistryError, kind: str, index: int) -> RegistryError:
+    """The same error, its message prefixed with the entry it is about."""
+    return type(exc)(f"{kind}[{index}]: {exc}")
 
 
 def _size(items: Sequence[Any], kind: str) -> None:
@@ -111,10 +116,10 @@ def _stored(s: Session, operator_id: str, cids: set[str]) -> dict[str, Any]:
     q = select(EVENTS).where(
         EVENTS.c.operator_id == operator_id, EVENTS.c.client_event_id.in_(cids)
     )
-    return {row.client_event_id: row for row in s.execute(q)}
+    return {row.client_event_id: row._asdict() for row in s.execute(q)}
 
 
-def _lock(s: Session, items: list[Item]) -> dict[tuple[str, str], SubjectState]:
+def _lock(s: Session, items: Sequence[Item]) -> dict[tuple[str, str], SubjectState]:
     """Lock and load every subject the batch names (``NotFound`` for the first unknown one)."""
     states: dict[tuple[str, str], SubjectState] = {}
     for subject_type, table in SUBJECT_TABLES.items():
@@ -128,8 +133,8 @@ def _lock(s: Session, items: list[Item]) -> dict[tuple[str, str], SubjectState]:
             .order_by(table.c.id)
             .with_for_update()
         )
-        for row in s.execute(q):
-            states[(subject_type, row.id)] = SubjectState(**row._asdict())
+        for row in s.execute(q).all():  # columns in the order of SubjectState's fields
+            states[(subject_type, row[0])] = SubjectState(*row)
     for i in items:
         if (i.subject_type, i.subject_id) not in states:
             name = "passport" if i.subject_type == "battery" else "lot"
@@ -137,7 +142,7 @@ def _lock(s: Session, items: list[Item]) -> dict[tuple[str, str], SubjectState]:
     return states
 
 
-def _operators(s: Session, items: list[Item]) -> Callable[[str], bool]:
+def _operators(s: Session, items: Sequence[Item]) -> Callable[[str], bool]:
     """Whether an id is a registered operator, for the receivers the batch names."""
     named = {
         i.payload["to"]
@@ -148,7 +153,7 @@ def _operators(s: Session, items: list[Item]) -> Callable[[str], bool]:
     return known.__contains__
 
 
-def _ledger_facts(s: Session, items: list[Item]) -> dict[str, tuple[str, str, dict[str, Any]]]:
+def _ledger_facts(s: Session, items: Sequence[Item]) -> dict[str, tuple[str, str, dict[str, Any]]]:
     """Producer, category and document of each battery with a ledger event in the batch."""
     ids = {i.subject_id for i in items if i.type in EPR_EVENTS and i.subject_type == "battery"}
     if not ids:
@@ -160,19 +165,27 @@ def _ledger_facts(s: Session, items: list[Item]) -> dict[str, tuple[str, str, di
     }
 
 
-def add_events(s: Session, p: Principal, bodies: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Record a batch of events on batteries and lots; per entry: where it sits and if it is new.
+def parse_events(bodies: Sequence[dict[str, Any]]) -> list[Item]:
+    """Check every entry of an event batch (no database needed: callers may do it outside the
+    write transaction)."""
+    _size(bodies, "events")
+    items: list[Item] = []
+    try:
+        for body in bodies:
+            items.append(_item(len(items), body))
+    except RegistryError as exc:
+        raise about(exc, "events", len(items)) from None
+    return items
+
+
+def add_events(s: Session, p: Principal, items: Sequence[Item]) -> list[dict[str, Any]]:
+    """Record a batch of events (from ``parse_events``); per entry: where it sits and if it is new.
 
     Each result: ``index``, ``client_event_id``, ``subject_type``, ``subject_id``, ``seq``,
     ``hash`` and ``created`` (false when the client event id was stored already, by an earlier
     request or earlier in this batch).
     """
     operator_id = service.require_operator(p)
-    _size(bodies, "events")
-    items = []
-    for index, body in enumerate(bodies):
-        with entry("events", index):
-            items.append(_item(index, body))
     states = _lock(s, items)
     stored = _stored(s, operator_id, {i.client_event_id for i in items})
     is_operator = _operators(s, items)
@@ -180,11 +193,16 @@ def add_events(s: Session, p: Principal, bodies: Sequence[dict[str, Any]]) -> li
     rows: dict[str, dict[str, Any]] = {}
     ledger: list[tuple[str, dict[str, Any]]] = []
     results = []
-    for i in items:
-        with entry("events", i.index):
-            fields = (i.subject_type, i.subject_id, i.type, i.time, i.place, i.payload)
-            prior = stored.get(i.client_event_id) or _as_event(rows.get(i.client_event_id))
-            if replays(prior, operator_id, i.client_event_id, *fields):
+    i = items[0]
+    try:
+        for i in items:
+            prior = stored.get(i.client_event_id) or rows.get(i.client_event_id)
+            if prior is not None and replays(
+                _as_event(prior),
+                operator_id,
+                i.client_event_id,
+                *(i.subject_type, i.subject_id, i.type, i.time, i.place, i.payload),
+            ):
                 results.append(_result(i.index, prior, created=False))
                 continue
             state = states[(i.subject_type, i.subject_id)]
@@ -207,9 +225,11 @@ def add_events(s: Session, p: Principal, bodies: Sequence[dict[str, Any]]) -> li
                 producer, category, document = facts[i.subject_id]
                 line = epr_line(producer, category, document, i.type, i.time, i.payload)
                 ledger.append((i.client_event_id, line))
-            results.append(_result(i.index, _Stored(row), created=True))
+            results.append(_result(i.index, row, created=True))
+    except RegistryError as exc:
+        raise about(exc, "events", i.index) from None
     if rows:
-        s.execute(insert(EVENTS), list(rows.values()))
+        bulk.insert_events(s, list(rows.values()))
         _store_states(s, states)
         _store_ledger(s, operator_id, ledger)
     return results
@@ -226,24 +246,26 @@ def _as_event(row: dict[str, Any] | None) -> Any:
     return None if row is None else _Stored(row)
 
 
-def _result(index: int, ev: Any, created: bool) -> dict[str, Any]:
+def _result(index: int, ev: dict[str, Any], created: bool) -> dict[str, Any]:
     """One entry of the answer: the event's place in its chain and whether it is new."""
-    fields = ("client_event_id", "subject_type", "subject_id", "seq", "hash")
-    return {"index": index, **{k: getattr(ev, k) for k in fields}, "created": created}
+    return {
+        "index": index,
+        "client_event_id": ev["client_event_id"],
+        "subject_type": ev["subject_type"],
+        "subject_id": ev["subject_id"],
+        "seq": ev["seq"],
+        "hash": ev["hash"],
+        "created": created,
+    }
 
 
 def _store_states(s: Session, states: dict[tuple[str, str], SubjectState]) -> None:
-    """Write back the heads (and status, custody) of the subjects; one executemany per table."""
+    """Write back the heads (and status, custody) of the subjects: one statement per table."""
     for subject_type, table in SUBJECT_TABLES.items():
         columns = STATE_COLUMNS + (("status", "closed") if subject_type == "battery" else ())
-        params = [
-            {"_id": st.id, **{c: getattr(st, c) for c in columns}}
-            for (kind, _), st in states.items()
-            if kind == subject_type
-        ]
-        if params:
-            stmt = update(table).where(table.c.id == bindparam("_id"))
-            s.execute(stmt.values({c: bindparam(c) for c in columns}), params)
+        rows = [vars(st) for (kind, _), st in states.items() if kind == subject_type]
+        if rows:
+            bulk.update_subjects(s, table.name, columns, rows)
 
 
 def _store_ledger(s: Session, operator_id: str, ledger: list[tuple[str, dict[str, Any]]]) -> None:
@@ -281,8 +303,8 @@ def add_passports(
     results = []
     for index, (reg, body) in enumerate(zip(regs, bodies, strict=True)):
         with entry("passports", index):
-            prior = stored.get(reg.client_event_id) or _as_event(events.get(reg.client_event_id))
-            if registration_replays(prior, reg, reg.ident in existing, operator_id):
+            prior = stored.get(reg.client_event_id) or events.get(reg.client_event_id)
+            if registration_replays(_as_event(prior), reg, reg.ident in existing, operator_id):
                 results.append(_registered(index, reg, created=False))
                 continue
             if reg.predecessor is not None and reg.predecessor not in existing:
@@ -319,7 +341,7 @@ def add_passports(
             results.append(_registered(index, reg, created=True))
     if passports:
         s.execute(insert(PASSPORTS), passports)
-        s.execute(insert(EVENTS), [ev for ev in events.values() if "hash" in ev])
+        bulk.insert_events(s, [ev for ev in events.values() if "hash" in ev])
     for index, body in via_single:
         with entry("passports", index):
             service.create_passport(s, p, body)
