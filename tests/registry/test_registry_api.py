@@ -36,7 +36,9 @@ def test_alembic_upgrade_from_empty(db_url: str) -> None:
         "alembic_version",
     } <= tables
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+    indexes = {i["name"] for i in inspect(engine).get_indexes("passports")}
+    assert "ix_passports_predecessor_id" in indexes
     engine.dispose()
 
 

@@ -71,7 +71,9 @@ class Passport(Base):
     ship_to: Mapped[str | None] = mapped_column(String(64), nullable=True)
     category: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
-    predecessor_id: Mapped[str | None] = mapped_column(ForeignKey("passports.id"), nullable=True)
+    predecessor_id: Mapped[str | None] = mapped_column(
+        ForeignKey("passports.id"), nullable=True, index=True
+    )
     closed: Mapped[str | None] = mapped_column(String(32), nullable=True)
     """Why the passport is read-only: ``recycled`` (Art. 77(8)) or ``superseded`` (new passport)."""
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
