@@ -114,7 +114,7 @@ def _stored(s: Session, operator_id: str, cids: set[str]) -> dict[str, Any]:
     if not cids:
         return {}
     q = select(EVENTS).where(
-        EVENTS.c.operator_id == operator_id, EVENTS.c.client_event_id.in_(cids)
+        EVENTS.c.operator_id == operator_id, bulk.among(s, EVENTS.c.client_event_id, cids)
     )
     return {row.client_event_id: row._asdict() for row in s.execute(q)}
 
@@ -129,7 +129,7 @@ def _lock(s: Session, items: Sequence[Item]) -> dict[tuple[str, str], SubjectSta
         extra = (table.c.status, table.c.closed) if subject_type == "battery" else ()
         q = (
             select(table.c.id, table.c.operator_id, *(table.c[c] for c in STATE_COLUMNS), *extra)
-            .where(table.c.id.in_(ids))
+            .where(bulk.among(s, table.c.id, ids))
             .order_by(table.c.id)
             .with_for_update()
         )
@@ -161,7 +161,7 @@ def _ledger_facts(s: Session, items: Sequence[Item]) -> dict[str, tuple[str, str
     q = select(PASSPORTS.c.id, PASSPORTS.c.operator_id, PASSPORTS.c.category, PASSPORTS.c.document)
     return {
         r.id: (r.operator_id, r.category, r.document)
-        for r in s.execute(q.where(PASSPORTS.c.id.in_(ids)))
+        for r in s.execute(q.where(bulk.among(s, PASSPORTS.c.id, ids)))
     }
 
 
@@ -274,7 +274,7 @@ def _store_ledger(s: Session, operator_id: str, ledger: list[tuple[str, dict[str
         return
     q = select(EVENTS.c.client_event_id, EVENTS.c.id).where(
         EVENTS.c.operator_id == operator_id,
-        EVENTS.c.client_event_id.in_([cid for cid, _ in ledger]),
+        bulk.among(s, EVENTS.c.client_event_id, [cid for cid, _ in ledger]),
     )
     ids = {cid: event_id for cid, event_id in s.execute(q)}
     s.execute(insert(EPR_ENTRIES), [{**line, "event_id": ids[cid]} for cid, line in ledger])
@@ -295,7 +295,7 @@ def add_passports(
         with entry("passports", index):
             regs.append(registration(body))
     ids = {r.ident for r in regs} | {r.predecessor for r in regs if r.predecessor}
-    existing = set(s.scalars(select(PASSPORTS.c.id).where(PASSPORTS.c.id.in_(ids))))
+    existing = set(s.scalars(select(PASSPORTS.c.id).where(bulk.among(s, PASSPORTS.c.id, ids))))
     stored = _stored(s, operator_id, {r.client_event_id for r in regs})
     passports: list[dict[str, Any]] = []
     events: dict[str, dict[str, Any]] = {}

@@ -1,6 +1,7 @@
 """Bulk writes of the batch path, per backend: event rows in, subject heads back.
 
-SQLite: one ``executemany`` of plain tuples (the driver loops in C). PostgreSQL: ``COPY ... FROM
+Lookups by many ids use ``IN (...)`` on SQLite and ``= ANY(array)`` on PostgreSQL. SQLite: one
+``executemany`` of plain tuples (the driver loops in C). PostgreSQL: ``COPY ... FROM
 STDIN`` for the events and one ``UPDATE ... FROM unnest(...)`` for the subjects, on the session's
 own connection, so both stay inside the caller's transaction. Both bypass SQLAlchemy's per-row
 parameter processing, which costs more than the database does at these volumes; JSON columns are
@@ -10,10 +11,11 @@ therefore serialised here.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from operator import itemgetter
 from typing import Any
 
+from sqlalchemy import ARRAY, ColumnElement, String, any_, bindparam
 from sqlalchemy.orm import Session
 
 EVENT_COLUMNS = (
@@ -42,6 +44,13 @@ PG_TYPES = {
 
 def _postgres(s: Session) -> bool:
     return s.get_bind().dialect.name == "postgresql"
+
+
+def among(s: Session, column: ColumnElement[str], values: Collection[str]) -> ColumnElement[bool]:
+    """``column IN (values)``; on PostgreSQL ``column = ANY(array)``: one parameter, not thousands."""
+    if _postgres(s):
+        return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
+    return column.in_(values)
 
 
 def insert_events(s: Session, rows: Sequence[dict[str, Any]]) -> None:
