@@ -12,7 +12,8 @@
    /api/v1/events/batch`` from --clients client processes, --batch events per request. A request
    is acknowledged after its transaction commits.
 3. Reads: public ``GET /api/v1/passports/{id}`` of random passports paced at --rate per second
-   for --seconds, while one client process keeps posting event batches; p50 and p99 latency.
+   for --seconds, while one client process posts batches of --write-batch events at each of
+   --write-rates events/s in turn (-1: no writer, 0: as fast as it can); p50 and p99 latency.
 4. ``verify`` over the whole database (every chain recomputed); seconds.
 
 The database is emptied first (SQLite: a new file; PostgreSQL: tables dropped). Prints one figure
@@ -197,10 +198,10 @@ def paced_events(
     base: str, key: str, size: int, rate: float, passports: int, stop: Any, done: Any
 ) -> None:
     """Post batches of ``size`` events at ``rate`` events/s (0: flat out) until ``stop`` is set."""
-    k, start = 0, time.perf_counter()
+    k, start, tag = 0, time.perf_counter(), f"w{rate:g}-"
     with client(base, key) as c:
         while not stop.is_set():
-            batch = events("w", k * size, (k + 1) * size, passports)
+            batch = events(tag, k * size, (k + 1) * size, passports)
             post(c, "/events/batch", json.dumps({"events": batch}).encode())
             k += 1
             done.value = k * size
@@ -237,31 +238,43 @@ def http(url: str, key: str, a: argparse.Namespace) -> None:
             flush=True,
         )
         reader, read_base = serve(url, 1) if a.read_server else (None, base)
-        stop, done = ctx.Event(), ctx.Value("q", 0)
-        write = (base, key, a.write_batch, a.write_rate, total, stop, done)
-        writer = ctx.Process(target=paced_events, args=write)
-        writer.start()
-        time.sleep(1.0)
-        before, t = done.value, time.perf_counter()
-        latencies = read_paced(read_base, total, a.rate, a.seconds)
-        written = (done.value - before) / (time.perf_counter() - t)
-        stop.set()
-        writer.join()
+        where = "a second server process" if a.read_server else "the ingest server"
+        for rate in a.write_rates:
+            written, ms = reads_while_writing(base, read_base, key, total, rate, a)
+            print(
+                f"http: public passport reads at {a.rate:g}/s for {a.seconds:g} s from {where}, "
+                f"while {written:,.0f} events/s were written in batches of {a.write_batch:,}: "
+                f"p50 {np.percentile(ms, 50):.2f} ms, p99 {np.percentile(ms, 99):.2f} ms, "
+                f"max {ms.max():.1f} ms ({load()})",
+                flush=True,
+            )
         if reader is not None:
             reader.terminate()
             reader.wait(timeout=60)
-        ms = np.array(latencies) * 1000
-        where = "a second server process" if a.read_server else "the ingest server"
-        print(
-            f"http: public passport reads at {a.rate:g}/s for {a.seconds:g} s from {where}, "
-            f"while {written:,.0f} events/s were written in batches of {a.write_batch:,}: "
-            f"p50 {np.percentile(ms, 50):.2f} ms, p99 {np.percentile(ms, 99):.2f} ms, "
-            f"max {ms.max():.1f} ms ({load()})",
-            flush=True,
-        )
     finally:
         proc.terminate()
         proc.wait(timeout=60)
+
+
+def reads_while_writing(
+    base: str, read_base: str, key: str, passports: int, rate: float, a: argparse.Namespace
+) -> tuple[float, Any]:
+    """Paced reads (ms each) while a client process writes ``rate`` events/s (0: max, -1: none)."""
+    ctx = mp.get_context("fork")
+    stop, done = ctx.Event(), ctx.Value("q", 0)
+    writer = None
+    if rate >= 0:
+        write = (base, key, a.write_batch, rate, passports, stop, done)
+        writer = ctx.Process(target=paced_events, args=write)
+        writer.start()
+        time.sleep(1.0)
+    before, t = done.value, time.perf_counter()
+    latencies = read_paced(read_base, passports, a.rate, a.seconds)
+    written = (done.value - before) / (time.perf_counter() - t)
+    stop.set()
+    if writer is not None:
+        writer.join()
+    return written, np.array(latencies) * 1000
 
 
 def read_paced(base: str, passports: int, rate: float, seconds: float) -> list[float]:
@@ -295,7 +308,12 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--rate", type=float, default=200.0, help="reads per second")
     ap.add_argument("--seconds", type=float, default=10.0, help="duration of the read test")
-    ap.add_argument("--write-rate", type=float, default=5_000, help="events/s during reads; 0: max")
+    ap.add_argument(
+        "--write-rates",
+        type=lambda v: [float(x) for x in v.split(",")],
+        default=[-1, 1_000, 5_000, 0],
+        help="one read test per events/s written meanwhile (-1: no writer, 0: flat out)",
+    )
     ap.add_argument("--write-batch", type=int, default=500, help="events per request during reads")
     ap.add_argument(
         "--read-server",
