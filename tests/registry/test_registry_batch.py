@@ -334,3 +334,30 @@ def test_concurrent_batch_writers_keep_one_chain_per_subject(reg: Registry) -> N
         assert seqs == list(range(1, 1 + 1 + 48 + singles[ident]))
     with reg.sessions.begin() as s:
         assert verify(s) == []
+
+
+def test_registration_made_from_lots_inside_a_batch(reg: Registry) -> None:
+    """Entries drawing on lots take the single path in the batch's transaction: all or nothing."""
+    acme, _ = setup(reg)
+    made = {**passport("urn:acme:b5"), "elements_kg": {"Co": 3.0}}
+    made["made_from"] = [{"lot": "bm-1", "elements_kg": {"Co": 2.0}}]
+    too_much = {**passport("urn:acme:b6"), "elements_kg": {"Co": 30.0}}
+    too_much["made_from"] = [{"lot": "bm-1", "elements_kg": {"Co": 20.0}}]
+    r = reg.client.post(
+        f"{P}/passports/batch",
+        json={"passports": [passport("urn:acme:b4"), too_much]},
+        headers=acme,
+    )
+    assert r.status_code == 409 and r.json()["message"].startswith("passports[1]: ")
+    assert reg.client.get(f"{P}/passports/urn:acme:b4").status_code == 404
+    r = reg.client.post(
+        f"{P}/passports/batch", json={"passports": [passport("urn:acme:b4"), made]}, headers=acme
+    )
+    assert r.status_code == 201, r.text
+    assert reg.client.get(f"{P}/lots/bm-1", headers=acme).json()["withdrawn_kg"] == {"Co": 2.0}
+    # the lot is 9 kg Co of pre-consumer scrap: 2 kg of the battery's 3 kg are pre-consumer
+    content = reg.client.get(f"{P}/passports/urn:acme:b5/recycled-content").json()
+    cobalt = next(m for m in content["recycledContent"] if m["recycledMaterial"] == "Cobalt")
+    assert cobalt["preConsumerShare"] == 100 * 2.0 / 3.0
+    with reg.sessions.begin() as s:
+        assert verify(s) == []
