@@ -42,7 +42,15 @@ from sqlalchemy import func, select, text
 
 from urbanmine.registry import batch
 from urbanmine.registry.keys import Principal, issue_key
-from urbanmine.registry.store import Base, Event, Operator, make_engine, migrate, session_factory
+from urbanmine.registry.store import (
+    Base,
+    Event,
+    Operator,
+    Passport,
+    make_engine,
+    migrate,
+    session_factory,
+)
 from urbanmine.registry.verify import verify
 
 T0 = 1_800_000_000  # 2027-01-15, seconds since the epoch
@@ -211,6 +219,7 @@ def paced_events(
 
 
 def http(url: str, key: str, a: argparse.Namespace) -> None:
+    """Ingest through the batch endpoints, then the read tests, on one server."""
     proc, base = serve(url, a.workers)
     try:
         first = a.passports
@@ -237,10 +246,19 @@ def http(url: str, key: str, a: argparse.Namespace) -> None:
             f"per request, {a.workers} server worker(s) ({load()})",
             flush=True,
         )
-        reader, read_base = serve(url, 1) if a.read_server else (None, base)
-        where = "a second server process" if a.read_server else "the ingest server"
+        read_tests(url, base, key, total, a)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def read_tests(url: str, base: str, key: str, passports: int, a: argparse.Namespace) -> None:
+    """One paced read test per write rate; reads from ``base`` or from a second server."""
+    reader, read_base = serve(url, 1) if a.read_server else (None, base)
+    where = "a second server process" if a.read_server else "the ingest server"
+    try:
         for rate in a.write_rates:
-            written, ms = reads_while_writing(base, read_base, key, total, rate, a)
+            written, ms = reads_while_writing(base, read_base, key, passports, rate, a)
             print(
                 f"http: public passport reads at {a.rate:g}/s for {a.seconds:g} s from {where}, "
                 f"while {written:,.0f} events/s were written in batches of {a.write_batch:,}: "
@@ -248,9 +266,23 @@ def http(url: str, key: str, a: argparse.Namespace) -> None:
                 f"max {ms.max():.1f} ms ({load()})",
                 flush=True,
             )
+    finally:
         if reader is not None:
             reader.terminate()
             reader.wait(timeout=60)
+
+
+def reads_only(url: str, a: argparse.Namespace) -> None:
+    """The read tests on a database an earlier run of this script filled (passports b0, b1...)."""
+    engine = make_engine(url)
+    with session_factory(engine).begin() as s:
+        key = issue_key(s, "acme", "operator")
+        passports = s.execute(select(func.count()).select_from(Passport)).scalar_one()
+    engine.dispose()
+    print(f"reads only: {passports:,} passports ({load()})", flush=True)
+    proc, base = serve(url, a.workers)
+    try:
+        read_tests(url, base, key, passports, a)
     finally:
         proc.terminate()
         proc.wait(timeout=60)
@@ -321,7 +353,15 @@ def main() -> None:
         help="serve the reads from a second server process on the same database",
     )
     ap.add_argument("--skip-verify", action="store_true")
+    ap.add_argument(
+        "--reads-only",
+        metavar="URL",
+        help="only the read tests, on a database an earlier run filled (kept as it is)",
+    )
     a = ap.parse_args()
+    if a.reads_only:
+        reads_only(a.reads_only, a)
+        return
     url = fresh(a.db)
     print(f"database: {make_engine(url).url.render_as_string(hide_password=True)} ({load()})")
     key = direct(url, a.passports, a.events, a.batch)
