@@ -5,7 +5,7 @@
     .venv/bin/python bench/registry.py --db postgresql://u:p@127.0.0.1/urbanmine_bench --workers 2
 
 1. Direct: ``batch.add_passports`` and ``batch.add_events`` (the service layer behind the batch
-   endpoints), --batch entries per transaction. Event n goes to passport n mod --passports, so a
+   endpoints), --batch entries per transaction, events from --writers processes (wall clock). Event n goes to passport n mod --passports, so a
    batch of 2,000 events touches 2,000 different chains (the costly case); times are distinct.
 2. HTTP: uvicorn on loopback (--workers processes), --http-passports new passports through
    ``POST /api/v1/passports/batch``, then --http-events events through ``POST
@@ -117,7 +117,7 @@ def chunks(total: int, size: int) -> Iterator[tuple[int, int]]:
         yield start, min(start + size, total)
 
 
-def direct(url: str, passports: int, n_events: int, size: int) -> str:
+def direct(url: str, passports: int, n_events: int, size: int, writers: int) -> str:
     """Load passports and events through the service layer; the key of operator acme."""
     engine = make_engine(url)
     migrate(engine)
@@ -135,19 +135,39 @@ def direct(url: str, passports: int, n_events: int, size: int) -> str:
             batch.add_passports(s, who, bodies)
         spent += time.perf_counter() - t
     print(f"direct: {passports:,} passports at {passports / spent:,.0f}/s ({load()})", flush=True)
-    spent, report = 0.0, max(n_events // 10, size)
-    for start, stop in chunks(n_events, size):
-        bodies = events("d", start, stop, passports)
-        t = time.perf_counter()
-        items = batch.parse_events(bodies)
+    engine.dispose()
+    t = time.perf_counter()
+    if writers == 1:
+        direct_events(url, 0, 1, n_events, size, passports)
+    else:
+        with mp.get_context("fork").Pool(writers) as pool:
+            args = [(url, w, writers, n_events, size, passports) for w in range(writers)]
+            pool.starmap(direct_events, args)
+    rate = n_events / (time.perf_counter() - t)
+    print(
+        f"direct: {n_events:,} events at {rate:,.0f}/s, {size:,} per transaction, "
+        f"{writers} writer process(es) ({load()})",
+        flush=True,
+    )
+    return key
+
+
+def direct_events(url: str, w: int, writers: int, n: int, size: int, passports: int) -> None:
+    """Writer ``w`` of ``writers``: every ``writers``-th batch of ``n`` events, one transaction
+    each (progress from writer 0)."""
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    who, t0, report = Principal("acme", "operator"), time.perf_counter(), max(n // 10, size)
+    for k, (start, stop) in enumerate(chunks(n, size)):
+        if k % writers != w:
+            continue
+        items = batch.parse_events(events("d", start, stop, passports))
         with sessions.begin() as s:
             batch.add_events(s, who, items)
-        spent += time.perf_counter() - t
-        if stop % report < size or stop == n_events:
-            print(f"  {stop:,} events, {stop / spent:,.0f}/s so far ({load()})", flush=True)
-    print(f"direct: {n_events:,} events at {n_events / spent:,.0f}/s, {size:,} per transaction")
+        if w == 0 and stop % report < size * writers:
+            rate = stop / (time.perf_counter() - t0)
+            print(f"  {stop:,} events, {rate:,.0f}/s so far ({load()})", flush=True)
     engine.dispose()
-    return key
 
 
 def free_port() -> int:
@@ -336,6 +356,7 @@ def main() -> None:
     ap.add_argument("--http-passports", type=int, default=10_000)
     ap.add_argument("--http-events", type=int, default=100_000)
     ap.add_argument("--batch", type=int, default=2_000, help="entries per transaction / request")
+    ap.add_argument("--writers", type=int, default=1, help="direct path: writer processes")
     ap.add_argument("--clients", type=int, default=2, help="HTTP client processes")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--rate", type=float, default=200.0, help="reads per second")
@@ -364,7 +385,7 @@ def main() -> None:
         return
     url = fresh(a.db)
     print(f"database: {make_engine(url).url.render_as_string(hide_password=True)} ({load()})")
-    key = direct(url, a.passports, a.events, a.batch)
+    key = direct(url, a.passports, a.events, a.batch, a.writers)
     http(url, key, a)
     if a.skip_verify:
         return

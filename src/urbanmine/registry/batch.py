@@ -56,7 +56,9 @@ PASSPORTS: Table = Passport.__table__  # type: ignore[assignment]
 LOTS: Table = Lot.__table__  # type: ignore[assignment]
 EPR_ENTRIES: Table = EprEntry.__table__  # type: ignore[assignment]
 SUBJECT_TABLES = {"battery": PASSPORTS, "lot": LOTS}
-STATE_COLUMNS = ("custodian_id", "ship_to", "head_seq", "head_hash")
+HEAD_COLUMNS = ("head_seq", "head_hash")
+LIFECYCLE_COLUMNS = ("custodian_id", "ship_to", "status", "closed")
+"""Subject columns events may change besides the head (lots have no status)."""
 
 
 @contextmanager
@@ -127,8 +129,9 @@ def _lock(s: Session, items: Sequence[Item]) -> dict[tuple[str, str], SubjectSta
         if not ids:
             continue
         extra = (table.c.status, table.c.closed) if subject_type == "battery" else ()
+        columns = ("custodian_id", "ship_to", *HEAD_COLUMNS)
         q = (
-            select(table.c.id, table.c.operator_id, *(table.c[c] for c in STATE_COLUMNS), *extra)
+            select(table.c.id, table.c.operator_id, *(table.c[c] for c in columns), *extra)
             .where(bulk.among(s, table.c.id, ids))
             .order_by(table.c.id)
             .with_for_update()
@@ -192,6 +195,7 @@ def add_events(s: Session, p: Principal, items: Sequence[Item]) -> list[dict[str
     facts = _ledger_facts(s, items)
     rows: dict[str, dict[str, Any]] = {}
     ledger: list[tuple[str, dict[str, Any]]] = []
+    changed: set[tuple[str, str]] = set()
     results = []
     i = items[0]
     try:
@@ -206,6 +210,7 @@ def add_events(s: Session, p: Principal, items: Sequence[Item]) -> list[dict[str
                 results.append(_result(i.index, prior, created=False))
                 continue
             state = states[(i.subject_type, i.subject_id)]
+            before = state.lifecycle()
             if i.subject_type == "battery":
                 apply_battery_event(state, i.type, operator_id, i.payload, is_operator)
             else:
@@ -221,6 +226,8 @@ def add_events(s: Session, p: Principal, items: Sequence[Item]) -> list[dict[str
                 i.payload,
             )
             rows[i.client_event_id] = row
+            if state.lifecycle() != before:
+                changed.add((i.subject_type, i.subject_id))
             if i.type in EPR_EVENTS and i.subject_type == "battery":
                 producer, category, document = facts[i.subject_id]
                 line = epr_line(producer, category, document, i.type, i.time, i.payload)
@@ -230,7 +237,7 @@ def add_events(s: Session, p: Principal, items: Sequence[Item]) -> list[dict[str
         raise about(exc, "events", i.index) from None
     if rows:
         bulk.insert_events(s, list(rows.values()))
-        _store_states(s, states)
+        _store_states(s, states, changed)
         _store_ledger(s, operator_id, ledger)
     return results
 
@@ -259,13 +266,19 @@ def _result(index: int, ev: dict[str, Any], created: bool) -> dict[str, Any]:
     }
 
 
-def _store_states(s: Session, states: dict[tuple[str, str], SubjectState]) -> None:
-    """Write back the heads (and status, custody) of the subjects: one statement per table."""
+def _store_states(
+    s: Session, states: dict[tuple[str, str], SubjectState], changed: set[tuple[str, str]]
+) -> None:
+    """Write back the subjects' heads, and custody and status where an event ``changed`` them:
+    one statement per table and kind."""
     for subject_type, table in SUBJECT_TABLES.items():
-        columns = STATE_COLUMNS + (("status", "closed") if subject_type == "battery" else ())
-        rows = [vars(st) for (kind, _), st in states.items() if kind == subject_type]
-        if rows:
-            bulk.update_subjects(s, table.name, columns, rows)
+        lifecycle = LIFECYCLE_COLUMNS[: 4 if subject_type == "battery" else 2]
+        heads = [vars(st) for (kind, _), st in states.items() if kind == subject_type]
+        if heads:
+            bulk.update_subjects(s, table.name, HEAD_COLUMNS, heads)
+        moved = [vars(states[key]) for key in changed if key[0] == subject_type]
+        if moved:
+            bulk.update_subjects(s, table.name, lifecycle, moved)
 
 
 def _store_ledger(s: Session, operator_id: str, ledger: list[tuple[str, dict[str, Any]]]) -> None:

@@ -47,6 +47,10 @@ class SubjectState:
     status: str | None = None
     closed: str | None = None
 
+    def lifecycle(self) -> tuple[str, str | None, str | None, str | None]:
+        """Custody and status: what an event may change besides the head."""
+        return self.custodian_id, self.ship_to, self.status, self.closed
+
 
 # ---------------------------------------------------------------- request fields
 def client_event_id(body: dict[str, Any], default: str | None = None) -> str:
