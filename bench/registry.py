@@ -14,6 +14,9 @@
 3. Reads: public ``GET /api/v1/passports/{id}`` of random passports paced at --rate per second
    for --seconds, while one client process posts batches of --write-batch events at each of
    --write-rates events/s in turn (-1: no writer, 0: as fast as it can); p50 and p99 latency.
+   With --workers above 1 the reads go to a second, single-process server: uvicorn's worker
+   processes answered keep-alive requests about 45 ms late here (Nagle's algorithm: the socket
+   they inherit lacks TCP_NODELAY), which a single process does not.
 4. ``verify`` over the whole database (every chain recomputed); seconds.
 
 The database is emptied first (SQLite: a new file; PostgreSQL: tables dropped). Prints one figure
@@ -274,13 +277,15 @@ def http(url: str, key: str, a: argparse.Namespace) -> None:
 
 def read_tests(url: str, base: str, key: str, passports: int, a: argparse.Namespace) -> None:
     """One paced read test per write rate; reads from ``base`` or from a second server."""
-    reader, read_base = serve(url, 1) if a.read_server else (None, base)
-    where = "a second server process" if a.read_server else "the ingest server"
+    own = a.read_server or a.workers > 1
+    reader, read_base = serve(url, 1) if own else (None, base)
+    where = "a second server process" if own else "the ingest server"
     try:
         for rate in a.write_rates:
-            written, ms = reads_while_writing(base, read_base, key, passports, rate, a)
+            written, achieved, ms = reads_while_writing(base, read_base, key, passports, rate, a)
             print(
-                f"http: public passport reads at {a.rate:g}/s for {a.seconds:g} s from {where}, "
+                f"http: public passport reads paced at {a.rate:g}/s ({achieved:,.0f}/s achieved) "
+                f"from {where}, "
                 f"while {written:,.0f} events/s were written in batches of {a.write_batch:,}: "
                 f"p50 {np.percentile(ms, 50):.2f} ms, p99 {np.percentile(ms, 99):.2f} ms, "
                 f"max {ms.max():.1f} ms ({load()})",
@@ -310,8 +315,9 @@ def reads_only(url: str, a: argparse.Namespace) -> None:
 
 def reads_while_writing(
     base: str, read_base: str, key: str, passports: int, rate: float, a: argparse.Namespace
-) -> tuple[float, Any]:
-    """Paced reads (ms each) while a client process writes ``rate`` events/s (0: max, -1: none)."""
+) -> tuple[float, float, Any]:
+    """Paced reads while a client process writes ``rate`` events/s (0: max, -1: none): events/s
+    written, reads/s achieved (below --rate when reads are slower than 1/rate), ms of each read."""
     ctx = mp.get_context("fork")
     stop, done = ctx.Event(), ctx.Value("q", 0)
     writer = None
@@ -322,11 +328,12 @@ def reads_while_writing(
         time.sleep(1.0)
     before, t = done.value, time.perf_counter()
     latencies = read_paced(read_base, passports, a.rate, a.seconds)
-    written = (done.value - before) / (time.perf_counter() - t)
+    spent = time.perf_counter() - t
+    written = (done.value - before) / spent
     stop.set()
     if writer is not None:
         writer.join()
-    return written, np.array(latencies) * 1000
+    return written, len(latencies) / spent, np.array(latencies) * 1000
 
 
 def read_paced(base: str, passports: int, rate: float, seconds: float) -> list[float]:
