@@ -528,3 +528,14 @@ def test_unstorable_text_is_422(reg: Registry) -> None:
     assert r.status_code == (422 if reg.url.startswith("postgres") else 201), r.text
     if r.status_code == 422:
         assert "cannot be stored" in r.json()["message"]
+
+
+def test_reads_do_not_wait_for_a_writer(reg: Registry) -> None:
+    """A GET is answered while another transaction holds the write lock (SQLite: BEGIN IMMEDIATE);
+    it sees the last committed state."""
+    maker = reg.key("acme")
+    register(reg, maker)
+    with reg.sessions.begin() as writing:
+        writing.execute(text("UPDATE passports SET status = 'waste'"))
+        r = reg.client.get(f"{P}/passports/{BAT}", headers=maker)
+        assert r.status_code == 200 and r.json()["status"] == "original"

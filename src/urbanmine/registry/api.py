@@ -130,8 +130,12 @@ def _bearer(request: Request) -> str | None:
 
 
 def run(request: Request, fn: Callable[[Session, Principal], T]) -> T:
-    """Run ``fn`` in one transaction as the caller; retry once on a unique-key race."""
-    factory = request.app.state.sessions
+    """Run ``fn`` in one transaction as the caller; retry once on a unique-key race.
+
+    GET and HEAD requests read: on SQLite their transactions do not wait for the writer.
+    """
+    reads = request.method in ("GET", "HEAD")
+    factory = request.app.state.readers if reads else request.app.state.sessions
     for attempt in (1, 2):
         try:
             with factory.begin() as s:
@@ -334,7 +338,9 @@ def create_app(url: str | None = None) -> FastAPI:
         docs_url=f"{PREFIX}/docs",
         redoc_url=None,
     )
-    app.state.sessions = session_factory(make_engine(url))
+    engine = make_engine(url)
+    app.state.sessions = session_factory(engine)
+    app.state.readers = session_factory(engine, read_only=True)
     app.include_router(router)
     app.include_router(pages_router)
 
