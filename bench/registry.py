@@ -3,10 +3,13 @@
     .venv/bin/python bench/registry.py                          # 10,000 passports, 100,000 events
     .venv/bin/python bench/registry.py --passports 1000000 --events 10000000     # the scale
     .venv/bin/python bench/registry.py --db postgresql://u:p@127.0.0.1/urbanmine_bench --workers 2
+    .venv/bin/python bench/registry.py --reads-only sqlite:////tmp/um-bench-x/registry.db \
+        --seconds 20 --write-rates=-1,1000,5000,0       # read tests only, on a filled database
 
 1. Direct: ``batch.add_passports`` and ``batch.add_events`` (the service layer behind the batch
-   endpoints), --batch entries per transaction, events from --writers processes (wall clock). Event n goes to passport n mod --passports, so a
-   batch of 2,000 events touches 2,000 different chains (the costly case); times are distinct.
+   endpoints), --batch entries per transaction, events from --writers processes (wall clock).
+   Event n goes to passport n mod --passports, so a batch of 2,000 events touches 2,000
+   different chains (the costly case); times are distinct.
 2. HTTP: uvicorn on loopback (--workers processes), --http-passports new passports through
    ``POST /api/v1/passports/batch``, then --http-events events through ``POST
    /api/v1/events/batch`` from --clients client processes, --batch events per request. A request
