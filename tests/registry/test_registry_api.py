@@ -36,7 +36,9 @@ def test_alembic_upgrade_from_empty(db_url: str) -> None:
         "alembic_version",
     } <= tables
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+    indexes = {i["name"] for i in inspect(engine).get_indexes("passports")}
+    assert "ix_passports_predecessor_id" in indexes
     engine.dispose()
 
 
@@ -526,3 +528,14 @@ def test_unstorable_text_is_422(reg: Registry) -> None:
     assert r.status_code == (422 if reg.url.startswith("postgres") else 201), r.text
     if r.status_code == 422:
         assert "cannot be stored" in r.json()["message"]
+
+
+def test_reads_do_not_wait_for_a_writer(reg: Registry) -> None:
+    """A GET is answered while another transaction holds the write lock (SQLite: BEGIN IMMEDIATE);
+    it sees the last committed state."""
+    maker = reg.key("acme")
+    register(reg, maker)
+    with reg.sessions.begin() as writing:
+        writing.execute(text("UPDATE passports SET status = 'waste'"))
+        r = reg.client.get(f"{P}/passports/{BAT}", headers=maker)
+        assert r.status_code == 200 and r.json()["status"] == "original"

@@ -1,4 +1,5 @@
-"""kill -9 of the server during ingest loses no acknowledged write, and leaves every chain intact."""
+"""kill -9 of the server during ingest loses no acknowledged write, single or batch, and leaves every
+chain intact."""
 
 from __future__ import annotations
 
@@ -38,15 +39,13 @@ def _serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
 def test_kill_9_during_ingest_loses_no_acknowledged_write(db_url: str) -> None:
     reg = Registry(db_url)
     key = reg.key("acme")
-    ident = "urn:acme:k9"
-    assert (
-        reg.client.post(
-            "/api/v1/passports", json={"document": document(ident)}, headers=key
-        ).status_code
-        == 201
-    )
+    ident, other = "urn:acme:k9", "urn:acme:k9b"
+    for battery in (ident, other):
+        r = reg.client.post("/api/v1/passports", json={"document": document(battery)}, headers=key)
+        assert r.status_code == 201
     proc, base = _serve(db_url)
     acknowledged: list[str] = []
+    in_batches: list[str] = []
 
     def ingest() -> None:
         with httpx.Client(base_url=base, headers=key, timeout=5) as c:
@@ -63,16 +62,43 @@ def test_kill_9_during_ingest_loses_no_acknowledged_write(db_url: str) -> None:
                 if r.status_code == 201:
                     acknowledged.append(f"k{n}")
 
-    writer = threading.Thread(target=ingest)
-    writer.start()
-    while len(acknowledged) < 50:
+    def ingest_batches() -> None:
+        """Batches of 50 events alternating between both batteries."""
+        with httpx.Client(base_url=base, headers=key, timeout=5) as c:
+            for n in range(100_000):
+                cids = [f"b{n}-{i}" for i in range(50)]
+                batch = [
+                    {
+                        "subject_id": (ident, other)[i % 2],
+                        "client_event_id": cid,
+                        "type": "diagnosed",
+                        "time": "2027-03-01T00:00:00Z",
+                    }
+                    for i, cid in enumerate(cids)
+                ]
+                try:
+                    r = c.post("/events/batch", json={"events": batch})
+                except httpx.TransportError:
+                    return
+                if r.status_code == 201:
+                    in_batches.extend(cids)
+
+    writers = [threading.Thread(target=ingest), threading.Thread(target=ingest_batches)]
+    for w in writers:
+        w.start()
+    while len(acknowledged) < 50 or len(in_batches) < 150:
         time.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    writer.join()
-    events = reg.client.get(f"/api/v1/passports/{ident}/events", headers=key).json()
-    stored = {e["client_event_id"] for e in events}
+    for w in writers:
+        w.join()
+    stored = {
+        e["client_event_id"]
+        for battery in (ident, other)
+        for e in reg.client.get(f"/api/v1/passports/{battery}/events", headers=key).json()
+    }
     assert set(acknowledged) <= stored
+    assert set(in_batches) <= stored
     with reg.sessions.begin() as s:
         assert verify(s) == []
     reg.client.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,7 +20,8 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from urbanmine.registry import service
+from urbanmine.registry import batch, service
+from urbanmine.registry.batch import MAX_BATCH
 from urbanmine.registry.domain import DEFAULT_TOLERANCE
 from urbanmine.registry.errors import Invalid, RegistryError
 from urbanmine.registry.keys import Principal, authenticate
@@ -79,6 +80,27 @@ class EventIn(Strict):
     payload: dict[str, Any] = Field(default_factory=dict)
 
 
+class BatchEventIn(EventIn):
+    subject_type: Literal["battery", "lot"] = "battery"
+    subject_id: str = Field(description="The passport (battery) or lot id")
+
+
+class EventBatchIn(Strict):
+    events: list[BatchEventIn] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description="Applied in order, as if posted one by one; all stored or none",
+    )
+
+
+class PassportBatchIn(Strict):
+    passports: list[PassportIn] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description="Registered in order, as if posted one by one; all stored or none",
+    )
+
+
 class LotIn(Strict):
     id: str
     product: str
@@ -108,8 +130,12 @@ def _bearer(request: Request) -> str | None:
 
 
 def run(request: Request, fn: Callable[[Session, Principal], T]) -> T:
-    """Run ``fn`` in one transaction as the caller; retry once on a unique-key race."""
-    factory = request.app.state.sessions
+    """Run ``fn`` in one transaction as the caller; retry once on a unique-key race.
+
+    GET and HEAD requests read: on SQLite their transactions do not wait for the writer.
+    """
+    reads = request.method in ("GET", "HEAD")
+    factory = request.app.state.readers if reads else request.app.state.sessions
     for attempt in (1, 2):
         try:
             with factory.begin() as s:
@@ -153,6 +179,33 @@ def create_passport(request: Request, body: PassportIn) -> JSONResponse:
         )
 
     return run(request, do)
+
+
+def _batch(results: list[dict[str, Any]], kind: str) -> JSONResponse:
+    """201 when the batch stored anything, 200 when every entry was stored already."""
+    created = sum(r["created"] for r in results)
+    body = {"created": created, "replayed": len(results) - created, kind: results}
+    return JSONResponse(body, status_code=201 if created else 200)
+
+
+BATCH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    201: {"description": "at least one entry stored"},
+    200: {"description": "every entry was stored already (replay)"},
+}
+
+
+@router.post("/passports/batch", responses=BATCH_RESPONSES)
+def create_passports(request: Request, body: PassportBatchIn) -> JSONResponse:
+    """Register many batteries in one transaction; per entry whether it was new."""
+    entries = [b.model_dump(exclude_none=True) for b in body.passports]
+    return _batch(run(request, lambda s, p: batch.add_passports(s, p, entries)), "passports")
+
+
+@router.post("/events/batch", responses=BATCH_RESPONSES)
+def add_events(request: Request, body: EventBatchIn) -> JSONResponse:
+    """Record events on many batteries and lots in one transaction; per entry whether it was new."""
+    items = batch.parse_events([b.model_dump() for b in body.events])  # outside the transaction
+    return _batch(run(request, lambda s, p: batch.add_events(s, p, items)), "events")
 
 
 @router.get("/passports")
@@ -285,7 +338,9 @@ def create_app(url: str | None = None) -> FastAPI:
         docs_url=f"{PREFIX}/docs",
         redoc_url=None,
     )
-    app.state.sessions = session_factory(make_engine(url))
+    engine = make_engine(url)
+    app.state.sessions = session_factory(engine)
+    app.state.readers = session_factory(engine, read_only=True)
     app.include_router(router)
     app.include_router(pages_router)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,22 +18,17 @@ from urbanmine.passport import access, project
 from urbanmine.passport.catalogue import CATEGORIES
 from urbanmine.registry import documents
 from urbanmine.registry.domain import (
-    BATTERY_EVENTS,
     DEFAULT_TOLERANCE,
     EPR_EVENTS,
     GENESIS,
     INPUT_ORIGIN,
-    LOT_EVENTS,
     NEW_PASSPORT_EVENTS,
-    STATUS_AFTER,
     Origins,
     add_origins,
     balance_excess,
     check_elements,
     collection_rate,
     digest,
-    event_hash,
-    normalise_status,
     normalise_time,
     recycled_content,
     share_of,
@@ -43,10 +38,24 @@ from urbanmine.registry.domain import (
 from urbanmine.registry.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from urbanmine.registry.identifiers import check_identifier
 from urbanmine.registry.keys import Principal, issue_key
+from urbanmine.registry.rules import (
+    COUNTRY,
+    apply_battery_event,
+    apply_lot_event,
+    chain,
+    client_event_id,
+    common,
+    epr_line,
+    event_type,
+    passport_columns,
+    place_of,
+    registration,
+    registration_replays,
+    replays,
+)
 from urbanmine.registry.store import EprEntry, Event, Lot, Operator, Passport
 
 OPERATOR_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
-COUNTRY = re.compile(r"^[A-Z]{2}$")
 AUTHORITY_ROLES = ("market_surveillance", "commission")
 
 
@@ -108,48 +117,6 @@ def _existing(s: Session, operator_id: str, client_event_id: str) -> Event | Non
     )
 
 
-def _same_request(
-    ev: Event,
-    subject_type: str,
-    subject_id: str,
-    etype: str,
-    time: str,
-    place: str,
-    payload: dict[str, Any],
-) -> bool:
-    return (ev.subject_type, ev.subject_id, ev.type, ev.time, ev.place, ev.payload) == (
-        subject_type,
-        subject_id,
-        etype,
-        time,
-        place,
-        payload,
-    )
-
-
-def _replay(
-    s: Session,
-    operator_id: str,
-    client_event_id: str,
-    subject_type: str,
-    subject_id: str,
-    etype: str,
-    time: str,
-    place: str,
-    payload: dict[str, Any],
-) -> Event | None:
-    """The stored event for a repeated client event id, or ``None`` if the id is new."""
-    ev = _existing(s, operator_id, client_event_id)
-    if ev is None:
-        return None
-    if not _same_request(ev, subject_type, subject_id, etype, time, place, payload):
-        raise Conflict(
-            f"client event id {client_event_id!r} was already used by {operator_id} for a different "
-            f"event ({ev.type} on {ev.subject_type} {ev.subject_id}); client event ids must be unique"
-        )
-    return ev
-
-
 def _append(
     s: Session,
     subject: Passport | Lot,
@@ -163,19 +130,8 @@ def _append(
 ) -> Event:
     """Append one event to a subject's hash chain (the subject row is locked by the caller)."""
     ev = Event(
-        subject_type=subject_type,
-        subject_id=subject.id,
-        seq=subject.head_seq + 1,
-        client_event_id=client_event_id,
-        type=etype,
-        time=time,
-        operator_id=operator_id,
-        place=place,
-        payload=payload,
-        prev_hash=subject.head_hash,
+        **chain(subject, subject_type, operator_id, client_event_id, etype, time, place, payload)
     )
-    ev.hash = event_hash(ev.record(), ev.prev_hash)
-    subject.head_seq, subject.head_hash = ev.seq, ev.hash
     s.add(ev)
     s.flush()
     return ev
@@ -185,29 +141,8 @@ def event_view(ev: Event) -> dict[str, Any]:
     return {**ev.record(), "prev_hash": ev.prev_hash, "hash": ev.hash}
 
 
-def _client_event_id(body: dict[str, Any], default: str | None = None) -> str:
-    cid = body.get("client_event_id") or default
-    if not isinstance(cid, str) or not cid or len(cid) > 128:
-        raise Invalid(
-            "client_event_id is required: a string of 1-128 characters, unique per operator"
-        )
-    return cid
-
-
-def _place(body: dict[str, Any]) -> str:
-    place = body.get("place", "")
-    if not isinstance(place, str) or len(place) > 200:
-        raise Invalid("place must be a string of at most 200 characters")
-    return place
-
-
-def _common(body: dict[str, Any]) -> tuple[str, str, str, dict[str, Any]]:
-    """client_event_id, time (UTC ISO), place and payload of an event request."""
-    cid, place = _client_event_id(body), _place(body)
-    payload = body.get("payload") or {}
-    if not isinstance(payload, dict):
-        raise Invalid("payload must be a JSON object")
-    return cid, normalise_time(body.get("time", "")), place, payload
+def _is_operator(s: Session) -> Callable[[str], bool]:
+    return lambda operator_id: s.get(Operator, operator_id) is not None
 
 
 # ---------------------------------------------------------------- passports
@@ -257,59 +192,33 @@ def _withdraw(lot: Lot, elements: dict[str, float], where: str) -> None:
 def create_passport(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Passport, bool]:
     """Register a battery: Battery Pass document, optional element masses and lots it was made from."""
     operator_id = require_operator(p)
-    doc = documents.validate(body.get("document"))
-    ident = documents.identifier_of(doc)
-    check_identifier(ident)
-    time = normalise_time(body.get("time") or datetime.now(UTC).isoformat())
-    cid = _client_event_id(body, f"register:{ident}")
-    elements = check_elements(body.get("elements_kg") or {}, "elements_kg")
-    made_from = body.get("made_from") or []
-    if not isinstance(made_from, list):
-        raise Invalid("made_from must be a list of {lot, elements_kg}")
-    status = normalise_status(doc["GeneralProductInformation"].get("batteryStatus", "original"))
-    doc = documents.with_status(doc, status, ident)
-    payload = {"document_sha256": digest(doc), "elements_kg": elements, "made_from": made_from}
-    replay = _existing(s, operator_id, cid)
-    same = replay is not None and (replay.subject_id, replay.type, replay.payload) == (
-        ident,
-        "registered",
-        payload,
-    )
-    if same:
-        return _get_passport(s, ident), False
-    if s.get(Passport, ident) is not None:
-        raise Conflict(
-            f"passport {ident} already exists; update it with PUT /api/v1/passports/{ident}"
-        )
-    if replay is not None:
-        raise Conflict(
-            f"client event id {cid!r} was already used by {operator_id} for a different event"
-        )
-    drawn, _ = _draw(s, operator_id, made_from)
-    over = balance_excess(elements, totals(drawn), DEFAULT_TOLERANCE)
+    reg = registration(body)
+    stored = _existing(s, operator_id, reg.client_event_id)
+    if registration_replays(stored, reg, s.get(Passport, reg.ident) is not None, operator_id):
+        return _get_passport(s, reg.ident), False
+    drawn, _ = _draw(s, operator_id, reg.made_from)
+    over = balance_excess(reg.elements_kg, totals(drawn), DEFAULT_TOLERANCE)
     if over:
         raise Invalid(
             "made_from takes more of an element than elements_kg says the battery holds: "
             + "; ".join(e.explain() for e in over)
         )
-    passport = Passport(
-        id=ident,
-        operator_id=operator_id,
-        custodian_id=operator_id,
-        category=doc["GeneralProductInformation"]["batteryCategory"],
-        status=status,
-        document=doc,
-        elements_kg=elements,
-        drawn=drawn,
-        head_seq=0,
-        head_hash=GENESIS,
-        predecessor_id=body.get("predecessor"),
-    )
-    if passport.predecessor_id is not None and s.get(Passport, passport.predecessor_id) is None:
-        raise Invalid(f"predecessor {passport.predecessor_id} is not a registered passport")
+    if reg.predecessor is not None and s.get(Passport, reg.predecessor) is None:
+        raise Invalid(f"predecessor {reg.predecessor} is not a registered passport")
+    passport = Passport(**passport_columns(reg, operator_id), drawn=drawn)
     s.add(passport)
     s.flush()
-    _append(s, passport, "battery", operator_id, cid, "registered", time, _place(body), payload)
+    _append(
+        s,
+        passport,
+        "battery",
+        operator_id,
+        reg.client_event_id,
+        "registered",
+        reg.time,
+        reg.place,
+        reg.payload,
+    )
     return passport, True
 
 
@@ -336,10 +245,10 @@ def update_passport(s: Session, p: Principal, ident: str, body: dict[str, Any]) 
     if doc["GeneralProductInformation"]["batteryCategory"] != passport.category:
         raise Invalid(f"batteryCategory cannot change (passport is {passport.category})")
     doc = documents.with_status(doc, passport.status, ident)
-    cid, time, place, _ = _common({**body, "payload": None})
+    cid, time, place, _ = common({**body, "payload": None})
     payload = {"document_sha256": digest(doc)}
-    replay = _replay(s, operator_id, cid, "battery", ident, "updated", time, place, payload)
-    if replay is None:
+    stored = _existing(s, operator_id, cid)
+    if not replays(stored, operator_id, cid, "battery", ident, "updated", time, place, payload):
         passport.document = doc
         _append(s, passport, "battery", operator_id, cid, "updated", time, place, payload)
     return passport
@@ -386,50 +295,23 @@ def add_battery_event(
 ) -> tuple[Event, bool]:
     """Record what happened to a battery; lifecycle, custody and EPR follow from the event type."""
     operator_id = require_operator(p)
-    etype = body.get("type")
-    if etype not in BATTERY_EVENTS:
-        raise Invalid(f"unknown battery event type {etype!r}; allowed: {', '.join(BATTERY_EVENTS)}")
-    cid, time, place, payload = _common(body)
+    etype = event_type(body, "battery")
+    cid, time, place, payload = common(body)
     passport = _get_passport(s, ident, lock=True)
-    replay = _replay(s, operator_id, cid, "battery", ident, etype, time, place, payload)
-    if replay is not None:
-        return replay, False
-    writers = {passport.operator_id, passport.custodian_id} | (
-        {passport.ship_to} if etype == "received" else set()
-    )
-    if operator_id not in writers:
-        raise Forbidden(f"{operator_id} neither is responsible for nor holds battery {ident}")
-    if passport.closed:
-        raise Conflict(
-            f"passport {ident} is read-only ({passport.closed}); its history stays readable"
-        )
-    _custody(s, passport, etype, operator_id, payload)
+    stored = _existing(s, operator_id, cid)
+    if replays(stored, operator_id, cid, "battery", ident, etype, time, place, payload):
+        assert stored is not None
+        return stored, False
+    apply_battery_event(passport, etype, operator_id, payload, _is_operator(s))
     if etype in NEW_PASSPORT_EVENTS:
         _successor(s, passport, operator_id, etype, time, place, payload)
-    elif etype in STATUS_AFTER:
-        passport.status = STATUS_AFTER[etype]
-    elif etype == "shredded":
-        passport.status, passport.closed = "waste", "recycled"
     ev = _append(s, passport, "battery", operator_id, cid, etype, time, place, payload)
     if etype in EPR_EVENTS:
-        _epr_from_event(s, passport, ev, payload)
+        line = epr_line(
+            passport.operator_id, passport.category, passport.document, etype, time, payload
+        )
+        s.add(EprEntry(**line, event_id=ev.id))
     return ev, True
-
-
-def _custody(
-    s: Session, subject: Passport | Lot, etype: str, operator_id: str, payload: dict[str, Any]
-) -> None:
-    if etype in ("shipped", "delivered"):
-        to = payload.get("to")
-        if not isinstance(to, str) or s.get(Operator, to) is None:
-            raise Invalid(f"{etype} needs payload.to: the id of a registered operator")
-        if operator_id != subject.custodian_id:
-            raise Forbidden(f"only the holder {subject.custodian_id} may ship {subject.id}")
-        subject.ship_to = to
-    elif etype == "received":
-        if subject.ship_to != operator_id:
-            raise Conflict(f"{subject.id} was not shipped to {operator_id}")
-        subject.custodian_id, subject.ship_to = operator_id, None
 
 
 def _successor(
@@ -470,27 +352,6 @@ def _successor(
         s, new, "battery", operator_id, f"{etype}:{old.id}:{new_id}", "registered", time, place, reg
     )
     old.status, old.closed = status, "superseded"
-
-
-def _epr_from_event(s: Session, passport: Passport, ev: Event, payload: dict[str, Any]) -> None:
-    country = payload.get("country")
-    if not isinstance(country, str) or not COUNTRY.match(country):
-        raise Invalid(f"{ev.type} needs payload.country: ISO 3166-1 alpha-2 code such as DE")
-    mass = passport.document.get("GeneralProductInformation", {}).get("batteryMass")
-    if isinstance(mass, bool) or not isinstance(mass, int | float) or mass <= 0:
-        raise Invalid(f"{ev.type} needs the passport's GeneralProductInformation.batteryMass (kg)")
-    s.add(
-        EprEntry(
-            producer_id=passport.operator_id,
-            category=passport.category,
-            country=country,
-            year=int(ev.time[:4]),
-            kind=ev.type,
-            mass_kg=float(mass),
-            event_id=ev.id,
-            declared=False,
-        )
-    )
 
 
 def list_events(s: Session, p: Principal, subject_type: str, ident: str) -> list[dict[str, Any]]:
@@ -534,15 +395,15 @@ def create_lot(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Lot, boo
     if not isinstance(inputs, list) or not inputs:
         raise Invalid("inputs must be a non-empty list of {battery|lot|scrap|primary, elements_kg}")
     out = check_elements(body.get("elements_kg") or {}, "elements_kg")
-    cid = _client_event_id(body, f"lot:{ident}")
+    cid = client_event_id(body, f"lot:{ident}")
     time = normalise_time(body.get("time", ""))
-    place = _place(body)
+    place = place_of(body)
     spec = {"product": product, "inputs": inputs, "elements_kg": out, "tolerance": tolerance}
     batteries = [i["battery"] for i in inputs if isinstance(i, dict) and "battery" in i]
     etype = "shredded" if batteries else "refined"
     payload = {"spec_sha256": digest(spec)}
-    replay = _replay(s, operator_id, cid, "lot", ident, etype, time, place, payload)
-    if replay is not None:
+    stored = _existing(s, operator_id, cid)
+    if replays(stored, operator_id, cid, "lot", ident, etype, time, place, payload):
         return s.get(Lot, ident), False  # type: ignore[return-value]
     if s.get(Lot, ident) is not None:
         raise Conflict(f"lot {ident} already exists")
@@ -641,20 +502,18 @@ def get_lot(s: Session, p: Principal, ident: str) -> dict[str, Any]:
 
 
 def add_lot_event(s: Session, p: Principal, ident: str, body: dict[str, Any]) -> tuple[Event, bool]:
+    """Record a lot's shipment, delivery or receipt."""
     operator_id = require_operator(p)
-    etype = body.get("type")
-    if etype not in LOT_EVENTS:
-        raise Invalid(f"unknown lot event type {etype!r}; allowed: {', '.join(LOT_EVENTS)}")
-    cid, time, place, payload = _common(body)
+    etype = event_type(body, "lot")
+    cid, time, place, payload = common(body)
     lot = s.get(Lot, ident, with_for_update=True)
     if lot is None:
         raise NotFound(f"lot {ident} not found")
-    replay = _replay(s, operator_id, cid, "lot", ident, etype, time, place, payload)
-    if replay is not None:
-        return replay, False
-    if operator_id not in ({lot.custodian_id} | ({lot.ship_to} if etype == "received" else set())):
-        raise Forbidden(f"{operator_id} does not hold lot {ident}")
-    _custody(s, lot, etype, operator_id, payload)
+    stored = _existing(s, operator_id, cid)
+    if replays(stored, operator_id, cid, "lot", ident, etype, time, place, payload):
+        assert stored is not None
+        return stored, False
+    apply_lot_event(lot, etype, operator_id, payload, _is_operator(s))
     return _append(s, lot, "lot", operator_id, cid, etype, time, place, payload), True
 
 

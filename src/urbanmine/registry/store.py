@@ -29,6 +29,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 DEFAULT_URL = "sqlite:///urbanmine-registry.db"
 ENV_URL = "URBANMINE_DATABASE_URL"
+READ_ONLY = "urbanmine_read_only"
+"""Execution option of read-only sessions (see ``session_factory``)."""
 
 
 def now() -> datetime:
@@ -71,7 +73,9 @@ class Passport(Base):
     ship_to: Mapped[str | None] = mapped_column(String(64), nullable=True)
     category: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
-    predecessor_id: Mapped[str | None] = mapped_column(ForeignKey("passports.id"), nullable=True)
+    predecessor_id: Mapped[str | None] = mapped_column(
+        ForeignKey("passports.id"), nullable=True, index=True
+    )
     closed: Mapped[str | None] = mapped_column(String(32), nullable=True)
     """Why the passport is read-only: ``recycled`` (Art. 77(8)) or ``superseded`` (new passport)."""
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -181,13 +185,18 @@ def make_engine(url: str | None = None) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")  # one writer at a time, no upgrade deadlocks
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")  # deferred: a reader never waits for the writer (WAL)
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # one writer at a time, no upgrade deadlocks
 
     return engine
 
 
-def session_factory(engine: Engine) -> sessionmaker[Any]:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, read_only: bool = False) -> sessionmaker[Any]:
+    """Sessions on ``engine``; ``read_only`` ones take no write lock on SQLite (plain ``BEGIN``)."""
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    return sessionmaker(bind, expire_on_commit=False)
 
 
 def migrate(engine: Engine) -> None:

@@ -7,49 +7,74 @@ event, and the stored document (passport) or specification (lot) is the one the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import groupby
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from urbanmine.registry.domain import GENESIS, Break, digest, verify_chain
 from urbanmine.registry.store import Event, Lot, Passport
 
+EVENTS: Table = Event.__table__  # type: ignore[assignment]
+RECORD = (
+    "subject_type",
+    "subject_id",
+    "seq",
+    "client_event_id",
+    "type",
+    "time",
+    "operator_id",
+    "place",
+    "payload",
+)
+"""The hashed columns of an event, as ``Event.record`` names them."""
+CONTENT_EVENTS = ("registered", "updated", "shredded", "refined")
+"""Events that record the SHA-256 of a passport's document or a lot's specification."""
+STREAM = 20_000
+"""Rows fetched at a time: verify streams the events in chain order instead of loading them."""
+
 
 def verify(s: Session) -> list[Break]:
     """All breaks in the database (empty when every chain is intact)."""
     breaks: list[Break] = []
-    heads: dict[tuple[str, str], Event] = {}
+    heads: dict[tuple[str, str], tuple[int, str]] = {}
     recorded: dict[tuple[str, str], str] = {}
-    q = (
-        select(Event)
-        .order_by(Event.subject_type, Event.subject_id, Event.seq)
-        .execution_options(yield_per=10_000)
-    )
-    for (stype, sid), group in groupby(s.scalars(q), key=lambda e: (e.subject_type, e.subject_id)):
-        events = list(group)
-        breaks += verify_chain(
-            f"{stype} {sid}", ((e.seq, e.record(), e.prev_hash, e.hash) for e in events)
-        )
-        heads[(stype, sid)] = events[-1]
-        for e in events:
-            content = e.payload.get("document_sha256") or e.payload.get("spec_sha256")
-            if e.type in ("registered", "updated", "shredded", "refined") and content:
-                recorded[(stype, sid)] = content
-    for passport in s.scalars(select(Passport)):
-        breaks += _subject(
-            ("battery", passport.id),
-            passport.head_seq,
-            passport.head_hash,
-            digest(passport.document),
-            heads,
-            recorded,
-        )
-    for lot in s.scalars(select(Lot)):
-        breaks += _subject(
-            ("lot", lot.id), lot.head_seq, lot.head_hash, digest(lot.spec), heads, recorded
-        )
+    for key, events in groupby(
+        _events(s), key=lambda e: (e[0]["subject_type"], e[0]["subject_id"])
+    ):
+        last = (0, GENESIS)
+        checked = []
+        for record, prev, stored in events:
+            checked.append((record["seq"], record, prev, stored))
+            last = (record["seq"], stored)
+            payload = record["payload"]
+            content = payload.get("document_sha256") or payload.get("spec_sha256")
+            if record["type"] in CONTENT_EVENTS and content:
+                recorded[key] = content
+        breaks += verify_chain(f"{key[0]} {key[1]}", checked)
+        heads[key] = last
+    for table, kind, content in (
+        (Passport.__table__, "battery", "document"),
+        (Lot.__table__, "lot", "spec"),
+    ):
+        q = select(table.c.id, table.c.head_seq, table.c.head_hash, table.c[content])
+        for ident, head_seq, head_hash, stored in s.execute(q.execution_options(yield_per=STREAM)):
+            breaks += _subject((kind, ident), head_seq, head_hash, digest(stored), heads, recorded)
     return breaks
+
+
+def _events(s: Session) -> Iterator[tuple[dict[str, Any], str, str]]:
+    """Every event as (hashed record, prev_hash, hash), ordered by subject and sequence number."""
+    c = EVENTS.c
+    q = (
+        select(*(c[k] for k in RECORD), c.prev_hash, c.hash)
+        .order_by(c.subject_type, c.subject_id, c.seq)
+        .execution_options(yield_per=STREAM)
+    )
+    for row in s.execute(q):
+        yield dict(zip(RECORD, row[:9], strict=True)), row[9], row[10]
 
 
 def _subject(
@@ -57,14 +82,13 @@ def _subject(
     head_seq: int,
     head_hash: str,
     content: str,
-    heads: dict[tuple[str, str], Event],
+    heads: dict[tuple[str, str], tuple[int, str]],
     recorded: dict[tuple[str, str], str],
 ) -> list[Break]:
     name = f"{key[0]} {key[1]}"
-    last = heads.get(key)
+    last = heads.get(key, (0, GENESIS))
     out = []
-    actual = (last.seq, last.hash) if last else (0, GENESIS)
-    if actual != (head_seq, head_hash):
+    if last != (head_seq, head_hash):
         out.append(
             Break(
                 name,
@@ -73,11 +97,5 @@ def _subject(
             )
         )
     if recorded.get(key) != content:
-        out.append(
-            Break(
-                name,
-                last.seq if last else 0,
-                "stored content differs from the hash its chain recorded",
-            )
-        )
+        out.append(Break(name, last[0], "stored content differs from the hash its chain recorded"))
     return out

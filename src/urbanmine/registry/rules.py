@@ -1,0 +1,337 @@
+"""Write rules shared by the single-request path (``service``) and the batch path (``batch``).
+
+What a request must hold (client event id, time, place, payload, passport registration), whether a
+repeated client event id replays the stored event, who may write to a subject, what an event does
+to it (lifecycle, custody), the producer-responsibility line it yields, and how it is chained onto
+the subject's hash chain. Subjects are ORM rows on the single path and ``SubjectState`` snapshots on
+the batch path; the functions here only read and set the attributes both have. No I/O: questions
+about the database come in as arguments (``is_operator``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from urbanmine.registry import documents
+from urbanmine.registry.domain import (
+    BATTERY_EVENTS,
+    GENESIS,
+    LOT_EVENTS,
+    STATUS_AFTER,
+    check_elements,
+    digest,
+    event_hash,
+    normalise_status,
+    normalise_time,
+)
+from urbanmine.registry.errors import Conflict, Forbidden, Invalid
+from urbanmine.registry.identifiers import check_identifier
+
+COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+@dataclass
+class SubjectState:
+    """What the write rules need of a battery or lot (the batch path's stand-in for the ORM row)."""
+
+    id: str
+    operator_id: str
+    custodian_id: str
+    ship_to: str | None
+    head_seq: int
+    head_hash: str
+    status: str | None = None
+    closed: str | None = None
+
+    def lifecycle(self) -> tuple[str, str | None, str | None, str | None]:
+        """Custody and status: what an event may change besides the head."""
+        return self.custodian_id, self.ship_to, self.status, self.closed
+
+
+# ---------------------------------------------------------------- request fields
+def client_event_id(body: dict[str, Any], default: str | None = None) -> str:
+    """The request's ``client_event_id`` (or ``default``): 1-128 characters."""
+    cid = body.get("client_event_id") or default
+    if not isinstance(cid, str) or not cid or len(cid) > 128:
+        raise Invalid(
+            "client_event_id is required: a string of 1-128 characters, unique per operator"
+        )
+    return cid
+
+
+def place_of(body: dict[str, Any]) -> str:
+    place = body.get("place", "")
+    if not isinstance(place, str) or len(place) > 200:
+        raise Invalid("place must be a string of at most 200 characters")
+    return place
+
+
+def common(body: dict[str, Any]) -> tuple[str, str, str, dict[str, Any]]:
+    """client_event_id, time (UTC ISO), place and payload of an event request."""
+    cid, place = client_event_id(body), place_of(body)
+    payload = body.get("payload") or {}
+    if not isinstance(payload, dict):
+        raise Invalid("payload must be a JSON object")
+    return cid, normalise_time(body.get("time", "")), place, payload
+
+
+def event_type(body: dict[str, Any], subject_type: str) -> str:
+    """The event type, one of the battery or lot event types."""
+    etype = body.get("type")
+    allowed = BATTERY_EVENTS if subject_type == "battery" else LOT_EVENTS
+    if etype not in allowed:
+        raise Invalid(f"unknown {subject_type} event type {etype!r}; allowed: {', '.join(allowed)}")
+    return str(etype)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A validated passport registration request."""
+
+    ident: str
+    document: dict[str, Any]
+    category: str
+    status: str
+    client_event_id: str
+    time: str
+    place: str
+    elements_kg: dict[str, float]
+    made_from: list[Any]
+    predecessor: str | None
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """Payload of the ``registered`` event."""
+        return {
+            "document_sha256": digest(self.document),
+            "elements_kg": self.elements_kg,
+            "made_from": self.made_from,
+        }
+
+
+def registration(body: dict[str, Any]) -> Registration:
+    """Check a passport registration: Battery Pass document, identifier, element masses, lots."""
+    doc = documents.validate(body.get("document"))
+    ident = documents.identifier_of(doc)
+    check_identifier(ident)
+    time = normalise_time(body.get("time") or datetime.now(UTC).isoformat())
+    cid = client_event_id(body, f"register:{ident}")
+    elements = check_elements(body.get("elements_kg") or {}, "elements_kg")
+    made_from = body.get("made_from") or []
+    if not isinstance(made_from, list):
+        raise Invalid("made_from must be a list of {lot, elements_kg}")
+    gpi = doc["GeneralProductInformation"]
+    status = normalise_status(gpi.get("batteryStatus", "original"))
+    predecessor = body.get("predecessor")
+    return Registration(
+        ident=ident,
+        document=documents.with_status(doc, status, ident),
+        category=gpi["batteryCategory"],
+        status=status,
+        client_event_id=cid,
+        time=time,
+        place=place_of(body),
+        elements_kg=elements,
+        made_from=made_from,
+        predecessor=predecessor if isinstance(predecessor, str) else None,
+    )
+
+
+def passport_columns(reg: Registration, operator_id: str) -> dict[str, Any]:
+    """Columns of the new ``Passport`` row of a registration, before its first event."""
+    return {
+        "id": reg.ident,
+        "operator_id": operator_id,
+        "custodian_id": operator_id,
+        "category": reg.category,
+        "status": reg.status,
+        "document": reg.document,
+        "elements_kg": reg.elements_kg,
+        "predecessor_id": reg.predecessor,
+        "head_seq": 0,
+        "head_hash": GENESIS,
+    }
+
+
+# ---------------------------------------------------------------- replays
+def registration_replays(stored: Any, reg: Registration, exists: bool, operator_id: str) -> bool:
+    """Whether a registration repeats a stored one (``stored``: the event with its client event id).
+
+    ``Conflict`` when the passport exists already, or the client event id was used for another event.
+    """
+    if stored is not None and (stored.subject_id, stored.type, stored.payload) == (
+        reg.ident,
+        "registered",
+        reg.payload,
+    ):
+        return True
+    if exists:
+        raise Conflict(
+            f"passport {reg.ident} already exists; update it with PUT /api/v1/passports/{reg.ident}"
+        )
+    if stored is not None:
+        raise Conflict(
+            f"client event id {reg.client_event_id!r} was already used by {operator_id} for a different event"
+        )
+    return False
+
+
+def replays(
+    stored: Any,
+    operator_id: str,
+    cid: str,
+    subject_type: str,
+    subject_id: str,
+    etype: str,
+    time: str,
+    place: str,
+    payload: dict[str, Any],
+) -> bool:
+    """Whether ``stored`` (an event with this client event id, or ``None``) is this very request.
+
+    ``Conflict`` when the id was used for a different event: client event ids are unique per
+    operator.
+    """
+    if stored is None:
+        return False
+    same = (
+        stored.subject_type,
+        stored.subject_id,
+        stored.type,
+        stored.time,
+        stored.place,
+        stored.payload,
+    ) == (subject_type, subject_id, etype, time, place, payload)
+    if not same:
+        raise Conflict(
+            f"client event id {cid!r} was already used by {operator_id} for a different "
+            f"event ({stored.type} on {stored.subject_type} {stored.subject_id}); client event ids must be unique"
+        )
+    return True
+
+
+# ---------------------------------------------------------------- effects
+def apply_battery_event(
+    battery: Any,
+    etype: str,
+    operator_id: str,
+    payload: dict[str, Any],
+    is_operator: Callable[[str], bool],
+) -> None:
+    """Check that ``operator_id`` may record ``etype`` on ``battery`` and apply its effects.
+
+    Writers: the responsible operator and the holder (and, for ``received``, the operator it was
+    shipped to). A closed passport is read-only. Custody, status and the end of the passport
+    (``shredded``) follow from the type; the successor passport of ``repurposed`` and
+    ``remanufactured`` is the caller's job.
+    """
+    writers = {battery.operator_id, battery.custodian_id} | (
+        {battery.ship_to} if etype == "received" else set()
+    )
+    if operator_id not in writers:
+        raise Forbidden(f"{operator_id} neither is responsible for nor holds battery {battery.id}")
+    if battery.closed:
+        raise Conflict(
+            f"passport {battery.id} is read-only ({battery.closed}); its history stays readable"
+        )
+    custody(battery, etype, operator_id, payload, is_operator)
+    if etype in STATUS_AFTER:
+        battery.status = STATUS_AFTER[etype]
+    elif etype == "shredded":
+        battery.status, battery.closed = "waste", "recycled"
+
+
+def apply_lot_event(
+    lot: Any,
+    etype: str,
+    operator_id: str,
+    payload: dict[str, Any],
+    is_operator: Callable[[str], bool],
+) -> None:
+    """Check that ``operator_id`` holds ``lot`` (or receives it) and apply the custody change."""
+    if operator_id not in ({lot.custodian_id} | ({lot.ship_to} if etype == "received" else set())):
+        raise Forbidden(f"{operator_id} does not hold lot {lot.id}")
+    custody(lot, etype, operator_id, payload, is_operator)
+
+
+def custody(
+    subject: Any,
+    etype: str,
+    operator_id: str,
+    payload: dict[str, Any],
+    is_operator: Callable[[str], bool],
+) -> None:
+    """``shipped``/``delivered`` name the receiver (``payload.to``); ``received`` passes custody."""
+    if etype in ("shipped", "delivered"):
+        to = payload.get("to")
+        if not isinstance(to, str) or not is_operator(to):
+            raise Invalid(f"{etype} needs payload.to: the id of a registered operator")
+        if operator_id != subject.custodian_id:
+            raise Forbidden(f"only the holder {subject.custodian_id} may ship {subject.id}")
+        subject.ship_to = to
+    elif etype == "received":
+        if subject.ship_to != operator_id:
+            raise Conflict(f"{subject.id} was not shipped to {operator_id}")
+        subject.custodian_id, subject.ship_to = operator_id, None
+
+
+def epr_line(
+    producer: str,
+    category: str,
+    document: dict[str, Any],
+    etype: str,
+    time: str,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    """The ledger line of a ``placed_on_market`` or ``collected`` event (columns of ``EprEntry``)."""
+    country = payload.get("country")
+    if not isinstance(country, str) or not COUNTRY.match(country):
+        raise Invalid(f"{etype} needs payload.country: ISO 3166-1 alpha-2 code such as DE")
+    mass = document.get("GeneralProductInformation", {}).get("batteryMass")
+    if isinstance(mass, bool) or not isinstance(mass, int | float) or mass <= 0:
+        raise Invalid(f"{etype} needs the passport's GeneralProductInformation.batteryMass (kg)")
+    return {
+        "producer_id": producer,
+        "category": category,
+        "country": country,
+        "year": int(time[:4]),
+        "kind": etype,
+        "mass_kg": float(mass),
+        "declared": False,
+    }
+
+
+# ---------------------------------------------------------------- hash chain
+def chain(
+    subject: Any,
+    subject_type: str,
+    operator_id: str,
+    cid: str,
+    etype: str,
+    time: str,
+    place: str,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    """The next event on ``subject``'s chain (columns of ``Event``); advances the subject's head.
+
+    The caller holds the subject's write lock (see ``docs/registry.md``, Hash chain).
+    """
+    record = {
+        "subject_type": subject_type,
+        "subject_id": subject.id,
+        "seq": subject.head_seq + 1,
+        "client_event_id": cid,
+        "type": etype,
+        "time": time,
+        "operator_id": operator_id,
+        "place": place,
+        "payload": payload,
+    }
+    prev = subject.head_hash
+    row = {**record, "prev_hash": prev, "hash": event_hash(record, prev)}
+    subject.head_seq, subject.head_hash = row["seq"], row["hash"]
+    return row
