@@ -146,7 +146,9 @@ def test_cost_per_kg_falls_with_capacity(
 
 
 def test_unknown_location_names_the_allowed_ones() -> None:
-    with pytest.raises(InputError, match=r"unknown location 'Mars'; allowed: US, US-CA, CN, KR, .*DE.*China"):
+    with pytest.raises(
+        InputError, match=r"unknown location 'Mars'; allowed: US, US-CA, CN, KR, .*DE.*China"
+    ):
         costs(result("hydro"), location="Mars")
 
 

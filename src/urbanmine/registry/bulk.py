@@ -18,19 +18,10 @@ from typing import Any
 from sqlalchemy import ARRAY, ColumnElement, String, any_, bindparam
 from sqlalchemy.orm import Session
 
-EVENT_COLUMNS = (
-    "subject_type",
-    "subject_id",
-    "seq",
-    "client_event_id",
-    "type",
-    "time",
-    "operator_id",
-    "place",
-    "payload",  # index 8: serialised here
-    "prev_hash",
-    "hash",
-)
+from urbanmine.registry.domain import RECORD
+
+EVENT_COLUMNS = (*RECORD, "prev_hash", "hash")
+"""Event columns written in bulk: the hashed record (payload at index 8), then the chain."""
 PG_TYPES = {
     "custodian_id": "text",
     "ship_to": "text",

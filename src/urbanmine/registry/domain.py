@@ -15,6 +15,19 @@ from typing import Any
 
 from urbanmine.registry.errors import Invalid
 
+RECORD = (
+    "subject_type",
+    "subject_id",
+    "seq",
+    "client_event_id",
+    "type",
+    "time",
+    "operator_id",
+    "place",
+    "payload",
+)
+"""The hashed columns of an event, as ``Event.record`` names them (in this order)."""
+
 # ---------------------------------------------------------------- lifecycle (Art. 77, Annex XIII 4(c))
 STATUSES = ("original", "repurposed", "re-used", "remanufactured", "waste")
 """Battery status, regulation spelling (Annex XIII point 4(c))."""

@@ -14,22 +14,10 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from urbanmine.registry.domain import GENESIS, Break, digest, verify_chain
+from urbanmine.registry.domain import GENESIS, RECORD, Break, digest, verify_chain
 from urbanmine.registry.store import Event, Lot, Passport
 
 EVENTS: Table = Event.__table__  # type: ignore[assignment]
-RECORD = (
-    "subject_type",
-    "subject_id",
-    "seq",
-    "client_event_id",
-    "type",
-    "time",
-    "operator_id",
-    "place",
-    "payload",
-)
-"""The hashed columns of an event, as ``Event.record`` names them."""
 CONTENT_EVENTS = ("registered", "updated", "shredded", "refined")
 """Events that record the SHA-256 of a passport's document or a lot's specification."""
 STREAM = 20_000
