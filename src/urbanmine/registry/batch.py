@@ -52,7 +52,7 @@ from urbanmine.registry.rules import (
 from urbanmine.registry.store import EprEntry, Event, Lot, Operator, Passport
 
 MAX_BATCH = 10_000
-"""Most entries in one batch (keeps every ``IN (...)`` list within SQLite's parameter limit)."""
+"""Most entries in one batch (bounds the time one transaction holds the write lock)."""
 
 EVENTS: Table = Event.__table__  # type: ignore[assignment]
 PASSPORTS: Table = Passport.__table__  # type: ignore[assignment]

@@ -1,9 +1,10 @@
 """Bulk writes of the batch path, per backend: event rows in, subject heads back.
 
-Lookups by many ids use ``IN (SELECT value FROM json_each(?))`` on SQLite and ``= ANY(array)`` on PostgreSQL. SQLite: one
-``executemany`` of plain tuples (the driver loops in C). PostgreSQL: ``COPY ... FROM
-STDIN`` for the events and one ``UPDATE ... FROM unnest(...)`` for the subjects, on the session's
-own connection, so both stay inside the caller's transaction. Both bypass SQLAlchemy's per-row
+Lookups by many ids use ``IN (SELECT value FROM json_each(?))`` on SQLite and ``= ANY(array)`` on
+PostgreSQL. SQLite: one ``executemany`` of plain tuples (the driver loops in C). PostgreSQL:
+``COPY ... FROM STDIN`` for the events and one ``UPDATE ... FROM unnest(...)`` with binary array
+parameters for the subjects, on the session's own connection, so both stay inside the caller's
+transaction. Both bypass SQLAlchemy's per-row
 parameter processing, which costs more than the database does at these volumes; JSON columns are
 therefore serialised here.
 """
@@ -73,14 +74,16 @@ def update_subjects(
 ) -> None:
     """Set ``columns`` of the rows of ``table`` (passports or lots) whose ``id`` is ``row["id"]``."""
     if _postgres(s):
-        arrays = ", ".join(f"%s::{PG_TYPES[c]}[]" for c in columns)
+        arrays = ", ".join(f"%b::{PG_TYPES[c]}[]" for c in columns)
         sets = ", ".join(f"{c} = v.{c}" for c in columns)
         sql = (
-            f"UPDATE {table} AS t SET {sets} FROM unnest(%s::text[], {arrays}) "
+            f"UPDATE {table} AS t SET {sets} FROM unnest(%b::text[], {arrays}) "
             f"AS v(id, {', '.join(columns)}) WHERE t.id = v.id"
         )
         params = [[r["id"] for r in rows], *([r[c] for r in rows] for c in columns)]
-        s.connection().exec_driver_sql(sql, tuple(params))
+        raw: Any = s.connection().connection.driver_connection
+        with raw.cursor() as cur:  # %b: arrays in binary, not scanned item by item for quoting
+            cur.execute(sql, params)
         return
     sets = ", ".join(f"{c} = ?" for c in columns)
     s.connection().exec_driver_sql(
