@@ -23,9 +23,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
@@ -83,11 +82,10 @@ def _size(items: Sequence[Any], kind: str) -> None:
         raise Invalid(f"{kind} must be a list of 1 to {MAX_BATCH} entries, got {len(items)}")
 
 
-@dataclass(frozen=True)
-class Item:
-    """One validated event of a batch."""
+class Item(NamedTuple):
+    """One validated event of a batch (a named tuple: cheaper to make than a frozen dataclass)."""
 
-    index: int
+    position: int
     subject_type: str
     subject_id: str
     type: str
@@ -144,7 +142,7 @@ def _lock(s: Session, items: Sequence[Item]) -> dict[tuple[str, str], SubjectSta
     for i in items:
         if (i.subject_type, i.subject_id) not in states:
             name = "passport" if i.subject_type == "battery" else "lot"
-            raise NotFound(f"events[{i.index}]: {name} {i.subject_id} not found")
+            raise NotFound(f"events[{i.position}]: {name} {i.subject_id} not found")
     return states
 
 
@@ -210,7 +208,7 @@ def add_events(s: Session, p: Principal, items: Sequence[Item]) -> list[dict[str
                 i.client_event_id,
                 *(i.subject_type, i.subject_id, i.type, i.time, i.place, i.payload),
             ):
-                results.append(_result(i.index, _RESULT(prior), created=False))
+                results.append(_result(i.position, _RESULT(prior), created=False))
                 continue
             state = states[(i.subject_type, i.subject_id)]
             before = state.lifecycle()
@@ -233,10 +231,10 @@ def add_events(s: Session, p: Principal, items: Sequence[Item]) -> list[dict[str
                 line = epr_line(producer, category, document, i.type, i.time, i.payload)
                 ledger.append((i.client_event_id, line))
             results.append(
-                _result(i.index, (i.client_event_id, *rows[i.client_event_id][:3], hash_))
+                _result(i.position, (i.client_event_id, i.subject_type, i.subject_id, seq, hash_))
             )
     except RegistryError as exc:
-        raise about(exc, "events", i.index) from None
+        raise about(exc, "events", i.position) from None
     if rows:
         bulk.insert_events(s, list(rows.values()))
         _store_states(s, states, changed)
