@@ -272,7 +272,8 @@ def http(url: str, key: str, a: argparse.Namespace) -> None:
             f"per request, {a.workers} server worker(s) ({load()})",
             flush=True,
         )
-        read_tests(url, base, key, total, a)
+        if a.seconds > 0:
+            read_tests(url, base, key, total, a)
     finally:
         proc.terminate()
         proc.wait(timeout=60)
@@ -370,7 +371,9 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=2, help="HTTP client processes")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--rate", type=float, default=200.0, help="reads per second")
-    ap.add_argument("--seconds", type=float, default=10.0, help="duration of the read test")
+    ap.add_argument(
+        "--seconds", type=float, default=10.0, help="duration of each read test (0: none)"
+    )
     ap.add_argument(
         "--write-rates",
         type=lambda v: [float(x) for x in v.split(",")],

@@ -20,16 +20,17 @@ the same transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from urbanmine.registry import bulk, service
-from urbanmine.registry.domain import EPR_EVENTS, GENESIS, NEW_PASSPORT_EVENTS
+from urbanmine.registry.domain import EPR_EVENTS, GENESIS, NEW_PASSPORT_EVENTS, canonical_text
 from urbanmine.registry.errors import Invalid, NotFound, RegistryError
 from urbanmine.registry.keys import Principal
 from urbanmine.registry.rules import (
@@ -41,6 +42,7 @@ from urbanmine.registry.rules import (
     common,
     epr_line,
     event_type,
+    link,
     passport_columns,
     registration,
     registration_replays,
@@ -49,7 +51,7 @@ from urbanmine.registry.rules import (
 from urbanmine.registry.store import EprEntry, Event, Lot, Operator, Passport
 
 MAX_BATCH = 10_000
-"""Most entries in one batch (keeps every ``IN (...)`` list within SQLite's parameter limit)."""
+"""Most entries in one batch (bounds the time one transaction holds the write lock)."""
 
 EVENTS: Table = Event.__table__  # type: ignore[assignment]
 PASSPORTS: Table = Passport.__table__  # type: ignore[assignment]
@@ -80,11 +82,10 @@ def _size(items: Sequence[Any], kind: str) -> None:
         raise Invalid(f"{kind} must be a list of 1 to {MAX_BATCH} entries, got {len(items)}")
 
 
-@dataclass(frozen=True)
-class Item:
-    """One validated event of a batch."""
+class Item(NamedTuple):
+    """One validated event of a batch (a named tuple: cheaper to make than a frozen dataclass)."""
 
-    index: int
+    position: int
     subject_type: str
     subject_id: str
     type: str
@@ -141,7 +142,7 @@ def _lock(s: Session, items: Sequence[Item]) -> dict[tuple[str, str], SubjectSta
     for i in items:
         if (i.subject_type, i.subject_id) not in states:
             name = "passport" if i.subject_type == "battery" else "lot"
-            raise NotFound(f"events[{i.index}]: {name} {i.subject_id} not found")
+            raise NotFound(f"events[{i.position}]: {name} {i.subject_id} not found")
     return states
 
 
@@ -193,21 +194,21 @@ def add_events(s: Session, p: Principal, items: Sequence[Item]) -> list[dict[str
     stored = _stored(s, operator_id, {i.client_event_id for i in items})
     is_operator = _operators(s, items)
     facts = _ledger_facts(s, items)
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[str, tuple[Any, ...]] = {}
     ledger: list[tuple[str, dict[str, Any]]] = []
     changed: set[tuple[str, str]] = set()
     results = []
     i = items[0]
     try:
         for i in items:
-            prior = stored.get(i.client_event_id) or rows.get(i.client_event_id)
+            prior = stored.get(i.client_event_id) or _pending(rows.get(i.client_event_id))
             if prior is not None and replays(
-                _as_event(prior),
+                _Stored(prior),
                 operator_id,
                 i.client_event_id,
                 *(i.subject_type, i.subject_id, i.type, i.time, i.place, i.payload),
             ):
-                results.append(_result(i.index, prior, created=False))
+                results.append(_result(i.position, _RESULT(prior), created=False))
                 continue
             state = states[(i.subject_type, i.subject_id)]
             before = state.lifecycle()
@@ -215,26 +216,25 @@ def add_events(s: Session, p: Principal, items: Sequence[Item]) -> list[dict[str
                 apply_battery_event(state, i.type, operator_id, i.payload, is_operator)
             else:
                 apply_lot_event(state, i.type, operator_id, i.payload, is_operator)
-            row = chain(
-                state,
-                i.subject_type,
-                operator_id,
-                i.client_event_id,
-                i.type,
-                i.time,
-                i.place,
-                i.payload,
+            text = canonical_text(i.payload)
+            seq, prev, hash_ = link(
+                state, i.subject_type, operator_id, i.client_event_id, i.type, i.time, i.place, text
             )
-            rows[i.client_event_id] = row
+            rows[i.client_event_id] = (
+                *(i.subject_type, i.subject_id, seq, i.client_event_id, i.type, i.time),
+                *(operator_id, i.place, text, prev, hash_),
+            )
             if state.lifecycle() != before:
                 changed.add((i.subject_type, i.subject_id))
             if i.type in EPR_EVENTS and i.subject_type == "battery":
                 producer, category, document = facts[i.subject_id]
                 line = epr_line(producer, category, document, i.type, i.time, i.payload)
                 ledger.append((i.client_event_id, line))
-            results.append(_result(i.index, row, created=True))
+            results.append(
+                _result(i.position, (i.client_event_id, i.subject_type, i.subject_id, seq, hash_))
+            )
     except RegistryError as exc:
-        raise about(exc, "events", i.index) from None
+        raise about(exc, "events", i.position) from None
     if rows:
         bulk.insert_events(s, list(rows.values()))
         _store_states(s, states, changed)
@@ -253,17 +253,22 @@ def _as_event(row: dict[str, Any] | None) -> Any:
     return None if row is None else _Stored(row)
 
 
-def _result(index: int, ev: dict[str, Any], created: bool) -> dict[str, Any]:
-    """One entry of the answer: the event's place in its chain and whether it is new."""
-    return {
-        "index": index,
-        "client_event_id": ev["client_event_id"],
-        "subject_type": ev["subject_type"],
-        "subject_id": ev["subject_id"],
-        "seq": ev["seq"],
-        "hash": ev["hash"],
-        "created": created,
-    }
+def _pending(row: tuple[Any, ...] | None) -> dict[str, Any] | None:
+    """A row ``add_events`` has yet to insert as a stored event reads (payload parsed back)."""
+    if row is None:
+        return None
+    event = dict(zip(bulk.EVENT_COLUMNS, row, strict=True))
+    return {**event, "payload": json.loads(event["payload"])}
+
+
+RESULT_FIELDS = ("client_event_id", "subject_type", "subject_id", "seq", "hash")
+_RESULT = itemgetter(*RESULT_FIELDS)
+
+
+def _result(index: int, fields: tuple[Any, ...], created: bool = True) -> dict[str, Any]:
+    """One entry of the answer: the event's place in its chain (``RESULT_FIELDS``) and whether
+    it is new."""
+    return {"index": index, **dict(zip(RESULT_FIELDS, fields, strict=True)), "created": created}
 
 
 def _store_states(
@@ -354,7 +359,7 @@ def add_passports(
             results.append(_registered(index, reg, created=True))
     if passports:
         s.execute(insert(PASSPORTS), passports)
-        bulk.insert_events(s, [ev for ev in events.values() if "hash" in ev])
+        bulk.insert_events(s, [bulk.event_row(ev) for ev in events.values() if "hash" in ev])
     for index, body in via_single:
         with entry("passports", index):
             service.create_passport(s, p, body)

@@ -93,11 +93,20 @@ def normalise_time(value: str) -> str:
 GENESIS = "0" * 64
 
 
+CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+"""The canonical JSON encoder (one instance: ``json.dumps`` would build one per call)."""
+
+
+def canonical_text(obj: Any) -> str:
+    """Canonical JSON text: sorted keys, no spaces, non-ASCII kept, NaN refused."""
+    return CANONICAL.encode(obj)
+
+
 def canonical(obj: Any) -> bytes:
-    """Canonical JSON bytes: sorted keys, no spaces, UTF-8, NaN refused."""
-    return json.dumps(
-        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode()
+    """Canonical JSON bytes: ``canonical_text`` in UTF-8."""
+    return canonical_text(obj).encode()
 
 
 def digest(obj: Any) -> str:
@@ -108,6 +117,46 @@ def digest(obj: Any) -> str:
 def event_hash(record: Mapping[str, Any], prev_hash: str) -> str:
     """Hash of one event: SHA-256 over the canonical JSON of its fields and the previous hash."""
     return digest({**record, "prev_hash": prev_hash})
+
+
+LINK = (
+    '{"client_event_id":%s,"operator_id":%s,"payload":%s,"place":%s,"prev_hash":%s,"seq":%d,'
+    '"subject_id":%s,"subject_type":%s,"time":%s,"type":%s}'
+)
+"""The canonical JSON of an event's record and previous hash, keys in sorted order."""
+_quote = json.encoder.encode_basestring  # a string as the canonical encoder writes it
+
+
+def link_hash(
+    subject_type: str,
+    subject_id: str,
+    seq: int,
+    client_event_id: str,
+    etype: str,
+    time: str,
+    operator_id: str,
+    place: str,
+    payload_text: str,
+    prev_hash: str,
+) -> str:
+    """``event_hash`` of the record of these fields, given the payload's ``canonical_text``.
+
+    The same bytes, filled into ``LINK`` instead of encoding a new dict per event (the write
+    path's cost); ``verify`` recomputes with ``event_hash`` itself.
+    """
+    text = LINK % (
+        _quote(client_event_id),
+        _quote(operator_id),
+        payload_text,
+        _quote(place),
+        _quote(prev_hash),
+        seq,
+        _quote(subject_id),
+        _quote(subject_type),
+        _quote(time),
+        _quote(etype),
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,10 @@ from urbanmine.registry.domain import (
     GENESIS,
     LOT_EVENTS,
     STATUS_AFTER,
+    canonical_text,
     check_elements,
     digest,
-    event_hash,
+    link_hash,
     normalise_status,
     normalise_time,
 )
@@ -306,6 +307,27 @@ def epr_line(
 
 
 # ---------------------------------------------------------------- hash chain
+def link(
+    subject: Any,
+    subject_type: str,
+    operator_id: str,
+    cid: str,
+    etype: str,
+    time: str,
+    place: str,
+    payload_text: str,
+) -> tuple[int, str, str]:
+    """Sequence number, previous hash and hash of the next event on ``subject``'s chain (its
+    payload given as ``canonical_text``); advances the subject's head.
+
+    The caller holds the subject's write lock (see ``docs/registry.md``, Hash chain).
+    """
+    seq, prev = subject.head_seq + 1, subject.head_hash
+    record = (subject_type, subject.id, seq, cid, etype, time, operator_id, place, payload_text)
+    subject.head_seq, subject.head_hash = seq, link_hash(*record, prev)
+    return seq, prev, subject.head_hash
+
+
 def chain(
     subject: Any,
     subject_type: str,
@@ -316,22 +338,19 @@ def chain(
     place: str,
     payload: dict[str, Any],
 ) -> dict[str, Any]:
-    """The next event on ``subject``'s chain (columns of ``Event``); advances the subject's head.
-
-    The caller holds the subject's write lock (see ``docs/registry.md``, Hash chain).
-    """
-    record = {
+    """The next event on ``subject``'s chain (columns of ``Event``); advances the subject's head."""
+    text = canonical_text(payload)
+    seq, prev, hash_ = link(subject, subject_type, operator_id, cid, etype, time, place, text)
+    return {
         "subject_type": subject_type,
         "subject_id": subject.id,
-        "seq": subject.head_seq + 1,
+        "seq": seq,
         "client_event_id": cid,
         "type": etype,
         "time": time,
         "operator_id": operator_id,
         "place": place,
         "payload": payload,
+        "prev_hash": prev,
+        "hash": hash_,
     }
-    prev = subject.head_hash
-    row = {**record, "prev_hash": prev, "hash": event_hash(record, prev)}
-    subject.head_seq, subject.head_hash = row["seq"], row["hash"]
-    return row
