@@ -173,6 +173,13 @@ def test_closed_loop_recycled_cathode_saves_carbon_and_steps_add_up():
     assert saving > 0
     assert sum(s["ghg_kg_co2e"] for s in d["steps"]) == pytest.approx(saving, rel=1e-9)
     assert d["virgin"]["cost_usd"] == pytest.approx(25.0)  # EverBatt 2023 NMC622 price, $/kg
+    # recycled = virgin + (plant cost - revenue of all it recovers) per kg feed x feed per kg cathode
+    eco = json.loads(
+        call("flowsheet", "NMC622-cell", "--route", "hydro", "--economics", "--json").stdout
+    )["economics"]
+    net = eco["cost_usd"] - eco["revenue_usd"]
+    expected = 25.0 + d["feed_kg_per_kg_product"] * net
+    assert d["recycled"]["cost_usd"] == pytest.approx(expected, rel=1e-9)
 
 
 def test_closed_loop_per_kg_precursor_prices_the_mined_sulfates_and_reagents():

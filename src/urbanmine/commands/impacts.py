@@ -49,21 +49,10 @@ LOCATION_HELP = (
 )
 
 
-def cathode_material(name: str) -> bool:
-    """True for recovered products that go back into cathode (Ni, Co, Mn or Li compounds)."""
-    from urbanmine.materials.species import get_species
-
-    try:
-        elements = get_species(name).elements
-    except Exception:  # a price item that is not a species (e.g. an alloy label)
-        return False
-    return bool({"Ni", "Co", "Mn", "Li"} & set(elements))
-
-
 RECYCLED_COST_METHOD = (
-    "recycled {product} at the virgin cost less the market value of the recycled Ni/Co/Mn/Li "
-    "products it uses, plus what recycling the cells that give them costs net of the revenue of "
-    "the other recovered products"
+    "recycled {product} at the virgin cost plus the net cost of recycling the feed that supplies "
+    "it: the plant's cost less the market value of everything it recovers (the Ni/Co/Mn/Li "
+    "products the {product} uses and the other products alike)"
 )
 COST_METHOD = {
     "cathode": "virgin cathode at its market price (EverBatt); "
@@ -108,11 +97,9 @@ def closed_loop_cmd(
     )
     feed = get_feed(base["feed"], preset).scaled(mass_kg=1.0)
     economics = costs(run(feed, route), location=location, capacity_t=capacity_t).to_dict()
-    used = sum(v for k, v in economics["revenue_by_product_usd"].items() if cathode_material(k))
-    other = economics["revenue_usd"] - used
     virgin = virgin_cost(base, chemistry, preset)
     per_kg = base["feed_kg_per_kg_product"]
-    recycled = virgin - per_kg * used + per_kg * (economics["cost_usd"] - other)
+    recycled = virgin + per_kg * (economics["cost_usd"] - economics["revenue_usd"])
     data = base
     data["virgin"]["cost_usd"] = virgin
     data["recycled"]["cost_usd"] = recycled
