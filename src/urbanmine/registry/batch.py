@@ -129,15 +129,9 @@ def _lock(s: Session, items: Sequence[Item]) -> dict[tuple[str, str], SubjectSta
         ids = sorted({i.subject_id for i in items if i.subject_type == subject_type})
         if not ids:
             continue
-        extra = (table.c.status, table.c.closed) if subject_type == "battery" else ()
-        columns = ("custodian_id", "ship_to", *HEAD_COLUMNS)
-        q = (
-            select(table.c.id, table.c.operator_id, *(table.c[c] for c in columns), *extra)
-            .where(bulk.among(s, table.c.id, ids))
-            .order_by(table.c.id)
-            .with_for_update()
-        )
-        for row in s.execute(q).all():  # columns in the order of SubjectState's fields
+        extra = ("status", "closed") if subject_type == "battery" else ()
+        columns = ("id", "operator_id", "custodian_id", "ship_to", *HEAD_COLUMNS, *extra)
+        for row in bulk.lock_subjects(s, table.name, columns, ids):  # SubjectState's field order
             states[(subject_type, row[0])] = SubjectState(*row)
     for i in items:
         if (i.subject_type, i.subject_id) not in states:

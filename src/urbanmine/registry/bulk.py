@@ -16,7 +16,7 @@ from collections.abc import Collection, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, String, any_, bindparam, func, select
+from sqlalchemy import JSON, ColumnElement, any_, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from urbanmine.registry.domain import RECORD, canonical_text
@@ -42,12 +42,39 @@ _head, _tail = itemgetter(*EVENT_COLUMNS[:8]), itemgetter(*EVENT_COLUMNS[9:])
 
 
 def among(s: Session, column: ColumnElement[str], values: Collection[str]) -> ColumnElement[bool]:
-    """``column = ANY(array)`` on PostgreSQL, ``column IN (SELECT value FROM json_each(?))`` on
-    SQLite: one parameter, not thousands (SQLAlchemy renders each of those one by one)."""
-    if _postgres(s):
-        return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
-    listed = func.json_each(json.dumps(list(values))).table_valued("value")
+    """``column IN (SELECT value FROM json_each(?))`` on SQLite, ``column = ANY(ARRAY(SELECT
+    json_array_elements_text(?)))`` on PostgreSQL: one JSON text parameter, not thousands (SQLAlchemy renders each of those one by
+    one) nor a text array (psycopg quotes those item by item: about 9 us per id)."""
+    ids = json.dumps(list(values))
+    if _postgres(s):  # ANY(ARRAY(...)): an index scan whatever the statistics say (IN may hash)
+        listed = func.json_array_elements_text(cast(literal(ids), JSON)).table_valued("value")
+        return column == any_(func.array(select(listed.c.value).scalar_subquery()))
+    listed = func.json_each(ids).table_valued("value")
     return column.in_(select(listed.c.value))
+
+
+def lock_subjects(
+    s: Session, table: str, columns: Sequence[str], ids: Collection[str]
+) -> list[tuple[Any, ...]]:
+    """``columns`` of the rows of ``table`` whose id is in ``ids``, in id order, locked for the
+    rest of the transaction on PostgreSQL (``FOR UPDATE``; in id order so that concurrent
+    batches cannot deadlock). On SQLite ``BEGIN IMMEDIATE`` already made this the only writer.
+
+    Through the driver's cursor: SQLAlchemy's result rows cost about 3 us per row more here.
+    """
+    listed = ", ".join(columns)
+    ids_json = json.dumps(list(ids))
+    if _postgres(s):
+        sql = (
+            f"SELECT {listed} FROM {table} WHERE id = ANY(ARRAY("
+            "SELECT json_array_elements_text(%s::json))) ORDER BY id FOR UPDATE"
+        )
+        raw: Any = s.connection().connection.driver_connection
+        with raw.cursor() as cur:
+            cur.execute(sql, [ids_json])
+            return cur.fetchall()
+    sql = f"SELECT {listed} FROM {table} WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"
+    return list(s.connection().exec_driver_sql(sql, (ids_json,)).tuples())
 
 
 def insert_events(s: Session, rows: Sequence[tuple[Any, ...]]) -> None:
