@@ -17,9 +17,9 @@
 3. Reads: public ``GET /api/v1/passports/{id}`` of random passports paced at --rate per second
    for --seconds, while one client process posts batches of --write-batch events at each of
    --write-rates events/s in turn (-1: no writer, 0: as fast as it can); p50 and p99 latency.
-   With --workers above 1 the reads go to a second, single-process server: uvicorn's worker
-   processes answered keep-alive requests about 45 ms late here (Nagle's algorithm: the socket
-   they inherit lacks TCP_NODELAY), which a single process does not.
+   Reads and writes go to the same server (--workers processes; with uvloop installed, worker
+   processes answer keep-alive requests as fast as a single process), or reads to a second,
+   single-process server with --read-server.
 4. ``verify`` over the whole database (every chain recomputed); seconds.
 
 The database is emptied first (SQLite: a new file; PostgreSQL: tables dropped). Prints one figure
@@ -281,7 +281,7 @@ def http(url: str, key: str, a: argparse.Namespace) -> None:
 
 def read_tests(url: str, base: str, key: str, passports: int, a: argparse.Namespace) -> None:
     """One paced read test per write rate; reads from ``base`` or from a second server."""
-    own = a.read_server or a.workers > 1
+    own = a.read_server
     reader, read_base = serve(url, 1) if own else (None, base)
     where = "a second server process" if own else "the ingest server"
     try:

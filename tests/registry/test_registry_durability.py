@@ -1,5 +1,5 @@
 """kill -9 of the server during ingest loses no acknowledged write, single or batch, and leaves every
-chain intact."""
+chain intact; a server of two worker processes takes concurrent writes to the same chains."""
 
 from __future__ import annotations
 
@@ -17,12 +17,13 @@ from registry.registry_helpers import Registry, document
 from urbanmine.registry.verify import verify
 
 
-def _serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
+def _serve(url: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    command = [sys.executable, "-m", "urbanmine.cli", "serve", "--db", url, "--port", str(port)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "urbanmine.cli", "serve", "--db", url, "--port", str(port)],
+        [*command, "--workers", str(workers)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -99,6 +100,58 @@ def test_kill_9_during_ingest_loses_no_acknowledged_write(db_url: str) -> None:
     }
     assert set(acknowledged) <= stored
     assert set(in_batches) <= stored
+    with reg.sessions.begin() as s:
+        assert verify(s) == []
+    reg.client.close()
+    reg.engine.dispose()
+
+
+def test_two_worker_processes_write_the_same_chains(db_url: str) -> None:
+    """``serve --workers 2``: clients post single events and batches to the same two batteries at
+    once; the processes serialise on the database, every acknowledged event is stored exactly once
+    and every chain verifies."""
+    reg = Registry(db_url)
+    key = reg.key("acme")
+    batteries = ("urn:acme:w2a", "urn:acme:w2b")
+    for battery in batteries:
+        r = reg.client.post("/api/v1/passports", json={"document": document(battery)}, headers=key)
+        assert r.status_code == 201
+    proc, base = _serve(db_url, workers=2)
+    acknowledged: list[str] = []
+
+    def post(kind: str) -> None:
+        with httpx.Client(base_url=base, headers=key, timeout=30) as c:
+            for n in range(20):
+                cids = [f"{kind}{n}-{i}" for i in range(10)]
+                events = [
+                    {
+                        "subject_id": batteries[i % 2],
+                        "client_event_id": cid,
+                        "type": "diagnosed",
+                        "time": "2027-03-01T00:00:00Z",
+                    }
+                    for i, cid in enumerate(cids)
+                ]
+                r = c.post("/events/batch", json={"events": events})
+                assert r.status_code == 201, r.text
+                acknowledged.extend(cids)
+
+    try:
+        clients = [threading.Thread(target=post, args=(kind,)) for kind in "abcd"]
+        for t in clients:
+            t.start()
+        for t in clients:
+            t.join()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    stored = [
+        e["client_event_id"]
+        for battery in batteries
+        for e in reg.client.get(f"/api/v1/passports/{battery}/events", headers=key).json()
+    ]
+    assert len(acknowledged) == 800
+    assert sorted(acknowledged) == sorted(c for c in stored if c[0] in "abcd")
     with reg.sessions.begin() as s:
         assert verify(s) == []
     reg.client.close()

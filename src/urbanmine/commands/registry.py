@@ -6,6 +6,7 @@ The database is ``--db URL``, else ``URBANMINE_DATABASE_URL``, else ``sqlite:///
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from urbanmine.registry import service
 from urbanmine.registry.errors import RegistryError
 from urbanmine.registry.keys import Principal, issue_key
 from urbanmine.registry.store import (
+    ENV_URL,
     ApiKey,
     Operator,
     database_url,
@@ -139,6 +141,9 @@ def serve_cmd(
     db: str | None = DbOpt,
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
+    workers: int = typer.Option(
+        1, "--workers", min=1, help="server processes (reads stay fast while batches are written)"
+    ),
 ) -> None:
     """Run the registry web service (API under /api/v1, pages at /p/{id} and /operator)."""
     import uvicorn
@@ -147,4 +152,9 @@ def serve_cmd(
 
     url = database_url(db)
     migrate(make_engine(url))
-    uvicorn.run(create_app(url), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(url), host=host, port=port, log_level="info")
+        return
+    os.environ[ENV_URL] = url  # each worker process builds its own app from the environment
+    app = "urbanmine.registry.api:create_app"
+    uvicorn.run(app, factory=True, workers=workers, host=host, port=port, log_level="info")
