@@ -55,7 +55,7 @@ def among(s: Session, column: ColumnElement[str], values: Collection[str]) -> Co
 
 def lock_subjects(
     s: Session, table: str, columns: Sequence[str], ids: Collection[str]
-) -> list[tuple[Any, ...]]:
+) -> list[Any]:
     """``columns`` of the rows of ``table`` whose id is in ``ids``, in id order, locked for the
     rest of the transaction on PostgreSQL (``FOR UPDATE``; in id order so that concurrent
     batches cannot deadlock). On SQLite ``BEGIN IMMEDIATE`` already made this the only writer.
@@ -74,7 +74,7 @@ def lock_subjects(
             cur.execute(sql, [ids_json])
             return cur.fetchall()
     sql = f"SELECT {listed} FROM {table} WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"
-    return list(s.connection().exec_driver_sql(sql, (ids_json,)).tuples())
+    return list(s.connection().exec_driver_sql(sql, (ids_json,)))
 
 
 def insert_events(s: Session, rows: Sequence[tuple[Any, ...]]) -> None:
