@@ -217,6 +217,24 @@ def test_idempotent_replay_and_partial_overlap(reg: Registry) -> None:
         assert verify(s) == []
 
 
+ODD_IDS = ['q"uote', "com,ma", "back\\slash", "{brace}", "ünï €", "tab\tline\nbreak", "it's", "%s?"]
+"""Client event ids with characters JSON, SQL, psycopg placeholders and array literals treat
+specially: the batch path looks ids up through one JSON parameter."""
+
+
+def test_replays_are_found_whatever_characters_the_ids_hold(reg: Registry) -> None:
+    acme, _ = setup(reg)
+    batch = [
+        on(BATS[n % 3], event(cid, "diagnosed", stateOfHealth=90)) for n, cid in enumerate(ODD_IDS)
+    ]
+    first = post_batch(reg, acme, batch)
+    assert (first.status_code, first.json()["created"]) == (201, len(ODD_IDS))
+    again = post_batch(reg, acme, batch)
+    assert (again.status_code, again.json()["replayed"]) == (200, len(ODD_IDS))
+    stored = {cid for chain in chains(reg).values() for _, cid, _ in chain}
+    assert set(ODD_IDS) <= stored
+
+
 def test_other_operators_subject_refuses_whole_batch(reg: Registry) -> None:
     acme, _ = setup(reg)
     other = reg.key("other")
