@@ -155,6 +155,8 @@ def test_unknown_passport_page_is_404(browser: Any, site: dict[str, Any]) -> Non
 
 
 def test_operator_history_and_ledger(browser: Any, site: dict[str, Any]) -> None:
+    from playwright.sync_api import expect
+
     page = browser.new_page()
     page.goto(f"{site['base']}/operator/batteries/{BAT}")
     assert "API key" in page.locator("#message").inner_text()  # not signed in: no history
@@ -164,18 +166,11 @@ def test_operator_history_and_ledger(browser: Any, site: dict[str, Any]) -> None
     assert page.locator("#whoami").inner_text() == "Signed in as acme (operator)"
     page.fill("#battery", BAT)
     page.click("#find-battery")
-    types = page.locator("#events td.type").all_inner_texts()
-    assert types == [
-        "registered",
-        "placed_on_market",
-        "installed",
-        "shipped",
-        "received",
-        "repurposed",
-    ]
+    history = ["registered", "placed_on_market", "installed", "shipped", "received", "repurposed"]
+    expect(page.locator("#events td.type")).to_have_text(history)  # waits for the page's fetch
     page.goto(f"{site['base']}/operator")
     page.fill("#producer", "acme")
     page.click("#find-producer")
     # 450 kg placed on the market in 2027 (none in 2025-2026), 150 kg collected: 150 / (450 / 3) = 100 %
-    assert page.locator("#ledger td.rate").all_inner_texts() == ["100.00 %"]
+    expect(page.locator("#ledger td.rate")).to_have_text(["100.00 %"])
     page.close()
