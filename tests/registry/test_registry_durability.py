@@ -107,9 +107,9 @@ def test_kill_9_during_ingest_loses_no_acknowledged_write(db_url: str) -> None:
 
 
 def test_two_worker_processes_write_the_same_chains(db_url: str) -> None:
-    """``serve --workers 2``: clients post single events and batches to the same two batteries at
-    once; the processes serialise on the database, every acknowledged event is stored exactly once
-    and every chain verifies."""
+    """``serve --workers 2``: four clients post batches to the same two batteries at once; the
+    processes serialise on the database, every acknowledged event is stored exactly once and every
+    chain verifies."""
     reg = Registry(db_url)
     key = reg.key("acme")
     batteries = ("urn:acme:w2a", "urn:acme:w2b")

@@ -43,8 +43,9 @@ _head, _tail = itemgetter(*EVENT_COLUMNS[:8]), itemgetter(*EVENT_COLUMNS[9:])
 
 def among(s: Session, column: ColumnElement[str], values: Collection[str]) -> ColumnElement[bool]:
     """``column IN (SELECT value FROM json_each(?))`` on SQLite, ``column = ANY(ARRAY(SELECT
-    json_array_elements_text(?)))`` on PostgreSQL: one JSON text parameter, not thousands (SQLAlchemy renders each of those one by
-    one) nor a text array (psycopg quotes those item by item: about 9 us per id)."""
+    json_array_elements_text(?)))`` on PostgreSQL: one JSON text parameter, not thousands
+    (SQLAlchemy renders each of those one by one) nor a text array (psycopg quotes those item by
+    item)."""
     ids = json.dumps(list(values))
     if _postgres(s):  # ANY(ARRAY(...)): an index scan whatever the statistics say (IN may hash)
         listed = func.json_array_elements_text(cast(literal(ids), JSON)).table_valued("value")

@@ -3,8 +3,8 @@
 Every event rewrites its subject's head (``head_seq``, ``head_hash``). With full pages
 (PostgreSQL's default fillfactor 100) each rewrite moves the row to another page and inserts a
 new entry into every index of the table; with free room on the page PostgreSQL makes a heap-only
-tuple (HOT) update instead, which touches no index. Measured on 20,000 passports, 2,000 heads
-locked and updated per transaction: 14.9 -> 9.8 us per head at fillfactor 60
+tuple (HOT) update instead, which touches no index. Measured in batch ingest on 20,000
+passports: the heads' update fell from 20-22 to 11-13 us per event at fillfactor 60
 (docs/performance.md). Pages written before the upgrade keep their layout until the table is
 rewritten (``VACUUM FULL passports``). SQLite has no fillfactor: nothing to do there.
 
