@@ -1,6 +1,6 @@
 """urbanmine vs BioSTEAM on the same flowsheet (project venv side).
 
-Used by ``tests/test_biosteam_crosscheck.py`` and ``bench/flowsheet_mc.py``::
+Used by ``tests/flowsheet/test_biosteam_crosscheck.py`` and ``bench/flowsheet_mc.py``::
 
     from crosscheck import route_case, run_biosteam, engine_outputs, compare
 

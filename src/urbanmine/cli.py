@@ -23,7 +23,7 @@ from urbanmine.commands.impacts import (
 )
 from urbanmine.commands.passport import passport_app
 from urbanmine.commands.registry import registry_app, serve_cmd
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.materials.feeds import DEFAULT_PRESET, FORMS, feed_names, get_feed, presets
 from urbanmine.routes.compose import load_route, route_names
 from urbanmine.routes.run import RouteResult, run

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.materials.species import UnknownSpeciesError
 
 out = Console()

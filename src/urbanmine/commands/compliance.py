@@ -14,7 +14,7 @@ from urbanmine.commands.common import JsonOpt, guarded, out, print_json
 from urbanmine.compliance.check import check_file
 from urbanmine.compliance.gbt34014 import check_code
 from urbanmine.compliance.rules import ruleset_names
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 
 OnOpt = Annotated[str, typer.Option("--on", help="Date to judge on, YYYY-MM-DD.")]
 

@@ -14,7 +14,7 @@ import typer
 from sqlalchemy import select
 
 from urbanmine.commands.common import JsonOpt, err, guarded, out, print_json
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.registry import service
 from urbanmine.registry.errors import RegistryError
 from urbanmine.registry.keys import Principal, issue_key

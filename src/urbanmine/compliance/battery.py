@@ -12,7 +12,7 @@ from urbanmine.compliance.engine import judge
 from urbanmine.compliance.findings import Findings
 from urbanmine.compliance.model import RuleSet
 from urbanmine.compliance.rules import load_ruleset
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.materials.chemistry import CHEMISTRIES, cathode_species
 from urbanmine.materials.species import get_species
 

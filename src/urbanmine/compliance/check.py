@@ -29,7 +29,7 @@ from urbanmine.compliance.rules import select
 from urbanmine.compliance.traceability import check_report
 from urbanmine.compliance.waste import check_elv, check_weee
 from urbanmine.compliance.workdays import calendar_named
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 
 RULESETS_BY_KIND = {
     "recycling_process": ("eu-2023-1542", "cn-miit-2019", "cn-miit-2024"),

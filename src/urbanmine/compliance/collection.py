@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from urbanmine.compliance.engine import judge
 from urbanmine.compliance.findings import Findings
 from urbanmine.compliance.model import RuleSet
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 
 
 def collection_rate(

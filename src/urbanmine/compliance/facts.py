@@ -32,7 +32,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 
 Kind = Literal[
     "recycling_process", "battery", "producer", "traceability", "weee_treatment", "elv_treatment"

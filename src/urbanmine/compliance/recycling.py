@@ -17,7 +17,7 @@ from typing import Any
 from urbanmine.compliance.engine import judge
 from urbanmine.compliance.findings import Findings
 from urbanmine.compliance.model import RuleSet
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.flowsheet.result import COUNTED_FATES
 from urbanmine.materials.chemistry import CHEMISTRIES
 

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from urbanmine.compliance.model import RuleSet
 from urbanmine.data import list_files, load_toml
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 
 
 def ruleset_names() -> list[str]:

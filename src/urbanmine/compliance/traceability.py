@@ -10,7 +10,7 @@ from urbanmine.compliance.findings import Findings
 from urbanmine.compliance.model import Rule, RuleSet
 from urbanmine.compliance.rules import load_ruleset
 from urbanmine.compliance.workdays import WorkCalendar
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 
 CN_TRACE = "cn-traceability-2018"
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from urbanmine.compliance.engine import judge
 from urbanmine.compliance.findings import Findings
 from urbanmine.compliance.model import RuleSet
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 
 WEEE_CATEGORIES = (1, 2, 3, 4, 5, 6)
 """Annex III categories of Directive 2012/19/EU (from 15 Aug 2018)."""

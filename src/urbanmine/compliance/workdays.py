@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 
 ONE_DAY = dt.timedelta(days=1)
 

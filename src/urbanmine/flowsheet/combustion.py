@@ -13,7 +13,7 @@ from functools import cache
 
 import numpy as np
 
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.materials.formula import atomic_mass, molar_mass, parse_formula
 from urbanmine.materials.species import get_species
 

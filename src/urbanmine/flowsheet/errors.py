@@ -1,12 +1,13 @@
 """Errors raised by the flowsheet engine and route loader.
 
-``InputError`` and its subclasses are the user's fault (bad feed, route, parameter) and become exit
-code 2 at the command line; ``BalanceError`` is a bug in a unit or route and never a warning.
+``InputError`` (from ``urbanmine.errors``) and its subclasses are the user's fault (bad feed,
+route, parameter) and become exit code 2 at the command line; ``BalanceError`` is a bug in a unit
+or route and never a warning.
 """
 
+from urbanmine.errors import InputError
 
-class InputError(ValueError):
-    """Bad input: the message names what is wrong and what is allowed."""
+__all__ = ["BalanceError", "InputError", "RouteError", "UnbalancedReactionError"]
 
 
 class UnbalancedReactionError(InputError):

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from urbanmine.flowsheet.errors import InputError, RouteError
+from urbanmine.errors import InputError
+from urbanmine.flowsheet.errors import RouteError
 from urbanmine.flowsheet.graph import Step, schedule
 from urbanmine.flowsheet.plan import Stream, UnitPlan, UnitRun, plan_unit, run_plan
 from urbanmine.flowsheet.units import FATES, Unit, Value

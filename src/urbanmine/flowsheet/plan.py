@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from urbanmine.errors import InputError
 from urbanmine.flowsheet.combustion import burn
-from urbanmine.flowsheet.errors import InputError
 from urbanmine.flowsheet.reaction import Reaction
 from urbanmine.flowsheet.units import Basis, Unit, Value
 from urbanmine.materials.formula import atomic_mass

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from urbanmine.flowsheet.errors import InputError, UnbalancedReactionError
+from urbanmine.errors import InputError
+from urbanmine.flowsheet.errors import UnbalancedReactionError
 from urbanmine.materials.species import UnknownSpeciesError, get_species
 
 _TERM = re.compile(r"^\s*(?:(\d+(?:\.\d+)?(?:/\d+)?)\s+)?(\S+)\s*$")

@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from urbanmine.data import load_toml
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.impacts.factors import KWH_MJ, load_factor_set, transport_factors
 from urbanmine.materials.feeds import Feed
 

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from urbanmine.data import load_toml
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.flowsheet.result import QUANTILES
 from urbanmine.impacts.factors import (
     GALLON_L,

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.impacts import plant
 from urbanmine.impacts.factors import Factor, load_factor_set
 from urbanmine.impacts.prices import (

@@ -24,7 +24,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from urbanmine.data import list_files, load_toml
-from urbanmine.flowsheet.errors import InputError, RouteError
+from urbanmine.errors import InputError
+from urbanmine.flowsheet.errors import RouteError
 from urbanmine.flowsheet.params import Parameter
 from urbanmine.materials.formula import mass_fractions, parse_formula
 from urbanmine.materials.species import get_species

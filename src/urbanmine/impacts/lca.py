@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.flowsheet.params import Parameter, sample_parameters
 from urbanmine.flowsheet.result import QUANTILES
 from urbanmine.impacts.factors import (

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from urbanmine.data import load_toml
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.impacts.prices import cost_preset
 
 EVERBATT_CODES = {"US-CA": "California", "CN": "China", "KR": "Korea"}

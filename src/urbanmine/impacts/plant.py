@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any
 
 from urbanmine.data import load_toml
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.impacts.prices import cost_preset
 from urbanmine.routes.compose import ComposedRoute
 from urbanmine.routes.run import RouteResult

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from urbanmine.data import load_toml
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.flowsheet.params import Parameter
 from urbanmine.materials.species import SpeciesIndex
 

@@ -17,7 +17,7 @@ import numpy as np
 from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.flowsheet.params import Parameter
 from urbanmine.materials.feeds import Feed
 from urbanmine.routes.compose import ComposedRoute

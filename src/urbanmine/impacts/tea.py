@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from urbanmine.data import load_toml
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.flowsheet.result import QUANTILES
 from urbanmine.impacts import plant
 from urbanmine.impacts.locations import location_parameters

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from urbanmine.data import list_files, load_toml
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.materials.chemistry import CHEMISTRIES, cathode_species
 from urbanmine.materials.species import SpeciesIndex
 

@@ -16,7 +16,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.passport.catalogue import Field, catalogue, field
 
 ROLES = ("public", "legitimate_interest", "notified_body", "market_surveillance", "commission")

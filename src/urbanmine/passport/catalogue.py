@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from urbanmine.data import load_toml
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 
 CATALOGUE_FILE = ("passport", "battery-pass-v1.2.toml")
 CATEGORIES = ("ev", "lmt", "industrial", "stationary")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 
 
 class RegistryError(Exception):

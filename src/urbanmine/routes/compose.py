@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.flowsheet.flowsheet import FEED, Flowsheet
 from urbanmine.flowsheet.params import Parameter
 from urbanmine.flowsheet.reaction import Reaction

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from urbanmine.flowsheet.errors import InputError, RouteError
+from urbanmine.errors import InputError
+from urbanmine.flowsheet.errors import RouteError
 from urbanmine.flowsheet.params import Parameter
 from urbanmine.flowsheet.reaction import Reaction
 from urbanmine.flowsheet.units import UTILITIES, Basis, Dose, Unit, Utility

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.flowsheet.flowsheet import CompiledFlowsheet
 from urbanmine.flowsheet.params import sample_parameters
 from urbanmine.flowsheet.result import QUANTILES, Accumulator, measure

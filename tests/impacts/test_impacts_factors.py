@@ -3,7 +3,7 @@ each edition's GWP basis, and a factor or a documented exclusion for every reage
 
 import pytest
 
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.impacts.factors import (
     GALLON_L,
     MMBTU_MJ,

@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from urbanmine.flowsheet.errors import InputError, RouteError, UnbalancedReactionError
+from urbanmine.errors import InputError
+from urbanmine.flowsheet.errors import RouteError, UnbalancedReactionError
 from urbanmine.flowsheet.flowsheet import Flowsheet
 from urbanmine.flowsheet.reaction import Reaction
 from urbanmine.flowsheet.result import element_balance_error

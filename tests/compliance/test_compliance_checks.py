@@ -19,7 +19,7 @@ from urbanmine.compliance import (
 from urbanmine.compliance.battery import check_recycled_content
 from urbanmine.compliance.model import Act
 from urbanmine.compliance.workdays import WorkCalendar, china_calendar
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 
 D = dt.date
 

@@ -1,7 +1,7 @@
 """The costing export (``urbanmine.impacts.export``) carries what ``assess`` and ``costs`` use.
 
 Its numbers are checked against BioSTEAM, which recomputes GHG and costs from them
-(``tests/test_biosteam_crosscheck.py``, opt-in); here only its shape and its refusals.
+(``tests/flowsheet/test_biosteam_crosscheck.py``, opt-in); here only its shape and its refusals.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.impacts import plant
 from urbanmine.impacts.export import to_costing_spec
 from urbanmine.impacts.tea import costs

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import IUPAC
 
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.impacts.lca import ALLOCATIONS, assess
 from urbanmine.materials.feeds import Feed, get_feed
 from urbanmine.materials.species import get_species

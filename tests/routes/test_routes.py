@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from urbanmine.flowsheet.errors import InputError, RouteError
+from urbanmine.errors import InputError
+from urbanmine.flowsheet.errors import RouteError
 from urbanmine.materials.feeds import FORMS, get_feed
 from urbanmine.routes.compose import compose, route_names
 from urbanmine.routes.loader import parse_route

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.flowsheet.params import Parameter
 from urbanmine.impacts.sensitivity import base_samples, sobol_indices
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 from crosscheck import (
     check_molar_masses,
@@ -62,7 +62,7 @@ def biosteam_env():
 
 def small_leach_loop() -> Flowsheet:
     """Leach with dosed acid/peroxide and a water dose, filter, and part of the solids recycled
-    (as tests/test_engine.py::leach_loop), with copper as an inert impurity."""
+    (as tests/flowsheet/test_engine.py::leach_loop), with copper as an inert impurity."""
     R = Reaction.build(LEACH, "NMC811", "X", {"H2SO4": 0.1, "H2O2": 0.0})
     water = Dose("H2O", "w", Basis("inlet"))
     units = (

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from molmass import Formula
 
 from urbanmine.data import load_toml
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.impacts import plant
 from urbanmine.impacts.locations import (
     eu_locations,

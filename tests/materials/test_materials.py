@@ -5,7 +5,7 @@ from fractions import Fraction
 import pytest
 from conftest import IUPAC
 
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.materials.feeds import get_feed
 from urbanmine.materials.formula import FormulaError, parse_formula
 from urbanmine.materials.species import get_species, registry

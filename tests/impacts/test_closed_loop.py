@@ -5,7 +5,7 @@ import pytest
 from conftest import IUPAC
 
 from urbanmine.data import load_toml
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.impacts.battery import battery_footprint
 from urbanmine.impacts.closed_loop import STEPS, closed_loop
 from urbanmine.impacts.factors import load_factor_set

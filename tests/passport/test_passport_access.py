@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from urbanmine.flowsheet.errors import InputError
+from urbanmine.errors import InputError
 from urbanmine.passport import ROLES, access, catalogue, project
 
 # Annex XIII point -> roles that may read it (reference §1.9), written out by hand.
