@@ -1,0 +1,76 @@
+"""``urbanmine routes``: the shipped recycling routes (TOML data), their units and parameters."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from urbanmine.commands.common import JsonOpt, guarded, out, print_json
+from urbanmine.commands.feeds import PresetOpt
+from urbanmine.routes.compose import load_route, route_names
+
+routes_app = typer.Typer(no_args_is_help=True, help="Recycling routes (TOML data).")
+
+
+@routes_app.command("list")
+@guarded
+def routes_list(preset: str = PresetOpt, as_json: bool = JsonOpt) -> None:
+    """List the shipped routes."""
+    specs = [load_route(n, preset) for n in route_names()]
+    if as_json:
+        print_json([{"name": s.name, "title": s.title, "intake": s.intake} for s in specs])
+        return
+    table = Table("route", "takes", "title")
+    for s in specs:
+        table.add_row(s.name, s.intake, s.title)
+    out.print(table)
+
+
+@routes_app.command("show")
+@guarded
+def routes_show(route: str, preset: str = PresetOpt, as_json: bool = JsonOpt) -> None:
+    """Units, links and parameters (with sources) of one route."""
+    spec = load_route(route, preset)
+    data = {
+        "name": spec.name,
+        "title": spec.title,
+        "source": spec.source,
+        "file": spec.path,
+        "intake": spec.intake,
+        "accepts": list(spec.accepts),
+        "units": [
+            {
+                "name": u.name,
+                "kind": u.kind,
+                "label": u.label,
+                "inlets": list(u.inlets),
+                "outlets": list(u.outlets),
+                "source": u.source,
+                "reactions": [r.equation for r in u.reactions],
+            }
+            for u in spec.units
+        ],
+        "sinks": dict(spec.sinks),
+        "handoff": {k: list(v) for k, v in spec.handoff.items()},
+        "parameters": {
+            p.name: {
+                "value": p.value,
+                "unit": p.unit,
+                "source": p.source,
+                **({"distribution": dict(p.distribution)} if p.distribution else {}),
+            }
+            for p in spec.parameters.values()
+        },
+    }
+    if as_json:
+        print_json(data)
+        return
+    out.print(f"[bold]{spec.name}[/]: {spec.title}\nsource: {spec.source}\n")
+    units = Table("unit", "kind", "inlets -> outlets", "source")
+    for u in spec.units:
+        units.add_row(u.name, u.kind, f"{', '.join(u.inlets)} -> {', '.join(u.outlets)}", u.source)
+    out.print(units)
+    params = Table("parameter", "value", "unit", "source")
+    for p in spec.parameters.values():
+        params.add_row(p.name, f"{p.value:g}", p.unit, p.source)
+    out.print(params)
