@@ -8,3 +8,10 @@ what is wrong and what is allowed.
 
 class InputError(ValueError):
     """Bad input: the message names what is wrong and what is allowed."""
+
+
+class UnknownSpeciesError(KeyError):
+    """A species name that the species registry does not know (bad input, exit code 2)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])

@@ -15,8 +15,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from urbanmine.errors import InputError
-from urbanmine.materials.species import UnknownSpeciesError
+from urbanmine.errors import InputError, UnknownSpeciesError
 
 out = Console()
 err = Console(stderr=True)

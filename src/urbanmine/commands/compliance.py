@@ -11,8 +11,6 @@ import typer
 from rich.markup import escape
 
 from urbanmine.commands.common import JsonOpt, guarded, out, print_json
-from urbanmine.compliance.check import check_file
-from urbanmine.compliance.gbt34014 import check_code
 from urbanmine.compliance.rules import ruleset_names
 from urbanmine.errors import InputError
 
@@ -71,6 +69,8 @@ def comply(
     Output: {"on", "verdicts": [{rule, verdict, value, threshold, applies_from, source, ...}],
     "unchecked": [{rule, missing}]}.
     """
+    from urbanmine.compliance.check import check_file
+
     day = parse_date(on)
     found = check_file(file, day, ruleset)
     if as_json:
@@ -110,6 +110,8 @@ def code_check(
 
     Exit code 0 whether or not the code is valid (the verdict is in the output).
     """
+    from urbanmine.compliance.gbt34014 import check_code
+
     result = check_code(code)
     if as_json:
         print_json(result.model_dump(mode="json"))

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
 from urbanmine.commands.common import JsonOpt, guarded, out, print_json
-from urbanmine.impacts.factors import (
-    Factor,
-    FactorSet,
-    factor_set_names,
-    grid_factors,
-    load_factor_set,
-    species_map,
-)
+
+if TYPE_CHECKING:
+    from urbanmine.impacts.factors import Factor, FactorSet
 
 factors_app = typer.Typer(no_args_is_help=True, help="Life-cycle factor sets (GREET editions).")
 
@@ -37,6 +32,8 @@ def _row(f: Factor, **extra: str) -> dict[str, Any]:
 def factor_rows(fs: FactorSet) -> dict[str, dict[str, Any]]:
     """Per-unit factors keyed by species (reagents and displaced products), then utilities:
     ``electricity:<location>`` per kWh, ``natural_gas`` and ``diesel`` per MJ burned."""
+    from urbanmine.impacts.factors import grid_factors, species_map
+
     rows: dict[str, dict[str, Any]] = {}
     smap = species_map()
     for table in (smap.inputs, smap.displaced):
@@ -60,6 +57,8 @@ def factor_rows(fs: FactorSet) -> dict[str, dict[str, Any]]:
 @guarded
 def factors_list(as_json: bool = JsonOpt) -> None:
     """List the shipped factor sets."""
+    from urbanmine.impacts.factors import factor_set_names, load_factor_set
+
     sets = [load_factor_set(n) for n in factor_set_names()]
     if as_json:
         print_json([{"name": s.name, "title": s.title, "gwp": s.gwp} for s in sets])
@@ -74,6 +73,8 @@ def factors_list(as_json: bool = JsonOpt) -> None:
 @guarded
 def factors_show(name: str, as_json: bool = JsonOpt) -> None:
     """Factors of one set per kg (electricity per kWh, fuels per MJ), with sources."""
+    from urbanmine.impacts.factors import load_factor_set
+
     fs = load_factor_set(name)
     rows = factor_rows(fs)
     if as_json:

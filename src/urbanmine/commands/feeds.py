@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from urbanmine.commands.common import JsonOpt, guarded, out, print_json
-from urbanmine.materials.feeds import DEFAULT_PRESET, FORMS, feed_names, get_feed, presets
+from urbanmine.materials.presets import DEFAULT_PRESET, presets
 
 feeds_app = typer.Typer(no_args_is_help=True, help="Battery feeds from bills of materials.")
 
@@ -17,6 +17,8 @@ PresetOpt = typer.Option(DEFAULT_PRESET, "--preset", help="BOM and inventory sou
 @guarded
 def feeds_list(as_json: bool = JsonOpt) -> None:
     """List feed names (CHEMISTRY-FORM) and presets."""
+    from urbanmine.materials.feeds import FORMS, feed_names
+
     if as_json:
         print_json({"feeds": feed_names(), "forms": list(FORMS), "presets": presets()})
         return
@@ -38,6 +40,8 @@ def feeds_show(
     as_json: bool = JsonOpt,
 ) -> None:
     """Species and element masses of a feed."""
+    from urbanmine.materials.feeds import get_feed
+
     f = get_feed(feed, preset).scaled(mass_kg=mass_kg, kwh=kwh)
     data = {
         "name": f.name,

@@ -3,18 +3,19 @@ and ``urbanmine run`` (the main job)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.progress import Progress
 from rich.table import Table
 
 from urbanmine.commands.common import JsonOpt, err, guarded, out, print_json
 from urbanmine.commands.feeds import PresetOpt
 from urbanmine.commands.impacts import LOCATION_HELP
 from urbanmine.errors import InputError
-from urbanmine.materials.feeds import DEFAULT_PRESET, get_feed
-from urbanmine.routes.run import RouteResult, run
+from urbanmine.materials.presets import DEFAULT_PRESET
+
+if TYPE_CHECKING:
+    from urbanmine.routes.run import RouteResult
 
 
 def _run_with_progress(
@@ -27,6 +28,11 @@ def _run_with_progress(
     seed: int | None,
     quiet: bool,
 ) -> RouteResult:
+    from rich.progress import Progress
+
+    from urbanmine.materials.feeds import get_feed
+    from urbanmine.routes.run import run
+
     if samples < 1:
         raise InputError(f"--samples must be at least 1, got {samples}")
     feed = get_feed(feed_name, preset)

@@ -9,8 +9,7 @@ import typer
 from rich.table import Table
 
 from urbanmine.commands.common import JsonOpt, guarded, out, print_json
-from urbanmine.materials.feeds import DEFAULT_PRESET, get_feed
-from urbanmine.routes.run import compose_for, run
+from urbanmine.materials.presets import DEFAULT_PRESET
 
 
 @guarded
@@ -26,6 +25,8 @@ def sensitivity_cmd(
 ) -> None:
     """Sobol first- and total-order indices of recovery, efficiency and inventory per parameter."""
     from urbanmine.impacts.sensitivity import route_sobol  # SALib: slow import, only here
+    from urbanmine.materials.feeds import get_feed
+    from urbanmine.routes.run import compose_for
 
     f = get_feed(feed, preset).scaled(mass_kg=1.0)
     result = route_sobol(f, compose_for(f, route), samples, seed)
@@ -91,6 +92,8 @@ def closed_loop_cmd(
     step by step."""
     from urbanmine.impacts.closed_loop import closed_loop
     from urbanmine.impacts.tea import costs
+    from urbanmine.materials.feeds import get_feed
+    from urbanmine.routes.run import run
 
     base = closed_loop(
         chemistry, route, preset, factor_set=factor_set, location=location, product=product
@@ -137,6 +140,7 @@ def footprint_cmd(
 ) -> None:
     """Carbon footprint of a battery by Annex II life-cycle stage, per kWh (Art. 7)."""
     from urbanmine.impacts.battery import battery_footprint
+    from urbanmine.materials.feeds import get_feed
 
     f = get_feed(feed, preset)
     d = battery_footprint(

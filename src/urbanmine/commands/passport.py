@@ -9,9 +9,11 @@ import typer
 from urbanmine.commands.common import JsonOpt, guarded, out, print_json
 from urbanmine.commands.compliance import OnOpt, parse_date
 from urbanmine.commands.passport_access import access_cmd
-from urbanmine.compliance.battery import CATEGORIES, passport_scope
+from urbanmine.compliance.categories import CATEGORIES
 
-passport_app = typer.Typer(no_args_is_help=True, help="Battery passport (Art. 77-78, Annex XIII).")
+passport_app = typer.Typer(
+    no_args_is_help=True, help="Battery passport (Articles 77-78 and Annex XIII of (EU) 2023/1542)."
+)
 passport_app.command("access")(access_cmd)
 
 
@@ -32,6 +34,8 @@ def scope(
     Art. 77(1): LMT, EV and industrial batteries above 2 kWh, from 18 Feb 2027.
     Output: {"required": bool, "reason", "rule", "applies_from", "source"}.
     """
+    from urbanmine.compliance.battery import passport_scope
+
     result = passport_scope(category, kwh, parse_date(on))
     if as_json:
         print_json(result.model_dump(mode="json"))

@@ -1,6 +1,8 @@
 """``urbanmine registry init|verify|import|export`` and ``urbanmine serve``.
 
 The database is ``--db URL``, else ``URBANMINE_DATABASE_URL``, else ``sqlite:///urbanmine-registry.db``.
+SQLAlchemy, the store and the service are imported inside each command (they take about half a
+second to import; ``--help`` needs none of them).
 """
 
 from __future__ import annotations
@@ -11,23 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from sqlalchemy import select
 
 from urbanmine.commands.common import JsonOpt, err, guarded, out, print_json
 from urbanmine.errors import InputError
-from urbanmine.registry import service
 from urbanmine.registry.errors import RegistryError
-from urbanmine.registry.keys import Principal, issue_key
-from urbanmine.registry.store import (
-    ENV_URL,
-    ApiKey,
-    Operator,
-    database_url,
-    make_engine,
-    migrate,
-    session_factory,
-)
-from urbanmine.registry.verify import verify
 
 registry_app = typer.Typer(
     no_args_is_help=True, help="Passport and chain-of-custody registry (database)."
@@ -39,6 +28,8 @@ ADMIN = "admin"
 
 
 def _sessions(db: str | None) -> Any:
+    from urbanmine.registry.store import make_engine, session_factory
+
     return session_factory(make_engine(db))
 
 
@@ -46,6 +37,11 @@ def _sessions(db: str | None) -> Any:
 @guarded
 def init_cmd(db: str | None = DbOpt) -> None:
     """Create or upgrade the schema; on first run create the admin and print its key once (JSON)."""
+    from sqlalchemy import select
+
+    from urbanmine.registry.keys import issue_key
+    from urbanmine.registry.store import ApiKey, Operator, make_engine, migrate, session_factory
+
     engine = make_engine(db)
     migrate(engine)
     with session_factory(engine).begin() as s:
@@ -71,6 +67,8 @@ def init_cmd(db: str | None = DbOpt) -> None:
 @guarded
 def verify_cmd(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Recompute every battery's and lot's hash chain; exit 0 if intact, 1 listing the breaks."""
+    from urbanmine.registry.verify import verify
+
     with _sessions(db).begin() as s:
         breaks = verify(s)
     if as_json:
@@ -93,6 +91,10 @@ def import_cmd(
     db: str | None = DbOpt,
 ) -> None:
     """Register passports from Battery Pass JSON as OPERATOR, all or nothing; prints the ids (JSON)."""
+    from urbanmine.registry import service
+    from urbanmine.registry.keys import Principal
+    from urbanmine.registry.store import Operator
+
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -125,6 +127,9 @@ def export_cmd(
     db: str | None = DbOpt,
 ) -> None:
     """Write a passport as a Battery Pass v1.2 JSON document (all fields)."""
+    from urbanmine.registry import service
+    from urbanmine.registry.keys import Principal
+
     try:
         with _sessions(db).begin() as s:
             doc = service.get_passport(s, Principal(None, "admin"), ident)["document"]
@@ -149,6 +154,7 @@ def serve_cmd(
     import uvicorn
 
     from urbanmine.registry.api import create_app
+    from urbanmine.registry.store import ENV_URL, database_url, make_engine, migrate
 
     url = database_url(db)
     migrate(make_engine(url))

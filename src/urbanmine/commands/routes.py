@@ -7,7 +7,6 @@ from rich.table import Table
 
 from urbanmine.commands.common import JsonOpt, guarded, out, print_json
 from urbanmine.commands.feeds import PresetOpt
-from urbanmine.routes.compose import load_route, route_names
 
 routes_app = typer.Typer(no_args_is_help=True, help="Recycling routes (TOML data).")
 
@@ -16,6 +15,8 @@ routes_app = typer.Typer(no_args_is_help=True, help="Recycling routes (TOML data
 @guarded
 def routes_list(preset: str = PresetOpt, as_json: bool = JsonOpt) -> None:
     """List the shipped routes."""
+    from urbanmine.routes.compose import load_route, route_names
+
     specs = [load_route(n, preset) for n in route_names()]
     if as_json:
         print_json([{"name": s.name, "title": s.title, "intake": s.intake} for s in specs])
@@ -30,6 +31,8 @@ def routes_list(preset: str = PresetOpt, as_json: bool = JsonOpt) -> None:
 @guarded
 def routes_show(route: str, preset: str = PresetOpt, as_json: bool = JsonOpt) -> None:
     """Units, links and parameters (with sources) of one route."""
+    from urbanmine.routes.compose import load_route
+
     spec = load_route(route, preset)
     data = {
         "name": spec.name,

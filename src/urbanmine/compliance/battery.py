@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel
 
+from urbanmine.compliance.categories import CATEGORIES
 from urbanmine.compliance.engine import judge
 from urbanmine.compliance.findings import Findings
 from urbanmine.compliance.model import RuleSet
@@ -15,9 +16,6 @@ from urbanmine.compliance.rules import load_ruleset
 from urbanmine.errors import InputError
 from urbanmine.materials.chemistry import CHEMISTRIES, cathode_species
 from urbanmine.materials.species import get_species
-
-CATEGORIES = ("portable", "lmt", "sli", "industrial", "ev")
-"""Battery categories of Art. 3(9)-(14)."""
 
 _CATEGORY_ALIASES = {"stationary": "industrial", "bess": "industrial"}
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
-from urbanmine.compliance.model import RuleSet
 from urbanmine.data import list_files, load_toml
 from urbanmine.errors import InputError
+
+if TYPE_CHECKING:
+    from urbanmine.compliance.model import RuleSet
 
 
 def ruleset_names() -> list[str]:
@@ -20,6 +21,10 @@ def ruleset_names() -> list[str]:
 @cache
 def load_ruleset(name: str) -> RuleSet:
     """One shipped rule set, validated; every rule id must start with the rule set id."""
+    from pydantic import ValidationError  # pydantic and the model: not for ``ruleset_names``
+
+    from urbanmine.compliance.model import RuleSet
+
     if name not in ruleset_names():
         raise InputError(f"unknown ruleset {name!r}; allowed: {', '.join(ruleset_names())}")
     data = load_toml("rules", f"{name}.toml")

@@ -6,10 +6,26 @@ cathode from mined and from recycled materials step by step; ``battery_footprint
 the cradle-to-gate footprint per kWh.
 """
 
-from urbanmine.impacts.battery import battery_footprint
-from urbanmine.impacts.closed_loop import closed_loop
-from urbanmine.impacts.factors import factor_set_names, load_factor_set
-from urbanmine.impacts.lca import ALLOCATIONS, Impacts, assess
+from typing import TYPE_CHECKING
+
+from urbanmine.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from urbanmine.impacts.battery import battery_footprint
+    from urbanmine.impacts.closed_loop import closed_loop
+    from urbanmine.impacts.factors import factor_set_names, load_factor_set
+    from urbanmine.impacts.lca import ALLOCATIONS, Impacts, assess
+
+_EXPORTS = {
+    "battery_footprint": "battery",
+    "closed_loop": "closed_loop",
+    "factor_set_names": "factors",
+    "load_factor_set": "factors",
+    "ALLOCATIONS": "lca",
+    "Impacts": "lca",
+    "assess": "lca",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "ALLOCATIONS",

@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from urbanmine.data import list_files, load_toml
+from urbanmine.data import load_toml
 from urbanmine.errors import InputError
 from urbanmine.materials.chemistry import CHEMISTRIES, cathode_species
+from urbanmine.materials.presets import DEFAULT_PRESET, presets
 from urbanmine.materials.species import SpeciesIndex
 
 FORMS = ("pack", "module", "cell", "scrap", "blackmass")
@@ -25,7 +26,6 @@ FORMS = ("pack", "module", "cell", "scrap", "blackmass")
 HARDWARE_SPECIES = {"Cu": "Cu_parts", "Al": "Al_parts", "PP": "plastics", "PE": "plastics"}
 """Module and pack hardware made of a material that cells also contain is booked as a separate
 species (wrought parts, not foils or separator film), so dismantling can tell them apart."""
-DEFAULT_PRESET = "everbatt2023"
 
 
 @dataclass(frozen=True)
@@ -73,10 +73,6 @@ class Feed:
             self.source,
             self.requested_preset,
         )
-
-
-def presets() -> list[str]:
-    return list_files("bom")
 
 
 def feed_names() -> list[str]:

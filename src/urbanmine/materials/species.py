@@ -16,16 +16,10 @@ from typing import Any
 import numpy as np
 
 from urbanmine.data import load_toml
+from urbanmine.errors import UnknownSpeciesError as UnknownSpeciesError
 from urbanmine.materials.formula import mass_fractions, molar_mass, parse_formula
 
 PHASES = ("solid", "liquid", "aqueous", "gas")
-
-
-class UnknownSpeciesError(KeyError):
-    """A species name that the registry does not know."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 @dataclass(frozen=True)
