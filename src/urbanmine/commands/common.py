@@ -1,7 +1,7 @@
 """What every command shares: consoles, the bad-input guard, JSON printing, common options.
 
 Exit codes: 0 success, 2 bad input (one message naming what is wrong and what is allowed),
-1 unexpected error.
+1 unexpected error, 3 a compliance rule failed (``comply --fail-on-fail``).
 """
 
 from __future__ import annotations
@@ -14,14 +14,31 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from urbanmine.errors import InputError, UnknownSpeciesError
 
-out = Console()
-err = Console(stderr=True)
+PIPED_WIDTH = 10_000
+"""Console width when the output is not a terminal: text piped to a file or another program is
+never wrapped or cut (rich assumes 80 columns otherwise)."""
+
+
+def _console(stderr: bool = False) -> Console:
+    console = Console(stderr=stderr)
+    if not console.is_terminal:
+        console.width = PIPED_WIDTH
+    return console
+
+
+out = _console()
+err = _console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 JsonOpt = typer.Option(False, "--json", help="Print JSON.")
+
+RULE_FAILED = 3
+"""Exit code of ``urbanmine comply --fail-on-fail`` when at least one rule fails: distinct from
+1 (unexpected error) and 2 (bad input), so that a script can tell a failed rule from a bug."""
 
 BAD_INPUT: tuple[type[Exception], ...] = (InputError, UnknownSpeciesError)
 """Exceptions that mean the user's input is wrong (exit code 2)."""
@@ -46,6 +63,15 @@ def guarded(fn: F) -> F:
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def table(*headers: str, title: str | None = None) -> Table:
+    """A table whose cells wrap (fold) instead of being cut with an ellipsis when a terminal is
+    narrow: names are always printed whole."""
+    t = Table(title=title)
+    for h in headers:
+        t.add_column(h, overflow="fold")
+    return t
 
 
 def print_json(data: Any) -> None:

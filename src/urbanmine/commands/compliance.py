@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from urbanmine.commands.common import JsonOpt, guarded, out, print_json
+from urbanmine.commands.common import RULE_FAILED, JsonOpt, guarded, out, print_json
 from urbanmine.compliance.rules import ruleset_names
 from urbanmine.errors import InputError
 
@@ -32,12 +34,56 @@ _VERDICT_STYLE = {
     "not_yet_applicable": "cyan",
     "not_applicable": "dim",
 }
+_COMPARISON = {
+    "at_least": "at least",
+    "at_most": "at most",
+    "more_than": "more than",
+    "less_than": "less than",
+}
 
 
-def _fmt(value: object) -> str:
+def _fmt(value: object, unit: str = "") -> str:
+    """A verdict's number as a person reads it: shares (unit ``fraction``) as percentages."""
+    if isinstance(value, float) and unit == "fraction":
+        return f"{value:.1%}"
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{value:.4g}" + (f" {unit}" if unit else "")
     return "" if value is None else str(value)
+
+
+def verdict_summary(verdicts: Sequence[Mapping[str, Any]], unchecked: Sequence[object]) -> str:
+    """``3 pass, 1 fail, ...; 2 unchecked``: the count of each verdict kind that occurs."""
+    counts = Counter(v["verdict"] for v in verdicts)
+    kinds = ", ".join(f"{counts[k]} {k.replace('_', ' ')}" for k in _VERDICT_STYLE if counts[k])
+    return f"{kinds or 'no verdicts'}; {len(unchecked)} unchecked"
+
+
+def print_findings(
+    on: str, verdicts: Sequence[Mapping[str, Any]], unchecked: Sequence[Mapping[str, str]]
+) -> None:
+    """Verdicts (their JSON form) one per line, value against the threshold in force and the
+    legal basis below; the rules left unchecked with the fact each lacks; a pass/fail summary."""
+    out.print(f"[bold]compliance on {on}[/]")
+    for v in verdicts:
+        unit = v.get("unit", "")
+        line = f"[{_VERDICT_STYLE[v['verdict']]}]{v['verdict']:<18}[/] {escape(v['rule'])}"
+        if v.get("period"):
+            line += f" ({escape(v['period'])})"
+        if v.get("value") is not None:
+            line += f": {escape(_fmt(v['value'], unit))}"
+        if v.get("threshold") is not None and v.get("comparison"):
+            line += (
+                f" vs {_COMPARISON[v['comparison']]} {escape(_fmt(v['threshold'], unit))}"
+                f" from {v['applies_from']}"
+            )
+        if v.get("note"):
+            line += f" - {escape(v['note'])}"
+        out.print(line, highlight=False)
+        if v.get("legal"):
+            out.print(f"{'':<19}{escape(v['legal'])}", highlight=False, style="dim")
+    for u in unchecked:
+        out.print(f"{'unchecked':<18} {escape(u['rule'])}: needs {escape(u['missing'])}")
+    out.print(f"[bold]summary:[/] {verdict_summary(verdicts, unchecked)}", highlight=False)
 
 
 @guarded
@@ -50,6 +96,14 @@ def comply(
             "--ruleset", help=f"Rule set(s) to apply (default all): {', '.join(ruleset_names())}."
         ),
     ] = None,
+    fail_on_fail: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-fail",
+            help=f"Exit with code {RULE_FAILED} when any rule fails (verdict 'fail'), "
+            "after printing everything; without it the exit code is 0 whatever the verdicts.",
+        ),
+    ] = False,
     as_json: bool = JsonOpt,
 ) -> None:
     """Check a process, battery, producer or operator against the rules as of --on DATE.
@@ -68,33 +122,21 @@ def comply(
 
     Output: {"on", "verdicts": [{rule, verdict, value, threshold, applies_from, source, ...}],
     "unchecked": [{rule, missing}]}.
+
+    Exit codes: 0 done (whatever the verdicts), 2 bad input, 1 unexpected error; with
+    --fail-on-fail, 3 when at least one rule fails.
     """
     from urbanmine.compliance.check import check_file
 
     day = parse_date(on)
     found = check_file(file, day, ruleset)
+    verdicts = [v.to_json() for v in found.verdicts]
     if as_json:
-        print_json(
-            {
-                "on": day.isoformat(),
-                "verdicts": [v.to_json() for v in found.verdicts],
-                "unchecked": found.unchecked,
-            }
-        )
-        return
-    out.print(f"[bold]on {day}[/]")
-    for v in found.verdicts:
-        style = _VERDICT_STYLE[v.verdict]
-        line = f"[{style}]{v.verdict:<18}[/] {v.rule}" + (f" ({v.period})" if v.period else "")
-        if v.value is not None:
-            line += f": {_fmt(v.value)}"
-        if v.threshold is not None:
-            line += f" vs {v.comparison} {_fmt(v.threshold)} {v.unit} from {v.applies_from}"
-        if v.note:
-            line += f" - {escape(v.note)}"
-        out.print(line, markup=True, highlight=False)
-    for u in found.unchecked:
-        out.print(f"unchecked {u['rule']}: needs {u['missing']}")
+        print_json({"on": day.isoformat(), "verdicts": verdicts, "unchecked": found.unchecked})
+    else:
+        print_findings(day.isoformat(), verdicts, found.unchecked)
+    if fail_on_fail and any(v.verdict == "fail" for v in found.verdicts):
+        raise typer.Exit(RULE_FAILED)
 
 
 code_app = typer.Typer(no_args_is_help=True, help="GB/T 34014-2017 traction-battery codes.")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
-from urbanmine.commands.common import JsonOpt, guarded, out, print_json
+from urbanmine.commands.common import JsonOpt, guarded, out, print_json, table
 
 if TYPE_CHECKING:
     from urbanmine.impacts.factors import Factor, FactorSet
@@ -36,12 +36,12 @@ def factor_rows(fs: FactorSet) -> dict[str, dict[str, Any]]:
 
     rows: dict[str, dict[str, Any]] = {}
     smap = species_map()
-    for table in (smap.inputs, smap.displaced):
-        for species in sorted(table):
-            rec = table[species]
+    for records in (smap.inputs, smap.displaced):
+        for species in sorted(records):
+            rec = records[species]
             if species in rows or rec.item is None or rec.item not in fs.materials:
                 continue
-            f = fs.input_factor(species) if table is smap.inputs else fs.displaced_factor(species)
+            f = fs.input_factor(species) if records is smap.inputs else fs.displaced_factor(species)
             if f is not None:
                 rows[species] = _row(f, item=rec.item)
     for loc, f in fs.electricity.items():
@@ -63,10 +63,10 @@ def factors_list(as_json: bool = JsonOpt) -> None:
     if as_json:
         print_json([{"name": s.name, "title": s.title, "gwp": s.gwp} for s in sets])
         return
-    table = Table("factor set", "GWP", "title")
+    t = table("factor set", "GWP", "title")
     for s in sets:
-        table.add_row(s.name, s.gwp, s.title)
-    out.print(table)
+        t.add_row(s.name, s.gwp, s.title)
+    out.print(t)
 
 
 @factors_app.command("show")
@@ -90,13 +90,21 @@ def factors_show(name: str, as_json: bool = JsonOpt) -> None:
             }
         )
         return
-    table = Table("input", "per", "kg CO2e", "MJ", "L", title=f"{fs.title} (GWP {fs.gwp})")
+    out.print(
+        f"[bold]{escape(fs.title)}[/] (GWP {escape(fs.gwp)}: {escape(fs.gwp_source)})",
+        highlight=False,
+    )
+    t = table("input", "per", "kg CO2e", "MJ", "L")
     for key, r in rows.items():
-        table.add_row(
+        t.add_row(
             key,
             r["unit"],
             f"{r['ghg_kg_co2e']:.4g}",
             f"{r['energy_MJ']:.4g}",
             f"{r['water_L']:.4g}",
         )
-    out.print(table)
+    out.print(t)
+    out.print("[bold]sources[/]")
+    for key, r in rows.items():
+        note = f" ({r['note']})" if "note" in r else ""
+        out.print(f"{escape(key)}: {escape(r['source'] + note)}", highlight=False)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
-from urbanmine.commands.common import JsonOpt, guarded, out, print_json
+from urbanmine.commands.common import JsonOpt, guarded, out, print_json, table
 from urbanmine.materials.presets import DEFAULT_PRESET, presets
 
 feeds_app = typer.Typer(no_args_is_help=True, help="Battery feeds from bills of materials.")
@@ -22,11 +22,11 @@ def feeds_list(as_json: bool = JsonOpt) -> None:
     if as_json:
         print_json({"feeds": feed_names(), "forms": list(FORMS), "presets": presets()})
         return
-    table = Table("feed", "forms")
+    t = table("feed", "forms")
     chems = sorted({n.rsplit("-", 1)[0] for n in feed_names()})
     for c in chems:
-        table.add_row(c, ", ".join(f"{c}-{f}" for f in FORMS))
-    out.print(table)
+        t.add_row(c, ", ".join(f"{c}-{f}" for f in FORMS))
+    out.print(t)
     out.print(f"presets: {', '.join(presets())} (default {DEFAULT_PRESET})")
 
 
@@ -55,11 +55,18 @@ def feeds_show(
     if as_json:
         print_json(data)
         return
-    table = Table(
-        "species",
-        "kg",
-        title=f"{f.name} ({f.preset}): {f.mass_kg:.4g} kg, {f.capacity_kWh:.4g} kWh",
+    out.print(
+        f"[bold]{escape(f.name)}[/] ({escape(f.preset)}): {f.mass_kg:.4g} kg, "
+        f"{f.capacity_kWh:.4g} kWh",
+        highlight=False,
     )
+    species = table("species", "kg", "share")
     for k, v in sorted(f.species_kg.items(), key=lambda kv: -kv[1]):
-        table.add_row(k, f"{v:.6g}")
-    out.print(table)
+        species.add_row(k, f"{v:.6g}", f"{v / f.mass_kg:.2%}" if f.mass_kg else "")
+    out.print(species)
+    elements = table("element", "kg", "share")
+    for k, v in sorted(f.elements_kg().items(), key=lambda kv: -kv[1]):
+        if v:
+            elements.add_row(k, f"{v:.6g}", f"{v / f.mass_kg:.2%}" if f.mass_kg else "")
+    out.print(elements)
+    out.print(f"source: {escape(f.source)}", highlight=False)

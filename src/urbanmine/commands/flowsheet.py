@@ -3,14 +3,14 @@ and ``urbanmine run`` (the main job)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
-from urbanmine.commands.common import JsonOpt, err, guarded, out, print_json
+from urbanmine.commands.common import JsonOpt, err, guarded, print_json
 from urbanmine.commands.feeds import PresetOpt
 from urbanmine.commands.impacts import LOCATION_HELP
+from urbanmine.commands.result_text import print_result
 from urbanmine.errors import InputError
 from urbanmine.materials.presets import DEFAULT_PRESET
 
@@ -46,34 +46,6 @@ def _run_with_progress(
         return run(
             feed, route, samples, seed, progress=lambda done: bar.update(task, completed=done)
         )
-
-
-def _print_result(d: dict[str, Any]) -> None:
-    f = d["feed"]
-    out.print(
-        f"[bold]{f['name']}[/] {f['mass_kg']:.6g} kg ({f['capacity_kWh']:.4g} kWh) "
-        f"through [bold]{d['route']}[/]"
-    )
-    table = Table("output", "fate", "kg", "main species")
-    for o in d["outputs"]:
-        main = ", ".join(
-            f"{k} {v:.4g}" for k, v in sorted(o["species_kg"].items(), key=lambda kv: -kv[1])[:3]
-        )
-        table.add_row(o["name"], o["fate"], f"{o['mass_kg']:.6g}", main)
-    out.print(table)
-    rec = Table("element", "recovery")
-    for el, v in d["recovery"].items():
-        if el in ("Li", "Ni", "Co", "Mn", "Cu", "Al", "Fe", "C"):
-            rec.add_row(el, f"{v:.1%}")
-    out.print(rec)
-    inv = d["inventory"]
-    out.print(
-        f"recycling efficiency {d['recycling_efficiency']:.1%}; electricity "
-        f"{inv['electricity_kWh']:.4g} kWh, natural gas {inv['natural_gas_MJ']:.4g} MJ, "
-        f"diesel {inv['diesel_MJ']:.4g} MJ, water {inv['water_kg']:.4g} kg"
-    )
-    out.print("reagents: " + ", ".join(f"{k} {v:.4g} kg" for k, v in inv["reagents_kg"].items()))
-    out.print(f"element balance: max relative error {d['balance']['max_relative_error']:.2g}")
 
 
 @guarded
@@ -112,14 +84,18 @@ def flowsheet_cmd(
         d["economics"] = costs(result, location, capacity_t, preset, seed=seed).to_dict()
     if comply and on is not None:
         from urbanmine.commands.compliance import parse_date
-        from urbanmine.compliance import check_flowsheet_result
+        from urbanmine.compliance.check import check_flowsheet
 
-        verdicts = check_flowsheet_result(d, parse_date(on))
-        d["compliance"] = {"on": on, "verdicts": [v.to_json() for v in verdicts]}
+        found = check_flowsheet(d, parse_date(on))
+        d["compliance"] = {
+            "on": on,
+            "verdicts": [v.to_json() for v in found.verdicts],
+            "unchecked": found.unchecked,
+        }
     if as_json:
         print_json(d)
     else:
-        _print_result(d)
+        print_result(d)
 
 
 @guarded
@@ -132,4 +108,4 @@ def run_cmd(as_json: bool = JsonOpt) -> None:
     if as_json:
         print_json(d)
     else:
-        _print_result(d)
+        print_result(d)

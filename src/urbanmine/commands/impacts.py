@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
-from urbanmine.commands.common import JsonOpt, guarded, out, print_json
+from urbanmine.commands.common import JsonOpt, guarded, out, print_json, table
 from urbanmine.materials.presets import DEFAULT_PRESET
 
 
@@ -38,11 +38,11 @@ def sensitivity_cmd(
         f"[bold]{f.name}[/] through [bold]{route}[/]: {len(result['parameters'])} uncertain "
         f"parameters, {result['model_runs']} runs"
     )
-    table = Table("output", "largest total-order indices (ST)")
+    t = table("output", "largest total-order indices (ST)")
     for name, idx in result["indices"].items():
         top = sorted(idx["ST"].items(), key=lambda kv: -kv[1])[:3]
-        table.add_row(name, ", ".join(f"{p} {v:.2f}" for p, v in top))
-    out.print(table)
+        t.add_row(name, ", ".join(f"{p} {v:.2f}" for p, v in top))
+    out.print(t)
 
 
 LOCATION_HELP = (
@@ -110,16 +110,35 @@ def closed_loop_cmd(
     if as_json:
         print_json(data)
         return
-    table = Table("", "kg CO2e", "MJ", "USD")
+    out.print(
+        f"[bold]{escape(data['functional_unit'])}[/], made from mined materials or recycled "
+        f"through {escape(route)} ({escape(location)}; {escape(data['factor_set'])}, GWP "
+        f"{escape(data['gwp'])}; preset {escape(data['preset'])})",
+        highlight=False,
+    )
+    sides = table("made from", "kg CO2e", "MJ", "water, L", "cost, USD")
     for side in ("virgin", "recycled"):
         s = data[side]
-        table.add_row(
-            side, f"{s['ghg_kg_co2e']:.3f}", f"{s['energy_MJ']:.1f}", f"{s['cost_usd']:.2f}"
+        sides.add_row(
+            "mined materials" if side == "virgin" else "recycled materials",
+            f"{s['ghg_kg_co2e']:.3f}",
+            f"{s['energy_MJ']:.1f}",
+            f"{s['water_L']:.1f}",
+            f"{s['cost_usd']:.2f}",
         )
-    out.print(f"[bold]{data['functional_unit']}[/], recycled through {route} ({location})")
-    out.print(table)
+    out.print(sides)
+    saving = data["saving_ghg_kg_co2e"]
+    out.print(
+        f"saving: {saving:.3f} kg CO2e ({saving / data['virgin']['ghg_kg_co2e']:.1%} of the "
+        "mined route), step by step:"
+    )
+    steps = table("step", "saving, kg CO2e", "saving, MJ")
     for step in data["steps"]:
-        out.print(f"  {step['step']:<26} {step['ghg_kg_co2e']:+.3f} kg CO2e")
+        steps.add_row(step["step"], f"{step['ghg_kg_co2e']:+.3f}", f"{step['energy_MJ']:+.1f}")
+    out.print(steps)
+    out.print(f"cost: {escape(data['cost_method'])}", highlight=False)
+    for note in data.get("notes", []):
+        out.print(f"note: {escape(note)}", highlight=False)
 
 
 @guarded
@@ -157,10 +176,10 @@ def footprint_cmd(
     out.print(
         f"[bold]{d['feed']}[/], {d['capacity_kWh']:g} kWh, {d['mass_kg']:.1f} kg ({location})"
     )
-    table = Table("life-cycle stage", "kg CO2e", "kg CO2e per kWh")
+    t = table("life-cycle stage", "kg CO2e", "kg CO2e per kWh")
     for row in d["carbonFootprintPerLifecycleStage"]:
         stage = row["lifecycleStage"]
-        table.add_row(stage, f"{d['stages_kg_co2e'][stage]:.1f}", f"{row['carbonFootprint']:.4f}")
-    table.add_row("total", f"{d['ghg_kg_co2e']:.1f}", f"{d['ghg_kg_co2e_per_kWh']:.4f}")
-    out.print(table)
+        t.add_row(stage, f"{d['stages_kg_co2e'][stage]:.1f}", f"{row['carbonFootprint']:.4f}")
+    t.add_row("total", f"{d['ghg_kg_co2e']:.1f}", f"{d['ghg_kg_co2e_per_kWh']:.4f}")
+    out.print(t)
     out.print(f"per {d['functional_unit']}")

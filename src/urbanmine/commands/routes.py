@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from urbanmine.commands.common import JsonOpt, guarded, out, print_json
+from urbanmine.commands.common import JsonOpt, guarded, out, print_json, table
 from urbanmine.commands.feeds import PresetOpt
 
 routes_app = typer.Typer(no_args_is_help=True, help="Recycling routes (TOML data).")
@@ -21,10 +21,10 @@ def routes_list(preset: str = PresetOpt, as_json: bool = JsonOpt) -> None:
     if as_json:
         print_json([{"name": s.name, "title": s.title, "intake": s.intake} for s in specs])
         return
-    table = Table("route", "takes", "title")
+    t = table("route", "takes", "title")
     for s in specs:
-        table.add_row(s.name, s.intake, s.title)
-    out.print(table)
+        t.add_row(s.name, s.intake, s.title)
+    out.print(t)
 
 
 @routes_app.command("show")

@@ -163,21 +163,29 @@ def flowsheet_facts(result: dict[str, Any]) -> Facts:
     )
 
 
-def check_flowsheet_result(
-    result: dict[str, Any], on: dt.date, rulesets: list[str] | None = None
-) -> list[Verdict]:
-    """Verdicts for the recycling process a flowsheet result describes.
+def check_flowsheet(
+    result: dict[str, Any], on: dt.date, rulesets: Sequence[str] | None = None
+) -> Findings:
+    """Verdicts, and unchecked rules, for the recycling process a flowsheet result describes:
+    the one path both ``urbanmine flowsheet --comply`` and ``urbanmine comply RESULT.json`` take.
 
     Recycling efficiency and material recovery are computed from ``outputs[]`` and their fates
     (``product`` and ``recycled`` count; energy recovery, landfill and emissions do not), not taken
     from the result's own summary fields.
     """
-    return check_facts(flowsheet_facts(result), on, rulesets).verdicts
+    return check_facts(flowsheet_facts(result), on, rulesets)
+
+
+def check_flowsheet_result(
+    result: dict[str, Any], on: dt.date, rulesets: list[str] | None = None
+) -> list[Verdict]:
+    """The verdicts of :func:`check_flowsheet`."""
+    return check_flowsheet(result, on, rulesets).verdicts
 
 
 def check_file(path: Path, on: dt.date, rulesets: Sequence[str] | None = None) -> Findings:
     """Check a flowsheet result or a facts file (JSON or TOML)."""
     data = read_document(path)
     if is_flowsheet_result(data):
-        return check_facts(flowsheet_facts(data), on, rulesets)
+        return check_flowsheet(data, on, rulesets)
     return check_facts(parse_facts(data, str(path)), on, rulesets)
