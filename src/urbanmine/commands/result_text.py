@@ -38,11 +38,10 @@ class Columns:
         self.samples = samples
         self.quantiles = quantiles or {}
 
-    @property
-    def headers(self) -> tuple[str, ...]:
+    def headers(self, label: str) -> tuple[str, ...]:
         if self.samples > 1:
-            return (f"mean of {self.samples} samples", "p05-p95")
-        return ("value",)
+            return (f"{label}, mean of {self.samples} samples", "p05-p95")
+        return (label,)
 
     def cells(self, value: float, key: str | None, fmt: Any = num) -> tuple[str, ...]:
         if self.samples == 1:
@@ -77,7 +76,7 @@ def print_result(d: Mapping[str, Any]) -> None:
 
 
 def _outputs(d: Mapping[str, Any], cols: Columns) -> None:
-    t = table("output", "fate", *(f"kg, {h}" for h in cols.headers), "main species")
+    t = table("output", "fate", *cols.headers("kg"), "main species")
     for o in d["outputs"]:
         main = ", ".join(
             f"{k} {v:.4g}" for k, v in sorted(o["species_kg"].items(), key=lambda kv: -kv[1])[:3]
@@ -92,7 +91,7 @@ def _outputs(d: Mapping[str, Any], cols: Columns) -> None:
 
 
 def _recovery(d: Mapping[str, Any], cols: Columns) -> None:
-    t = table("element", *(f"recovery, {h}" for h in cols.headers))
+    t = table("element", *cols.headers("recovery"))
     for el, v in d["recovery"].items():
         if el in RECOVERY_ELEMENTS:
             t.add_row(el, *cols.cells(v, f"recovery.{el}", pct))
@@ -101,7 +100,7 @@ def _recovery(d: Mapping[str, Any], cols: Columns) -> None:
 
 def _inventory(d: Mapping[str, Any], cols: Columns) -> None:
     inv = d["inventory"]
-    t = table("quantity", "unit", *cols.headers)
+    t = table("quantity", "unit", *cols.headers("amount"))
     t.add_row(
         "recycling efficiency",
         "%",
@@ -130,7 +129,7 @@ def _impacts(i: Mapping[str, Any], samples: int) -> None:
         highlight=False,
     )
     cols = Columns(samples, i.get("quantiles"))
-    t = table("impact", "unit", *cols.headers)
+    t = table("impact", "unit", *cols.headers("amount"))
     t.add_row("greenhouse gas", "kg CO2e", *cols.cells(i["ghg_kg_co2e"], "ghg_kg_co2e"))
     if i.get("credits_kg_co2e"):
         t.add_row("  of which burden", "kg CO2e", *cols.cells(i["burden_ghg_kg_co2e"], None))
@@ -170,7 +169,7 @@ def _economics(e: Mapping[str, Any], samples: int) -> None:
         highlight=False,
     )
     cols = Columns(samples, e.get("quantiles"))
-    t = table("item", "currency", *cols.headers)
+    t = table("item", "currency", *cols.headers("amount"))
     for key, label in (("cost_usd", "cost"), ("revenue_usd", "revenue"), ("profit_usd", "profit")):
         t.add_row(label, currency, *cols.cells(e[key], key))
     for name, v in e["breakdown_usd"].items():

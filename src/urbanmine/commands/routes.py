@@ -1,8 +1,14 @@
-"""``urbanmine routes``: the shipped recycling routes (TOML data), their units and parameters."""
+"""``urbanmine routes``: the shipped recycling routes (TOML data), their units and parameters; a
+template to start a route file from and a check of one (docs/routes.md describes every key)."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from urbanmine.commands.common import JsonOpt, guarded, out, print_json, table
@@ -77,3 +83,60 @@ def routes_show(route: str, preset: str = PresetOpt, as_json: bool = JsonOpt) ->
     for p in spec.parameters.values():
         params.add_row(p.name, f"{p.value:g}", p.unit, p.source)
     out.print(params)
+
+
+@routes_app.command("template")
+@guarded
+def routes_template() -> None:
+    """Print a small, complete, valid route file to start from (black mass in; comments explain
+    each key): urbanmine routes template > my_route.toml"""
+    from urbanmine.data import data_text
+
+    sys.stdout.write(data_text("templates", "route.toml"))
+
+
+@routes_app.command("check")
+@guarded
+def routes_check(
+    file: Annotated[Path, typer.Argument(help="Route file (TOML) to validate.")],
+    as_json: bool = JsonOpt,
+) -> None:
+    """Validate a route file: exit 0 with a summary of its units, streams and parameters, or
+    exit 2 with one message naming what is wrong."""
+    from urbanmine.routes.check import check_route_file
+
+    d = check_route_file(file)
+    if as_json:
+        print_json(d)
+        return
+    params = d["parameters"]
+    fates = ", ".join(f"{s} ({fate})" for s, fate in d["sinks"].items())
+    out.print(f"{escape(d['file'])}: route {escape(d['name'])!r} is valid", highlight=False)
+    out.print(f"  {escape(d['title'])}", highlight=False)
+    out.print(
+        f"  takes {escape(d['intake'])}"
+        + (
+            f"; feed forms: {', '.join(d['accepts'])}"
+            if d["accepts"]
+            else "; no feed form directly"
+        )
+        + (f"; hands off: {', '.join(d['handoff'])}" if d["handoff"] else ""),
+        highlight=False,
+    )
+    out.print(
+        f"  {len(d['units'])} units, {len(d['streams'])} streams, {len(d['sinks'])} sinks: "
+        f"{escape(fates)}",
+        highlight=False,
+    )
+    out.print(
+        f"  {params['count']} parameters, {len(params['with_distribution'])} with a distribution"
+        + (f" ({', '.join(params['with_distribution'])})" if params["with_distribution"] else "")
+        + f"; {len(d['species'])} species named",
+        highlight=False,
+    )
+    units = table("unit", "kind", "inlets -> outlets")
+    for u in d["units"]:
+        units.add_row(
+            u["name"], u["kind"], f"{', '.join(u['inlets'])} -> {', '.join(u['outlets'])}"
+        )
+    out.print(units)

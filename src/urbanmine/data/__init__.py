@@ -20,3 +20,8 @@ def list_files(*parts: str, suffix: str = ".toml") -> list[str]:
     """Names (without suffix) of the shipped data files in a folder under ``urbanmine/data``."""
     folder = resources.files(__package__).joinpath(*parts)
     return sorted(p.name[: -len(suffix)] for p in folder.iterdir() if p.name.endswith(suffix))
+
+
+def data_text(*parts: str) -> str:
+    """Text of a file shipped under ``urbanmine/data`` (UTF-8)."""
+    return resources.files(__package__).joinpath(*parts).read_text(encoding="utf-8")

@@ -104,6 +104,12 @@ def compose(route: str, feed_form: str, preset: str = DEFAULT_PRESET) -> Compose
     return _join(specs)
 
 
+def single_route(spec: RouteSpec) -> ComposedRoute:
+    """The flowsheet of one route on its own, its ``feed`` stream as the intake (no preparation
+    routes in front): what ``urbanmine routes check`` builds to validate a route file."""
+    return _join([spec])
+
+
 def _join(specs: list[RouteSpec]) -> ComposedRoute:
     single = len(specs) == 1
     units: list[Unit] = []

@@ -21,6 +21,7 @@ from urbanmine.flowsheet.errors import RouteError
 from urbanmine.flowsheet.params import Parameter
 from urbanmine.flowsheet.reaction import Reaction
 from urbanmine.flowsheet.units import UTILITIES, Basis, Dose, Unit, Utility
+from urbanmine.materials.feeds import FORMS
 
 UTILITY_ALIASES = {
     "electricity_MJ": ("electricity_kWh", 1 / 3.6),
@@ -131,6 +132,27 @@ def _unit(rec: Mapping[str, Any], params: Mapping[str, Parameter]) -> Unit:
     )
 
 
+def _kind(value: Any, where: str) -> str:
+    """A material kind (``intake``, ``handoff`` key): any name, but a feed form is written as the
+    feed names write it (``blackmass``, as in ``NMC811-blackmass``), never another spelling."""
+    if not isinstance(value, str) or not value:
+        raise RouteError(f"{where}: expected a name, got {value!r}")
+    plain = value.replace("_", "").replace("-", "").replace(" ", "").lower()
+    if value not in FORMS and plain in FORMS:
+        raise RouteError(f"{where}: {value!r} is spelled {plain!r} (as in the feed names)")
+    return value
+
+
+def _accepts(value: Any, where: str) -> tuple[str, ...]:
+    """Feed forms a route takes directly: each one of ``FORMS``."""
+    if not isinstance(value, list):
+        raise RouteError(f"{where}: expected a list of feed forms ({', '.join(FORMS)})")
+    for form in value:
+        if form not in FORMS:
+            raise RouteError(f"{where}: {form!r} is not a feed form; allowed: {', '.join(FORMS)}")
+    return tuple(value)
+
+
 def parse_route(data: Mapping[str, Any], path: str = "") -> RouteSpec:
     """Build a route from parsed TOML; any mistake raises :class:`RouteError` naming it."""
     meta = data.get("route")
@@ -148,13 +170,16 @@ def parse_route(data: Mapping[str, Any], path: str = "") -> RouteSpec:
     return RouteSpec(
         name=meta["name"],
         title=meta.get("title", meta["name"]),
-        intake=meta.get("intake", "cells"),
-        accepts=tuple(meta.get("accepts", ())),
+        intake=_kind(meta.get("intake", "cells"), f"route {meta['name']!r} intake"),
+        accepts=_accepts(meta.get("accepts", []), f"route {meta['name']!r} accepts"),
         source=meta.get("source", ""),
         units=units,
         sinks=dict(data.get("sinks", {})),
         parameters=params,
-        handoff={k: tuple(v) for k, v in data.get("handoff", {}).items()},
+        handoff={
+            _kind(k, f"route {meta['name']!r} [handoff]"): tuple(v)
+            for k, v in data.get("handoff", {}).items()
+        },
         path=path,
         equipment={u["name"]: tuple(u["equipment"]) for u in data["units"] if "equipment" in u},
     )
