@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -72,6 +73,44 @@ def table(*headers: str, title: str | None = None) -> Table:
     for h in headers:
         t.add_column(h, overflow="fold")
     return t
+
+
+PROGRESS_DELAY_S = 1.0
+"""A run shows a progress bar once it has lasted this long (shorter runs do not flash one)."""
+
+
+class StderrProgress:
+    """Progress of a long run on stderr, with and without ``--json`` (stdout stays clean).
+
+    ``update(what, done, total)`` moves the bar of task ``what``. The bar appears once the run
+    has lasted ``PROGRESS_DELAY_S`` and is removed when the run ends. It is drawn only when
+    stderr is a terminal: on a pipe or a file nothing is written (rich would leave a blank line),
+    so logs and programs that capture stderr see no progress noise.
+    """
+
+    def __init__(self) -> None:
+        self._started = time.monotonic()
+        self._bar: Any = None
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> StderrProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def update(self, what: str, done: int, total: int) -> None:
+        if self._bar is None:
+            if not err.is_terminal or time.monotonic() - self._started < PROGRESS_DELAY_S:
+                return
+            from rich.progress import Progress
+
+            self._bar = Progress(console=err, transient=True)
+            self._bar.start()
+        if what not in self._tasks:
+            self._tasks[what] = self._bar.add_task(what, total=total)
+        self._bar.update(self._tasks[what], completed=done, total=total)
 
 
 def print_json(data: Any) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from urbanmine.commands.common import JsonOpt, err, guarded, print_json
+from urbanmine.commands.common import JsonOpt, StderrProgress, guarded, print_json
 from urbanmine.commands.feeds import PresetOpt
 from urbanmine.commands.impacts import LOCATION_HELP
 from urbanmine.commands.result_text import print_result
@@ -26,10 +26,8 @@ def _run_with_progress(
     preset: str,
     samples: int,
     seed: int | None,
-    quiet: bool,
 ) -> RouteResult:
-    from rich.progress import Progress
-
+    """The run, with a progress bar on stderr if it lasts (``StderrProgress``; --json too)."""
     from urbanmine.materials.feeds import get_feed
     from urbanmine.routes.run import run
 
@@ -39,12 +37,9 @@ def _run_with_progress(
     feed = feed.scaled(
         mass_kg=mass_kg if (mass_kg is not None or kwh is not None) else 1.0, kwh=kwh
     )
-    if samples < 20_000 or quiet:
-        return run(feed, route, samples, seed)
-    with Progress(console=err, transient=True) as bar:
-        task = bar.add_task("samples", total=samples)
+    with StderrProgress() as bar:
         return run(
-            feed, route, samples, seed, progress=lambda done: bar.update(task, completed=done)
+            feed, route, samples, seed, progress=lambda done: bar.update("samples", done, samples)
         )
 
 
@@ -71,7 +66,7 @@ def flowsheet_cmd(
     optionally impacts, economics and compliance verdicts."""
     if comply and on is None:
         raise InputError("--comply needs --on DATE (YYYY-MM-DD)")
-    result = _run_with_progress(feed, route, mass_kg, kwh, preset, samples, seed, as_json)
+    result = _run_with_progress(feed, route, mass_kg, kwh, preset, samples, seed)
     d = result.to_dict()
     if impacts:
         from urbanmine.impacts.lca import assess
@@ -102,7 +97,7 @@ def flowsheet_cmd(
 def run_cmd(as_json: bool = JsonOpt) -> None:
     """The main job: 1 t of NMC811 packs through dismantling, pretreatment, hydro and precursor."""
     result = _run_with_progress(
-        "NMC811-pack", "pretreatment+hydro+precursor", 1000.0, None, DEFAULT_PRESET, 1, None, True
+        "NMC811-pack", "pretreatment+hydro+precursor", 1000.0, None, DEFAULT_PRESET, 1, None
     )
     d = result.to_dict()
     if as_json:

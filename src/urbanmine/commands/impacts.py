@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from urbanmine.commands.common import JsonOpt, guarded, out, print_json, table
+from urbanmine.commands.common import JsonOpt, StderrProgress, guarded, out, print_json, table
 from urbanmine.materials.presets import DEFAULT_PRESET
 
 
@@ -29,7 +29,8 @@ def sensitivity_cmd(
     from urbanmine.routes.run import compose_for
 
     f = get_feed(feed, preset).scaled(mass_kg=1.0)
-    result = route_sobol(f, compose_for(f, route), samples, seed)
+    with StderrProgress() as bar:
+        result = route_sobol(f, compose_for(f, route), samples, seed, progress=bar.update)
     data = {"feed": f.name, "route": route, "mass_kg": 1.0, **result}
     if as_json:
         print_json(data)

@@ -26,6 +26,10 @@ from urbanmine.routes.run import RouteResult, run_composed
 Model = Callable[[dict[str, np.ndarray]], Mapping[str, np.ndarray]]
 """Parameter arrays (one value per run) -> output arrays (one value per run)."""
 
+Progress = Callable[[str, int, int], None]
+"""Called with (what, done, total): ``model runs`` as the route's chunks finish, then ``Sobol
+analysis`` output by output (the bootstrap of each output takes about as long as the runs)."""
+
 EDGE = 1e-12
 """Unit-cube points are kept this far inside (0, 1) so unbounded inverse CDFs stay finite."""
 
@@ -38,7 +42,11 @@ def base_samples(n: int) -> int:
 
 
 def sobol_indices(
-    parameters: Mapping[str, Parameter], model: Model, samples: int, seed: int | None = None
+    parameters: Mapping[str, Parameter],
+    model: Model,
+    samples: int,
+    seed: int | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Sobol indices of every model output with respect to every uncertain parameter.
 
@@ -57,7 +65,9 @@ def sobol_indices(
     outputs = model(values)
     indices: dict[str, dict[str, dict[str, float]]] = {}
     constant = []
-    for out, y in sorted(outputs.items()):
+    for done, (out, y) in enumerate(sorted(outputs.items())):
+        if progress is not None:
+            progress("Sobol analysis", done, len(outputs))
         y = np.asarray(y, dtype=float)
         if not np.all(np.isfinite(y)) or np.ptp(y) <= 1e-12 * max(float(np.abs(y).max()), 1e-300):
             constant.append(out)
@@ -86,15 +96,22 @@ def route_sobol(
     samples: int,
     seed: int | None = None,
     extra: Callable[[RouteResult], Mapping[str, np.ndarray]] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Sobol indices of a route's recycling efficiency, recoveries and inventory (and of
     whatever ``extra`` derives from each result, e.g. GHG and cost) for its uncertain parameters."""
 
     def model(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        result = run_composed(feed, composed, values=values)
+        runs = len(next(iter(values.values())))
+
+        def step(done: int) -> None:
+            if progress is not None:
+                progress("model runs", done, runs)
+
+        result = run_composed(feed, composed, progress=step, values=values)
         out = {k: v for k, v in result.per_sample.items() if k.startswith(ROUTE_OUTPUTS)}
         if extra is not None:
             out.update(extra(result))
         return out
 
-    return sobol_indices(composed.parameters, model, samples, seed)
+    return sobol_indices(composed.parameters, model, samples, seed, progress)
