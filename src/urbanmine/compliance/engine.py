@@ -53,7 +53,7 @@ def judge(
             unit=rule.unit,
             applies_from=stage.applies_from if stage else None,
             period=period,
-            legal=rule.legal,
+            legal=f"{ruleset.act}: {rule.legal}",
             source=rule.source,
             note=_notes(ruleset, on, *notes, note),
         )

@@ -94,11 +94,17 @@ class Rule(BaseModel):
 
 
 class RuleSet(BaseModel):
-    """A versioned rule set: its legal text, the status date of the data, acts, rules."""
+    """A versioned rule set: its legal text, the status date of the data, acts, rules.
+
+    ``act`` is the official citation of the legal act the rules come from (for EU acts with their
+    Official Journal reference; for Chinese measures their official name and issuer); every
+    verdict's ``legal`` starts with it, so a printed verdict names the act, not only an article.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
     title: str
+    act: str
     version: str
     status_as_of: dt.date
     source: str
