@@ -18,3 +18,4 @@ test: setup
 bench: setup
 	$(UV) run --frozen python bench/flowsheet_mc.py
 	$(UV) run --frozen python bench/impacts_mc.py
+	$(UV) run --frozen python bench/cli_startup.py
