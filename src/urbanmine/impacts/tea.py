@@ -200,9 +200,9 @@ def currency(preset: str, location: str) -> dict[str, Any]:
     """The currency of every amount :func:`costs` reports under ``preset`` at ``location``.
 
     U.S. dollars, nominal and mixed-year as EverBatt adds them (``data/economics/currency.toml``):
-    ``equipment_dollar_year`` is the dollar year of the preset's equipment curves, ``prices`` says
-    what the prices and EverBatt location rates are in, ``escalation`` that no price index joins
-    them. At an EU location, ``converted_from`` names the parameters given in euro, their year,
+    ``equipment_dollar_year`` is the dollar year of the preset's equipment curves, ``prices`` (and
+    ``prices_source``) what the prices and EverBatt location rates are in, ``escalation`` that no
+    price index joins them. At an EU location, ``converted_from`` names the parameters given in euro, their year,
     and the rate (USD per EUR) and source they were converted with.
     """
     chosen = cost_preset(preset)
@@ -213,6 +213,7 @@ def currency(preset: str, location: str) -> dict[str, Any]:
             sorted({e.dollar_year for e in plant.equipment_table(chosen).values()})
         ),
         "prices": data[chosen]["prices"],
+        "prices_source": data[chosen]["prices_source"],
         "escalation": data["escalation"],
     }
     country = eu_country(location)
