@@ -99,6 +99,20 @@ class Parameter:
             x = d["median"] * np.exp(d["sigma"] * stats.norm.ppf(u))
         return self._clip(x)
 
+    def numbers(self) -> dict[str, tuple[float, str | None]]:
+        """The distribution's numbers (low, mode, high, mean, sd...) with the citation given for
+        each under ``<key>_source``; a number equal to the point value without its own citation
+        has the point value's source; None where there is neither. Empty without a distribution.
+        """
+        d = self.distribution or {}
+        keys = [k for k in (*DISTRIBUTIONS.get(d.get("kind", ""), ()), "low", "high") if k in d]
+        out: dict[str, tuple[float, str | None]] = {}
+        for k in dict.fromkeys(keys):
+            x = float(d[k])
+            point = f"the point value: {self.source}" if x == self.value else None
+            out[k] = (x, d.get(f"{k}_source") or point)
+        return out
+
     def mean(self) -> float:
         """Expected value of one draw, from the distribution's formula (``value`` without one):
         uniform (a + b)/2, triangular (a + c + b)/3; normal and lognormal integrated with scipy,
