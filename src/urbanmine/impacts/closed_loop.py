@@ -47,6 +47,7 @@ from urbanmine.impacts.factors import (
     transport_factors,
 )
 from urbanmine.impacts.lca import (
+    FactorDraws,
     allocation_share,
     inventory_lines,
     system_expansion_credits,
@@ -165,7 +166,8 @@ def _route_steps(
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """The route's impacts per kg feed, per sample, grouped into closed-loop steps.
     ``main_product`` picks the products that carry the burden (None: all of them)."""
-    lines, _, _ = inventory_lines(result, fs, location, seed)
+    draws = FactorDraws(result.samples, seed)  # one draw per factor for burdens and credits
+    lines, _, _ = inventory_lines(result, fs, location, draws)
     share = allocation_share(result, allocation, prices, main_product)
     n = result.samples
     out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -187,10 +189,10 @@ def _route_steps(
             prefix = unit.split("/", 1)[0]
             book(ROUTE_STEP.get(prefix, "refining"), q / booked, line)
     if allocation == "system_expansion_coproducts":
-        credits, _ = system_expansion_credits(result, fs, ("recycled",), seed)
+        credits, _ = system_expansion_credits(result, fs, draws, ("recycled",))
         if main_product is not None:
             coproducts, _ = system_expansion_credits(
-                result, fs, ("product",), seed, lambda sp: not main_product(sp)
+                result, fs, draws, ("product",), lambda sp: not main_product(sp)
             )
             credits += coproducts
         for line in credits:

@@ -10,7 +10,7 @@ import numpy as np
 
 from urbanmine.errors import InputError
 from urbanmine.flowsheet.flowsheet import CompiledFlowsheet
-from urbanmine.flowsheet.params import sample_parameters
+from urbanmine.flowsheet.params import asymmetric, sample_parameters
 from urbanmine.flowsheet.result import QUANTILES, Accumulator, measure
 from urbanmine.materials.feeds import Feed
 from urbanmine.routes.compose import ComposedRoute, compose
@@ -30,6 +30,8 @@ class RouteResult:
     samples: int
     per_sample: dict[str, np.ndarray]
     sums: dict[str, np.ndarray]
+    drawn: bool = False
+    """True when the route's parameters were drawn from their distributions (Monte Carlo)."""
 
     def mean(self, key: str) -> float:
         a = self.per_sample[key]
@@ -37,7 +39,11 @@ class RouteResult:
         return float(finite.mean()) if finite.size else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        """The result as the JSON contract of ``urbanmine flowsheet --json`` (sample means)."""
+        """The result as the JSON contract of ``urbanmine flowsheet --json`` (sample means).
+
+        A Monte Carlo result lists under ``asymmetric`` the parameters whose distribution's mean
+        differs from the cited point value (parameter, value, distribution_mean,
+        relative_difference): the sample means drift from a point-value run because of them."""
         idx = self.compiled.index
         n = self.samples
         feed_el = self.sums["feed.species_kg"] @ idx.E / n
@@ -89,6 +95,8 @@ class RouteResult:
         }
         if n > 1:
             out["quantiles"] = self.quantiles()
+        if self.drawn:
+            out["asymmetric"] = asymmetric(self.route.parameters)
         return out
 
     def inventory_by_unit(self) -> dict[str, dict[str, Any]]:
@@ -168,6 +176,7 @@ def run_composed(
 ) -> RouteResult:
     """Run ``feed`` through a composed route: ``samples`` draws of its uncertain parameters, or
     the given parameter ``values`` (arrays of one length = the samples; others keep their value)."""
+    drawn = values is None and samples > 1
     if values is None:
         samples = max(1, int(samples))
         values = sample_parameters(composed.parameters, samples, seed)
@@ -190,4 +199,4 @@ def run_composed(
         acc.add(measure(compiled.evaluate(feed_rows, chunk), composed.flowsheet.sinks))
         if progress is not None:
             progress(stop)
-    return RouteResult(feed, composed, compiled, samples, acc.per_sample, acc.sums)
+    return RouteResult(feed, composed, compiled, samples, acc.per_sample, acc.sums, drawn)
