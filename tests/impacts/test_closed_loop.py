@@ -149,7 +149,8 @@ def test_recycled_cost_is_the_mean_of_per_sample_costs_not_a_product_of_means():
     virgin = 25.0  # EverBatt 2023 NMC622 cathode price, USD/kg (Materials C91)
     mean_of_products = float(np.mean(virgin + f * net))
     product_of_means = virgin + float(f.mean() * net.mean())
-    assert abs(mean_of_products - product_of_means) > 1e-4 * virgin
+    # the two differ by more than three times the tolerance the library is held to below
+    assert abs(mean_of_products - product_of_means) > 3e-6 * abs(mean_of_products)
     assert d["recycled"]["cost_usd"] == pytest.approx(mean_of_products, rel=1e-6)
     assert d["virgin"]["cost_usd"] == virgin
     q = d["recycled"]["quantiles"]["cost_usd"]
