@@ -345,6 +345,10 @@ class CompiledFlowsheet:
         tears = step.tears
         sizes = [streams[s].cols.size * width for s in tears]
         m = sum(sizes)
+        if m == 0:  # nothing tracked can circulate
+            for s in tears:
+                streams[s] = Stream(streams[s].cols, streams[s].data, np.zeros((rows, 0, width)))
+            return
         internal = {s for u in step.units for s in u.outlets}
         outside = {s for u in step.units for s in u.inlets if s not in internal}
         guess = np.zeros((rows, m))

@@ -245,6 +245,9 @@ def mix_origin(plan: UnitPlan, inlets: list[Stream]) -> np.ndarray | None:
     held = [s.origin for s in inlets]
     if any(o is None for o in held):
         return None
+    if len(held) == 1 and inlets[0].cols.size == plan.work.size:
+        only = np.asarray(held[0])
+        return only.copy() if plan.changes else only  # reactions change it in place
     out = np.zeros((inlets[0].data.shape[0], plan.work.size, plan.tracked))
     for pos, o in zip(plan.inlet_pos, held, strict=True):
         out[:, pos, :] += np.asarray(o)

@@ -192,9 +192,11 @@ def _nonzero(names: tuple[str, ...], values: np.ndarray) -> dict[str, float]:
 
 
 def chunk_size(compiled: CompiledFlowsheet) -> int:
-    """Samples per chunk so each unit's work array, including recycle-solve passes (one row per
-    tear unknown and sample), fits the budget."""
-    width = compiled.work_width() * (compiled.tear_width() + 1)
+    """Samples per chunk so each unit's work array and its battery-origin tracer (one column per
+    tracked element), including recycle-solve passes (one row per tear unknown and sample), fit
+    the budget."""
+    tracked = compiled.elements.tracked.size
+    width = compiled.work_width() * (1 + tracked) * (compiled.tear_width() * (1 + tracked) + 1)
     return max(1, MEMORY_BUDGET_FLOATS // max(width, 1))
 
 
