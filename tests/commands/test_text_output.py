@@ -49,9 +49,22 @@ def test_text_shows_impacts_costs_with_currency_and_verdicts(runs):
     ghg = d["impacts"]["quantiles"]["ghg_kg_co2e"]
     assert re.search(rf"greenhouse gas .*kg CO2e .*{d['impacts']['ghg_kg_co2e']:.4g}", text)
     assert f"{ghg['p05']:.4g} - {ghg['p95']:.4g}" in text
-    assert re.search(rf"\bprofit\b.*\bUSD\b.*{d['economics']['profit_usd']:.4g}", text)
+    code = d["economics"]["currency"]["code"]  # the currency the costs are in, from the result
+    assert re.search(rf"\bprofit\b.*\b{code}\b.*{d['economics']['profit_usd']:.4g}", text)
+    assert (
+        f"currency: {code} (equipment {d['economics']['currency']['equipment_dollar_year']}" in text
+    )
     for v in d["compliance"]["verdicts"]:
         assert re.search(rf"^{v['verdict']}\s+{re.escape(v['rule'])}\b", text, re.M), v["rule"]
+
+
+def test_text_says_how_outputs_were_counted(runs):
+    d, text = runs
+    assert f"counting: {d['counting']['rule'].replace('_', '-')}" in text
+    assert f"{d['recycling_efficiency_element_capped']:.1%}" in text
+    for o in d["outputs"]:
+        for why in o["left_out"].values():
+            assert why["why"] in text
 
 
 def test_text_summary_counts_the_verdicts(runs):

@@ -3,12 +3,12 @@ recycled material)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 from rich.markup import escape
 
 from urbanmine.commands.common import JsonOpt, StderrProgress, guarded, out, print_json, table
+from urbanmine.commands.result_text import currency_line
+from urbanmine.errors import InputError
 from urbanmine.materials.presets import DEFAULT_PRESET
 
 
@@ -51,31 +51,6 @@ LOCATION_HELP = (
 )
 
 
-RECYCLED_COST_METHOD = (
-    "recycled {product} at the virgin cost plus the net cost of recycling the feed that supplies "
-    "it: the plant's cost less the market value of everything it recovers (the Ni/Co/Mn/Li "
-    "products the {product} uses and the other products alike)"
-)
-COST_METHOD = {
-    "cathode": "virgin cathode at its market price (EverBatt); "
-    + RECYCLED_COST_METHOD.format(product="cathode"),
-    "precursor": "virgin precursor at the cost of its mined sulfates and co-precipitation "
-    "reagents at EverBatt prices (no conversion cost or margin: EverBatt prices no precursor); "
-    + RECYCLED_COST_METHOD.format(product="precursor"),
-}
-"""How ``closed-loop`` prices each side, per functional unit; printed with the result."""
-
-
-def virgin_cost(data: dict[str, Any], chemistry: str, preset: str) -> float:
-    """USD per kg product made from mined material: EverBatt's cathode price, or the precursor's
-    mined sulfates and reagents at EverBatt prices."""
-    from urbanmine.impacts.prices import price
-
-    if data["product"] == "cathode":
-        return price(chemistry, preset)
-    return sum(kg * price(item, preset) for item, kg in data["virgin_inventory_kg"].items())
-
-
 @guarded
 def closed_loop_cmd(
     chemistry: str,
@@ -87,46 +62,55 @@ def closed_loop_cmd(
     product: str = typer.Option(
         "cathode", "--product", help="Per kg of: cathode, or precursor (NMC hydroxide pCAM)."
     ),
+    samples: int = typer.Option(1, "--samples", help="Monte Carlo samples."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Per kg cathode (or precursor): made from mined vs recycled materials, GHG, energy, cost,
     step by step."""
     from urbanmine.impacts.closed_loop import closed_loop
-    from urbanmine.impacts.tea import costs
-    from urbanmine.materials.feeds import get_feed
-    from urbanmine.routes.run import run
 
-    base = closed_loop(
-        chemistry, route, preset, factor_set=factor_set, location=location, product=product
+    if samples < 1:
+        raise InputError(f"--samples must be at least 1, got {samples}")
+    data = closed_loop(
+        chemistry,
+        route,
+        preset,
+        factor_set=factor_set,
+        location=location,
+        product=product,
+        capacity_t=capacity_t,
+        samples=samples,
+        seed=seed,
     )
-    feed = get_feed(base["feed"], preset).scaled(mass_kg=1.0)
-    economics = costs(run(feed, route), location=location, capacity_t=capacity_t).to_dict()
-    virgin = virgin_cost(base, chemistry, preset)
-    per_kg = base["feed_kg_per_kg_product"]
-    recycled = virgin + per_kg * (economics["cost_usd"] - economics["revenue_usd"])
-    data = base
-    data["virgin"]["cost_usd"] = virgin
-    data["recycled"]["cost_usd"] = recycled
-    data["cost_method"] = COST_METHOD[base["product"]]
     if as_json:
         print_json(data)
         return
+    n = data["samples"]
+    code = data["currency"]["code"]
     out.print(
         f"[bold]{escape(data['functional_unit'])}[/], made from mined materials or recycled "
         f"through {escape(route)} ({escape(location)}; {escape(data['factor_set'])}, GWP "
-        f"{escape(data['gwp'])}; preset {escape(data['preset'])})",
+        f"{escape(data['gwp'])}; preset {escape(data['preset'])})"
+        + (f": mean of {n} samples, p05-p95 beside each mean" if n > 1 else ""),
         highlight=False,
     )
-    sides = table("made from", "kg CO2e", "MJ", "water, L", "cost, USD")
+    columns = ["made from", "kg CO2e", "MJ", "water, L", f"cost, {code}"]
+    if n > 1:
+        columns = [*columns[:2], "kg CO2e p05-p95", *columns[2:], f"cost, {code} p05-p95"]
+    sides = table(*columns)
     for side in ("virgin", "recycled"):
         s = data[side]
-        sides.add_row(
-            "mined materials" if side == "virgin" else "recycled materials",
-            f"{s['ghg_kg_co2e']:.3f}",
-            f"{s['energy_MJ']:.1f}",
-            f"{s['water_L']:.1f}",
-            f"{s['cost_usd']:.2f}",
-        )
+        ghg, cost = f"{s['ghg_kg_co2e']:.3f}", f"{s['cost_usd']:.2f}"
+        row = [f"{s['energy_MJ']:.1f}", f"{s['water_L']:.1f}"]
+        if n > 1:
+            q = s["quantiles"]
+            ghg_range = f"{q['ghg_kg_co2e']['p05']:.3f} - {q['ghg_kg_co2e']['p95']:.3f}"
+            cost_range = f"{q['cost_usd']['p05']:.2f} - {q['cost_usd']['p95']:.2f}"
+            row = [ghg, ghg_range, *row, cost, cost_range]
+        else:
+            row = [ghg, *row, cost]
+        sides.add_row("mined materials" if side == "virgin" else "recycled materials", *row)
     out.print(sides)
     saving = data["saving_ghg_kg_co2e"]
     out.print(
@@ -138,6 +122,7 @@ def closed_loop_cmd(
         steps.add_row(step["step"], f"{step['ghg_kg_co2e']:+.3f}", f"{step['energy_MJ']:+.1f}")
     out.print(steps)
     out.print(f"cost: {escape(data['cost_method'])}", highlight=False)
+    out.print(escape(currency_line(data["currency"], data["fallback_to_us"])), highlight=False)
     for note in data.get("notes", []):
         out.print(f"note: {escape(note)}", highlight=False)
 

@@ -66,7 +66,9 @@ def print_result(d: Mapping[str, Any]) -> None:
     _outputs(d, cols)
     _recovery(d, cols)
     _inventory(d, cols)
+    _counting(d.get("counting"))
     out.print(f"element balance: max relative error {d['balance']['max_relative_error']:.2g}")
+    _asymmetric(d)
     if "impacts" in d:
         _impacts(d["impacts"], samples)
     if "economics" in d:
@@ -76,18 +78,31 @@ def print_result(d: Mapping[str, Any]) -> None:
 
 
 def _outputs(d: Mapping[str, Any], cols: Columns) -> None:
-    t = table("output", "fate", *cols.headers("kg"), "main species")
+    """Each output: its mass, the battery-origin mass in it, the mass counted as recycled and
+    what was left out of the count (the reasons are listed once below the table)."""
+    t = table(
+        "output", "fate", *cols.headers("kg"), "battery-origin kg", "counted kg", "left out",
+        "main species",
+    )  # fmt: skip
+    reasons: dict[str, str] = {}  # why -> kind, each reason once
     for o in d["outputs"]:
         main = ", ".join(
             f"{k} {v:.4g}" for k, v in sorted(o["species_kg"].items(), key=lambda kv: -kv[1])[:3]
         )
+        left = o.get("left_out", {})
+        reasons.update({why["why"]: kind for kind, why in left.items()})
         t.add_row(
             o["name"],
             o["fate"],
             *cols.cells(o["mass_kg"], f"outputs.{o['name']}.mass_kg", lambda v: f"{v:.6g}"),
+            num(o["battery_origin_kg"]) if "battery_origin_kg" in o else "",
+            num(o["counted_kg"]) if "counted_kg" in o else "",
+            ", ".join(f"{kind.replace('_', ' ')} {num(why['kg'])}" for kind, why in left.items()),
             main,
         )
     out.print(t)
+    for why, kind in reasons.items():
+        out.print(f"left out ({kind.replace('_', ' ')}): {escape(why)}", highlight=False)
 
 
 def _recovery(d: Mapping[str, Any], cols: Columns) -> None:
@@ -100,12 +115,24 @@ def _recovery(d: Mapping[str, Any], cols: Columns) -> None:
 
 def _inventory(d: Mapping[str, Any], cols: Columns) -> None:
     inv = d["inventory"]
+    counting = d.get("counting", {})
     t = table("quantity", "unit", *cols.headers("amount"))
+    rule = counting.get("rule", "").replace("_", "-")
     t.add_row(
-        "recycling efficiency",
+        f"recycling efficiency ({rule} counting)" if rule else "recycling efficiency",
         "%",
         *cols.cells(d["recycling_efficiency"], "recycling_efficiency", pct),
     )
+    if "recycling_efficiency_element_capped" in d:
+        t.add_row(
+            "  upper bound (element-capped counting)",
+            "%",
+            *cols.cells(
+                d["recycling_efficiency_element_capped"],
+                "recycling_efficiency_element_capped",
+                pct,
+            ),
+        )
     if "recycled_output_kg" in d:
         t.add_row(
             "recycled output", "kg", *cols.cells(d["recycled_output_kg"], "recycled_output_kg")
@@ -120,6 +147,38 @@ def _inventory(d: Mapping[str, Any], cols: Columns) -> None:
     for name, kg in inv["reagents_kg"].items():
         t.add_row(f"reagent {name}", "kg", *cols.cells(kg, f"inventory.reagents_kg.{name}"))
     out.print(t)
+
+
+def _counting(c: Mapping[str, Any] | None) -> None:
+    """Which counting rule the efficiency and recovery use, and what it leaves out."""
+    if not c:
+        return
+    line = f"counting: {c['rule'].replace('_', '-')}"
+    if c.get("upper_bound"):
+        line += f", upper bound {c['upper_bound'].replace('_', '-')}"
+    if "input_fraction_kg" in c:
+        line += f"; input fraction {num(c['input_fraction_kg'])} kg"
+    if c.get("not_counted_species"):
+        line += f"; not counted: {', '.join(c['not_counted_species'])}"
+    out.print(escape(line), highlight=False)
+
+
+def _asymmetric(d: Mapping[str, Any]) -> None:
+    """Say which asymmetric distributions move the Monte Carlo means off the point values."""
+    shifted = d.get("asymmetric")
+    if not shifted:
+        return
+    out.print(
+        f"means of {d['samples']} samples differ from a run at the cited point values: "
+        "these parameters' distributions have a mean other than their point value"
+    )
+    for a in shifted:
+        rel = a["relative_difference"]
+        out.print(
+            f"  {escape(a['parameter'])}: point value {a['value']:.6g}, distribution mean "
+            f"{a['distribution_mean']:.6g}" + (f" ({rel:+.2%})" if rel is not None else ""),
+            highlight=False,
+        )
 
 
 def _impacts(i: Mapping[str, Any], samples: int) -> None:
@@ -152,12 +211,29 @@ def _impacts(i: Mapping[str, Any], samples: int) -> None:
 
 
 def currency_of(e: Mapping[str, Any]) -> str:
-    """The currency the economics are in: the result's own ``currency`` (and ``currency_year``)
-    when it names one, else US dollars, the unit of every ``*_usd`` figure of
+    """The currency code the economics are in: the result's own ``currency`` (a code, or a table
+    with ``code``) when it names one, else US dollars, the unit of every ``*_usd`` figure of
     :mod:`urbanmine.impacts.tea` (EverBatt's prices and cost curves)."""
-    currency = str(e.get("currency", "USD"))
-    year = e.get("currency_year")
-    return f"{currency} ({year})" if year else currency
+    currency = e.get("currency", "USD")
+    return str(currency["code"] if isinstance(currency, Mapping) else currency)
+
+
+def currency_line(currency: Mapping[str, Any], fallback: list[str]) -> str:
+    """One line saying what the costs are in (dollar years, conversions) and which parameters
+    fell back to U.S. values."""
+    line = (
+        f"currency: {currency['code']} (equipment {currency['equipment_dollar_year']}; prices "
+        f"{currency['prices']}; no escalation between years)"
+    )
+    converted = currency.get("converted_from")
+    if converted:
+        line += (
+            f"; {', '.join(converted['parameters'])} from {converted['code']} "
+            f"{converted['year']} at {converted['usd_per_eur']} USD/{converted['code']}"
+        )
+    if fallback:
+        line += f"; U.S. values for {', '.join(fallback)}"
+    return line
 
 
 def _economics(e: Mapping[str, Any], samples: int) -> None:
@@ -179,6 +255,9 @@ def _economics(e: Mapping[str, Any], samples: int) -> None:
     out.print(t)
     for species, kg in e.get("unpriced_kg", {}).items():
         out.print(f"no price: {escape(species)} ({kg:.4g} kg)", highlight=False)
+    if isinstance(e.get("currency"), Mapping):
+        line = currency_line(e["currency"], e.get("fallback_to_us", []))
+        out.print(escape(line), highlight=False)
 
 
 def _compliance(c: Mapping[str, Any]) -> None:

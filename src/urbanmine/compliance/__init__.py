@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         flowsheet_facts,
     )
     from urbanmine.compliance.collection import collection_rate
+    from urbanmine.compliance.counting import CountingMethod, counting_note, load_counting_method
     from urbanmine.compliance.facts import Facts, parse_facts
     from urbanmine.compliance.findings import Findings
     from urbanmine.compliance.gbt34014 import CodeCheck, check_code
@@ -36,6 +37,9 @@ _EXPORTS = {
     "check_flowsheet_result": "check",
     "flowsheet_facts": "check",
     "collection_rate": "collection",
+    "CountingMethod": "counting",
+    "counting_note": "counting",
+    "load_counting_method": "counting",
     "Facts": "facts",
     "parse_facts": "facts",
     "Findings": "findings",
@@ -55,6 +59,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 __all__ = [
     "CATEGORIES",
     "CodeCheck",
+    "CountingMethod",
     "Facts",
     "Findings",
     "PassportScope",
@@ -68,7 +73,9 @@ __all__ = [
     "check_flowsheet_result",
     "china_calendar",
     "collection_rate",
+    "counting_note",
     "flowsheet_facts",
+    "load_counting_method",
     "load_ruleset",
     "parse_facts",
     "passport_scope",
