@@ -14,7 +14,6 @@ from urbanmine.impacts.factors import (
     load_factor_set,
     material_factor,
     species_map,
-    transport_factors,
 )
 from urbanmine.materials.feeds import presets
 from urbanmine.routes.compose import load_route, route_names
@@ -211,15 +210,6 @@ def test_every_reagent_of_every_shipped_route_has_a_factor_or_a_documented_exclu
                 assert len(rec.exclude) > 20  # a reason, not a placeholder
             else:
                 assert fs.input_factor(sp).source
-
-
-def test_every_shipped_number_has_a_source():
-    for edition in factor_set_names():
-        fs = load_factor_set(edition)
-        for f in [*fs.materials.values(), *fs.electricity.values(), fs.natural_gas, fs.diesel]:
-            assert "csv" in f.source
-    assert all("carbon-intensity-electricity" in f.source for f in grid_factors().values())
-    assert all("network-fleet-data.md" in f.source for f in transport_factors().values())
 
 
 def test_grid_covers_eu27_and_china():
