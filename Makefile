@@ -1,7 +1,7 @@
 # Both targets set up the same way: uv (installed with pip if missing), then the locked environment.
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: run test bench setup
+.PHONY: run test bench setup mutation
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -19,3 +19,10 @@ bench: setup
 	$(UV) run --frozen python bench/flowsheet_mc.py
 	$(UV) run --frozen python bench/impacts_mc.py
 	$(UV) run --frozen python bench/cli_startup.py
+
+# Opt-in and slow (minutes): mutation testing of the compliance checks ([tool.mutmut] in
+# pyproject.toml), then the score with message-only mutants counted apart. See docs/testing.md.
+mutation: setup
+	rm -rf mutants
+	nice -n 15 $(UV) run --frozen mutmut run --max-children 2 >/dev/null || true
+	$(UV) run --frozen python bench/mutation_score.py --survivors

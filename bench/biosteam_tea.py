@@ -43,6 +43,19 @@ Economics (``EverBattTEA``, a ``bst.TEA``): EverBatt 2023's Towler & Sinnott fac
   content), and a BioSTEAM stream has one price per kg, so revenue is sum(species kg x value)
   over the product and recycled sinks.
 
+What this cross-check is, and is not. BioSTEAM computes for itself: the flowsheet's mass balance
+(its own units and recycle solver), the reagent make-up flows, ``material_cost`` and
+``utility_cost`` (stream prices x flows, power utilities), ``installed_equipment_cost``, working
+capital, and every impact (``get_net_impact`` over ``set_CF`` and process impacts). The cost
+model itself is ours, written a second time: ``_DPI``, ``_TDC``, ``_FCI`` and ``_FOC`` are
+overridden with EverBatt's Towler & Sinnott factors, ``sales`` with our species valuation, and
+the capital charge (capital recovery factor), R&D, selling and royalties, natural gas, water,
+landfill and dismantling are added by ``annual_costs()`` outside BioSTEAM's own cash-flow
+analysis (``bst.TEA``'s discounted cash flow, ``NPV``, ``solve_price``, depreciation and taxes are
+not used). The cost columns therefore agree to round-off because they are our arithmetic twice
+on the same inputs; only the flowsheet, the variable-cost and the impact aggregation are an
+independent computation (docs/performance.md, "What the cross-checks check").
+
 Impacts (indicator ``GWP``, kg CO2e), with BioSTEAM's LCA facilities: ``set_CF`` on every
 reagent make-up stream; ``PowerUtility.set_CF`` for electricity; ``System.define_process_impact``
 for natural gas and diesel (MJ booked by the units) and for each greenhouse gas leaving in the

@@ -158,8 +158,9 @@ def recovery_values(
     """Recovery per element from masses (preferred) or given rates, plus non-element rates."""
     values = dict(rates)
     for el, kg_in in elements_in.items():
-        if el in elements_recovered:
-            values[el] = ratio(elements_recovered[el], kg_in, f"recovery of {el}")
+        if el not in elements_recovered or kg_in == elements_recovered[el] == 0.0:
+            continue  # nothing in, nothing out: absent from the input (see facts.py)
+        values[el] = ratio(elements_recovered[el], kg_in, f"recovery of {el}")
     return values
 
 

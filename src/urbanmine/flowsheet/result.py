@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from urbanmine.errors import InputError
 from urbanmine.flowsheet.errors import BalanceError
 from urbanmine.flowsheet.flowsheet import Evaluation
 from urbanmine.flowsheet.plan import Stream
@@ -173,6 +174,11 @@ def measure(ev: Evaluation, sinks: Mapping[str, str]) -> ChunkMetrics:
     per: dict[str, np.ndarray] = {"balance": np.maximum(err, origin_err), "feed.mass_kg": feed_mass}
     water = idx.names.index("H2O") if "H2O" in idx.names else None
     input_el = origin_elements_kg(ev, feed, water)
+    if not np.all(input_el.sum(axis=1) > 0):
+        raise InputError(
+            "the feed holds no mass apart from water: recycling efficiency and recovery need a "
+            "positive input fraction (Reg. (EU) 493/2012 Art. 2(4))"
+        )
     counted_origin = np.zeros_like(input_el)
     sums: dict[str, np.ndarray] = {"feed.species_kg": _scatter(feed.cols, feed.data.sum(axis=0), n)}
     for name in sinks:
