@@ -143,3 +143,30 @@ def test_passport_scope_json() -> None:
     assert r.exit_code == 2 and "unknown battery category" in r.output
     r = invoke("passport", "scope", "--category", "industrial", "--on", "2027-03-01", "--json")
     assert r.exit_code == 2 and "kWh" in r.output
+
+
+def test_counting_options_change_the_verdict_and_say_so(tmp_path: Path) -> None:
+    """The same NMC622 hydro result: the law's battery-origin counting fails the 65 % target
+    (oxygen and hydrogen of the hydroxides are NaOH's), the element-capped upper bound passes it;
+    both name the counting in the verdict and in the output's ``counting``."""
+    from urbanmine.materials.feeds import get_feed
+    from urbanmine.routes.run import run
+
+    result = tmp_path / "r.json"
+    d = run(get_feed("NMC622-cell").scaled(mass_kg=1.0), "hydro").to_dict()
+    result.write_text(json.dumps(d))
+    rule = "eu-2023-1542/recycling-efficiency/lithium"
+    seen = {}
+    for counting in ("battery_origin", "element_capped"):
+        out = CliRunner().invoke(
+            app, ["comply", str(result), "--on", "2026-06-01", "--counting", counting, "--json"]
+        )
+        assert out.exit_code == 0, out.output
+        body = json.loads(out.stdout)
+        assert body["counting"]["counting"] == counting
+        seen[counting] = next(v for v in body["verdicts"] if v["rule"] == rule)
+        assert counting in seen[counting]["note"]
+    assert seen["battery_origin"]["verdict"] == "fail"
+    assert seen["element_capped"]["verdict"] == "pass"
+    bad = CliRunner().invoke(app, ["comply", str(result), "--on", "2026-06-01", "--counting", "x"])
+    assert bad.exit_code == 2 and "battery_origin" in bad.output

@@ -75,7 +75,7 @@ def test_flowsheet_recycling_efficiency_counts_only_recycled_fates() -> None:
     eff = v["eu-2023-1542/recycling-efficiency/lithium"]
     assert eff.value == pytest.approx(0.53, abs=1e-12)
     assert eff.verdict == "fail" and eff.threshold == 0.65
-    assert "battery_origin" in eff.note and "493/2012" in eff.note
+    assert "battery_origin (eu-2025-606)" in eff.note
     assert v["eu-2023-1542/recycling-efficiency/lead-acid"].verdict == "not_applicable"
     # Annex XII Part C: Co 1.8/2 = 0.90 meets "at least 90 %" exactly; Ni 2.9/3; Li 0.6/1 vs 50 %
     assert v["eu-2023-1542/material-recovery/Co"].value == pytest.approx(0.9)
@@ -96,7 +96,7 @@ def test_element_capped_counting_is_the_upper_bound_that_counts_reagent_oxygen()
     eff = by_rule(verdicts)["eu-2023-1542/recycling-efficiency/lithium"]
     assert eff.value == pytest.approx(0.73, abs=1e-12)
     assert eff.verdict == "pass"
-    assert "element_capped" in eff.note and "upper bound" in eff.note
+    assert "element_capped (eu-2025-606, upper bound)" in eff.note
 
 
 def test_negative_list_leaves_its_elements_out_of_numerator_and_denominator() -> None:

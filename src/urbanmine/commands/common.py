@@ -37,6 +37,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 JsonOpt = typer.Option(False, "--json", help="Print JSON.")
 
+CountingOpt = typer.Option(
+    "battery_origin",
+    "--counting",
+    help="How a flowsheet result's outputs count toward recycling efficiency and recovery: "
+    "battery_origin (the law: mass produced from the battery; reagent atoms and water not "
+    "counted) or element_capped (upper bound: each element up to its input mass).",
+)
+NegativeListOpt = typer.Option(
+    False,
+    "--exclude-negative-list",
+    help="Leave the substances of Del. Reg. (EU) 2025/606's negative list (C, P, Cl as far as "
+    "established) out of numerator and denominator, as a recycler may.",
+)
+
 RULE_FAILED = 3
 """Exit code of ``urbanmine comply --fail-on-fail`` when at least one rule fails: distinct from
 1 (unexpected error) and 2 (bad input), so that a script can tell a failed rule from a bug."""

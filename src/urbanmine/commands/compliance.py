@@ -12,7 +12,15 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from urbanmine.commands.common import RULE_FAILED, JsonOpt, guarded, out, print_json
+from urbanmine.commands.common import (
+    RULE_FAILED,
+    CountingOpt,
+    JsonOpt,
+    NegativeListOpt,
+    guarded,
+    out,
+    print_json,
+)
 from urbanmine.compliance.rules import ruleset_names
 from urbanmine.errors import InputError
 
@@ -104,6 +112,8 @@ def comply(
             "after printing everything; without it the exit code is 0 whatever the verdicts.",
         ),
     ] = False,
+    counting: str = CountingOpt,
+    exclude_negative_list: bool = NegativeListOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Check a process, battery, producer or operator against the rules as of --on DATE.
@@ -129,10 +139,17 @@ def comply(
     from urbanmine.compliance.check import check_file
 
     day = parse_date(on)
-    found = check_file(file, day, ruleset)
+    found = check_file(file, day, ruleset, counting, exclude_negative_list)
     verdicts = [v.to_json() for v in found.verdicts]
     if as_json:
-        print_json({"on": day.isoformat(), "verdicts": verdicts, "unchecked": found.unchecked})
+        print_json(
+            {
+                "on": day.isoformat(),
+                "verdicts": verdicts,
+                "unchecked": found.unchecked,
+                **({"counting": found.counting} if found.counting else {}),
+            }
+        )
     else:
         print_findings(day.isoformat(), verdicts, found.unchecked)
     if fail_on_fail and any(v.verdict == "fail" for v in found.verdicts):

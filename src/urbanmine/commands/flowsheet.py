@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from urbanmine.commands.common import JsonOpt, StderrProgress, guarded, print_json
+from urbanmine.commands.common import (
+    CountingOpt,
+    JsonOpt,
+    NegativeListOpt,
+    StderrProgress,
+    guarded,
+    print_json,
+)
 from urbanmine.commands.feeds import PresetOpt
 from urbanmine.commands.impacts import LOCATION_HELP
 from urbanmine.commands.result_text import print_result
@@ -60,12 +67,18 @@ def flowsheet_cmd(
     allocation: str = typer.Option("none", "--allocation", help="none, mass, economic, ..."),
     comply: bool = typer.Option(False, "--comply", help="Add compliance verdicts (needs --on)."),
     on: str | None = typer.Option(None, "--on", help="Date of the compliance check, YYYY-MM-DD."),
+    counting: str = CountingOpt,
+    exclude_negative_list: bool = NegativeListOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Run a feed through a route: outputs element by element, recovery, inventory, balance;
     optionally impacts, economics and compliance verdicts."""
     if comply and on is None:
         raise InputError("--comply needs --on DATE (YYYY-MM-DD)")
+    if not comply and (counting != "battery_origin" or exclude_negative_list):
+        raise InputError(
+            "--counting and --exclude-negative-list change only compliance verdicts: add --comply"
+        )
     result = _run_with_progress(feed, route, mass_kg, kwh, preset, samples, seed)
     d = result.to_dict()
     if impacts:
@@ -81,11 +94,12 @@ def flowsheet_cmd(
         from urbanmine.commands.compliance import parse_date
         from urbanmine.compliance.check import check_flowsheet
 
-        found = check_flowsheet(d, parse_date(on))
+        found = check_flowsheet(d, parse_date(on), None, counting, exclude_negative_list)
         d["compliance"] = {
             "on": on,
             "verdicts": [v.to_json() for v in found.verdicts],
             "unchecked": found.unchecked,
+            "counting": found.counting,
         }
     if as_json:
         print_json(d)

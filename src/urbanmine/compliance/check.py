@@ -14,7 +14,7 @@ from urbanmine.compliance.battery import (
     normalise_category,
 )
 from urbanmine.compliance.collection import check_collection
-from urbanmine.compliance.counting import counting_summary, load_counting_method
+from urbanmine.compliance.counting import counting_note, counting_summary, load_counting_method
 from urbanmine.compliance.facts import Facts, is_flowsheet_result, parse_facts, read_document
 from urbanmine.compliance.findings import Findings
 from urbanmine.compliance.model import RuleSet, Verdict
@@ -189,7 +189,9 @@ def check_flowsheet(
     from the result's own summary fields.
     """
     facts = flowsheet_facts(result, counting, exclude_negative_list)
-    return check_facts(facts, on, rulesets)
+    found = check_facts(facts, on, rulesets)
+    found.counting = counting_note(load_counting_method(), counting, exclude_negative_list)
+    return found
 
 
 def check_flowsheet_result(
@@ -215,4 +217,9 @@ def check_file(
     data = read_document(path)
     if is_flowsheet_result(data):
         return check_flowsheet(data, on, rulesets, counting, exclude_negative_list)
+    if counting != "battery_origin" or exclude_negative_list:
+        raise InputError(
+            f"{path}: --counting and --exclude-negative-list apply to flowsheet results only; a "
+            "facts file gives its counted masses itself (input_kg, recycled_output_kg)"
+        )
     return check_facts(parse_facts(data, str(path)), on, rulesets)

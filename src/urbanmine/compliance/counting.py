@@ -211,16 +211,9 @@ def counting_note(
 
 
 def counting_summary(method: CountingMethod, counting: str, exclude: tuple[str, ...] = ()) -> str:
-    """One line a verdict carries in its ``note``: which counting, under which legal text, and
-    whether the negative list was left out."""
+    """One short line a verdict carries in its ``note``: which counting of which method, and
+    whether the negative list was left out (the whole note is in the check's ``counting``)."""
     counting_note(method, counting, bool(exclude))  # refuses an unknown counting
-    kind = "upper bound, not the legal counting" if counting == method.upper_bound_counting else ""
-    left = (
-        f"negative list left out ({', '.join(exclude)}; {method.negative_list_rule.status})"
-        if exclude
-        else "negative list not applied"
-    )
-    return (
-        f"counted: {counting}{f' ({kind})' if kind else ''} per method {method.id} "
-        f"(Reg. (EU) 493/2012 Art. 2(3)-(5); Del. Reg. (EU) 2025/606); {left}"
-    )
+    bound = ", upper bound" if counting == method.upper_bound_counting else ""
+    left = f"; negative list left out ({', '.join(exclude)})" if exclude else ""
+    return f"counted: {counting} ({method.id}{bound}){left}"

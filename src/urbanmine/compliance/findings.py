@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from urbanmine.compliance.model import Verdict
 
 
 @dataclass
 class Findings:
-    """Verdicts in rule order, plus ``unchecked`` rules with the fact each one lacks."""
+    """Verdicts in rule order, plus ``unchecked`` rules with the fact each one lacks, and for a
+    flowsheet result how its outputs were counted (``counting``: the counting method's note)."""
 
     verdicts: list[Verdict] = field(default_factory=list)
     unchecked: list[dict[str, str]] = field(default_factory=list)
+    counting: dict[str, Any] = field(default_factory=dict)
 
     def skip(self, rule_id: str, missing: str) -> None:
         self.unchecked.append({"rule": rule_id, "missing": missing})
