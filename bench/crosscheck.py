@@ -48,8 +48,24 @@ TEA_SIDE = BENCH / "biosteam_tea.py"
 METRICS = ("ghg_kg_co2e_per_kg", "cost_usd_per_kg", "revenue_usd_per_kg")
 
 
-def _sampled_route(feed_name: str, route: str, samples: int, seed: int) -> tuple[Any, Any, dict]:
-    """(feed, composed route, parameter values) as ``run`` draws them."""
+def bench_load(parameters: Any, samples: int, seed: int) -> dict[str, Any]:
+    """Benchmark load, not uncertainty: every parameter whose value is neither 0 nor 1 (those
+    fix which species a stream can hold) drawn uniformly in [0.9, 1] x its value, so each unit
+    works on per-sample arrays whatever distributions the route ships (shares and their sums stay
+    at most 1)."""
+    rng = np.random.default_rng(seed)
+    values: dict[str, Any] = {}
+    for name, p in parameters.items():
+        values[name] = (
+            p.value if p.value in (0.0, 1.0) else p.value * rng.uniform(0.9, 1.0, samples)
+        )
+    return values
+
+
+def _sampled_route(
+    feed_name: str, route: str, samples: int, seed: int, load: bool = False
+) -> tuple[Any, Any, dict]:
+    """(feed, composed route, parameter values) as ``run`` draws them, or the benchmark load."""
     from urbanmine.flowsheet.params import sample_parameters
     from urbanmine.materials.feeds import get_feed
     from urbanmine.routes.compose import compose
@@ -57,7 +73,8 @@ def _sampled_route(feed_name: str, route: str, samples: int, seed: int) -> tuple
     feed = get_feed(feed_name)
     chosen = feed.requested_preset
     composed = compose(route, feed.form, "everbatt2023" if chosen == "batpac5" else chosen)
-    return feed, composed, sample_parameters(composed.parameters, samples, seed)
+    draw = bench_load if load else sample_parameters
+    return feed, composed, draw(composed.parameters, samples, seed)
 
 
 def _feed_row(compiled: Any, feed: Any) -> np.ndarray:
@@ -67,12 +84,15 @@ def _feed_row(compiled: Any, feed: Any) -> np.ndarray:
     return base
 
 
-def route_case(feed_name: str, route: str, samples: int, seed: int = 1) -> tuple[Any, Any, dict]:
+def route_case(
+    feed_name: str, route: str, samples: int, seed: int = 1, load: bool = False
+) -> tuple[Any, Any, dict]:
     """(compiled flowsheet, evaluation, spec) of ``route`` on feed ``feed_name``, as
-    ``run_composed`` evaluates it, with ``samples`` Monte Carlo draws in one chunk."""
+    ``run_composed`` evaluates it, with ``samples`` Monte Carlo draws (or, with ``load``, the
+    benchmark load of ``bench_load``) in one chunk."""
     from urbanmine.flowsheet.export import to_spec
 
-    feed, composed, values = _sampled_route(feed_name, route, samples, seed)
+    feed, composed, values = _sampled_route(feed_name, route, samples, seed, load)
     compiled = composed.flowsheet.compile(list(feed.species_kg), values)
     base = _feed_row(compiled, feed)
     rows = np.broadcast_to(base, (samples, base.size)).copy()
