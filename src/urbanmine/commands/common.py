@@ -7,8 +7,9 @@ Exit codes: 0 success, 2 bad input (one message naming what is wrong and what is
 from __future__ import annotations
 
 import json
+import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -23,6 +24,7 @@ err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 JsonOpt = typer.Option(False, "--json", help="Print JSON.")
+SeedOpt = typer.Option(None, "--seed", min=0, help="Random seed (a whole number >= 0).")
 
 BAD_INPUT: tuple[type[Exception], ...] = (InputError, UnknownSpeciesError)
 """Exceptions that mean the user's input is wrong (exit code 2)."""
@@ -52,3 +54,36 @@ def guarded(fn: F) -> F:
 def print_json(data: Any) -> None:
     """Write ``data`` as JSON to stdout (NaN and infinity refused: they are not JSON)."""
     sys.stdout.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
+
+
+def _finite_at_least_zero(value: float | None, zero: bool) -> float | None:
+    if value is None or (math.isfinite(value) and (value > 0 or (zero and value == 0))):
+        return value
+    raise typer.BadParameter(f"got {value:g}; allowed: a finite number {'>=' if zero else '>'} 0")
+
+
+def positive(value: float | None) -> float | None:
+    """Option callback for masses, capacities, cycles, kWh: a finite number above 0 (or none)."""
+    return _finite_at_least_zero(value, zero=False)
+
+
+def non_negative(value: float | None) -> float | None:
+    """Option callback for distances and other quantities that may be 0: finite, >= 0 (or none)."""
+    return _finite_at_least_zero(value, zero=True)
+
+
+GIVEN = ("COMMANDLINE", "ENVIRONMENT", "PROMPT")
+"""Names of the parameter sources that mean the user gave an option (typer ships its own click,
+so its ``ParameterSource`` enum is compared by name)."""
+
+
+def refuse_unused(ctx: typer.Context, needs: Mapping[str, tuple[bool, str]]) -> None:
+    """Refuse options the user gave that would have no effect: ``needs`` maps a parameter name to
+    (whether what it works with is there, what that is, e.g. ``"--impacts or --economics"``)."""
+    for name, (met, what) in needs.items():
+        source = ctx.get_parameter_source(name)
+        if not met and source is not None and source.name in GIVEN:
+            flag = next(p.opts[0] for p in ctx.command.params if p.name == name)
+            raise InputError(
+                f"{flag} has no effect without {what}; give {what} too, or leave {flag} out"
+            )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from urbanmine.commands.common import JsonOpt, guarded, out, print_json
+from urbanmine.commands.common import JsonOpt, guarded, out, positive, print_json
 from urbanmine.materials.feeds import DEFAULT_PRESET, FORMS, feed_names, get_feed, presets
 
 feeds_app = typer.Typer(no_args_is_help=True, help="Battery feeds from bills of materials.")
@@ -32,8 +32,12 @@ def feeds_list(as_json: bool = JsonOpt) -> None:
 @guarded
 def feeds_show(
     feed: str,
-    kwh: float | None = typer.Option(None, "--kwh", help="Scale to this capacity (kWh)."),
-    mass_kg: float | None = typer.Option(None, "--mass-kg", help="Scale to this mass (kg)."),
+    kwh: float | None = typer.Option(
+        None, "--kwh", callback=positive, help="Scale to this capacity (kWh)."
+    ),
+    mass_kg: float | None = typer.Option(
+        None, "--mass-kg", callback=positive, help="Scale to this mass (kg)."
+    ),
     preset: str = PresetOpt,
     as_json: bool = JsonOpt,
 ) -> None:
