@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
 import typer
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from urbanmine.commands.common import JsonOpt, err, guarded, out, print_json
 from urbanmine.errors import InputError
@@ -22,7 +25,7 @@ from urbanmine.registry.store import (
     ENV_URL,
     ApiKey,
     Operator,
-    database_url,
+    checked_url,
     make_engine,
     migrate,
     session_factory,
@@ -38,15 +41,33 @@ DbOpt = typer.Option(
 ADMIN = "admin"
 
 
+def _engine(db: str | None, must_exist: bool = True) -> Engine:
+    """The engine of ``--db``, connected once so that a database that cannot be opened is one
+    message; with ``must_exist`` the database must already hold the registry (``init`` made it)."""
+    engine = make_engine(checked_url(db, must_exist))
+    shown = engine.url.render_as_string(hide_password=True)
+    try:
+        with engine.connect() as conn:
+            ready = inspect(conn).has_table("alembic_version")
+    except DBAPIError as exc:
+        raise InputError(f"database {shown!r} cannot be opened: {exc.orig}") from None
+    if must_exist and not ready:
+        raise InputError(
+            f"database {shown!r} holds no registry; create it with `urbanmine registry init --db "
+            "URL`"
+        )
+    return engine
+
+
 def _sessions(db: str | None) -> Any:
-    return session_factory(make_engine(db))
+    return session_factory(_engine(db))
 
 
 @registry_app.command("init")
 @guarded
 def init_cmd(db: str | None = DbOpt) -> None:
     """Create or upgrade the schema; on first run create the admin and print its key once (JSON)."""
-    engine = make_engine(db)
+    engine = _engine(db, must_exist=False)
     migrate(engine)
     with session_factory(engine).begin() as s:
         has_admin = s.scalar(select(ApiKey).where(ApiKey.role == "admin")) is not None
@@ -95,7 +116,7 @@ def import_cmd(
     """Register passports from Battery Pass JSON as OPERATOR, all or nothing; prints the ids (JSON)."""
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{file}: cannot read JSON ({exc})") from None
     docs = data if isinstance(data, list) else [data]
     imported = []
@@ -125,6 +146,8 @@ def export_cmd(
     db: str | None = DbOpt,
 ) -> None:
     """Write a passport as a Battery Pass v1.2 JSON document (all fields)."""
+    if out_file is not None:
+        _check_writable(out_file)
     try:
         with _sessions(db).begin() as s:
             doc = service.get_passport(s, Principal(None, "admin"), ident)["document"]
@@ -136,11 +159,36 @@ def export_cmd(
         out_file.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 
 
+def _check_writable(path: Path) -> None:
+    """``--out`` names a file in an existing folder (it may exist and is then replaced)."""
+    if path.is_dir():
+        raise InputError(f"--out {path}: is a folder; give a file path, e.g. {path / 'out.json'}")
+    if not path.parent.is_dir():
+        raise InputError(f"--out {path}: the folder {path.parent} does not exist")
+
+
+def _check_port(host: str, port: int) -> None:
+    """Bind ``host:port`` once (as uvicorn will, with SO_REUSEADDR) so that a port in use or a
+    host that is not this machine's is one message before the server starts."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise InputError(f"--host {host!r} cannot be resolved: {exc.strerror}") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise InputError(
+                f"--port {port}: cannot listen on {host}:{port}: {exc.strerror}"
+            ) from None
+
+
 @guarded
 def serve_cmd(
     db: str | None = DbOpt,
     host: str = typer.Option("127.0.0.1", "--host"),
-    port: int = typer.Option(8000, "--port"),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port, 1-65535."),
     workers: int = typer.Option(
         1, "--workers", min=1, help="server processes (reads stay fast while batches are written)"
     ),
@@ -150,8 +198,10 @@ def serve_cmd(
 
     from urbanmine.registry.api import create_app
 
-    url = database_url(db)
-    migrate(make_engine(url))
+    _check_port(host, port)
+    engine = _engine(db, must_exist=False)
+    url = engine.url.render_as_string(hide_password=False)
+    migrate(engine)
     if workers == 1:
         uvicorn.run(create_app(url), host=host, port=port, log_level="info")
         return
