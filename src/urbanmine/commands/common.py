@@ -7,7 +7,6 @@ Exit codes: 0 success, 2 bad input (one message naming what is wrong and what is
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections.abc import Callable, Mapping
 from functools import wraps
@@ -56,20 +55,28 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
 
 
-def _finite_at_least_zero(value: float | None, zero: bool) -> float | None:
-    if value is None or (math.isfinite(value) and (value > 0 or (zero and value == 0))):
+SMALLEST, LARGEST = 1e-9, 1e15
+"""Range of the quantities given on the command line (kg, kWh, t/yr, cycles, km): a microgram
+to a trillion tonnes. Beyond it a number is a typo, and tiny ones underflow the arithmetic (a feed
+of 5e-324 kg gave a NaN recycling efficiency)."""
+
+
+def _in_range(value: float | None, zero: bool) -> float | None:
+    if value is None or (zero and value == 0) or SMALLEST <= value <= LARGEST:
         return value
-    raise typer.BadParameter(f"got {value:g}; allowed: a finite number {'>=' if zero else '>'} 0")
+    least = "0" if zero else f"{SMALLEST:g}"
+    raise typer.BadParameter(f"got {value:g}; allowed: a number from {least} to {LARGEST:g}")
 
 
 def positive(value: float | None) -> float | None:
-    """Option callback for masses, capacities, cycles, kWh: a finite number above 0 (or none)."""
-    return _finite_at_least_zero(value, zero=False)
+    """Option callback for masses, capacities, cycles, kWh: a number in [1e-9, 1e15] (or none);
+    NaN, infinity, 0 and negative numbers are refused."""
+    return _in_range(value, zero=False)
 
 
 def non_negative(value: float | None) -> float | None:
-    """Option callback for distances and other quantities that may be 0: finite, >= 0 (or none)."""
-    return _finite_at_least_zero(value, zero=True)
+    """Option callback for distances and other quantities that may be 0: 0 or in [1e-9, 1e15]."""
+    return _in_range(value, zero=True)
 
 
 GIVEN = ("COMMANDLINE", "ENVIRONMENT", "PROMPT")

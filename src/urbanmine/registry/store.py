@@ -7,6 +7,7 @@ The URL comes from ``--db``, else ``URBANMINE_DATABASE_URL``, else ``sqlite:///u
 from __future__ import annotations
 
 import os
+import sqlite3
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -220,6 +221,24 @@ def _check_sqlite_file(path: Path, shown: str, must_exist: bool) -> None:
         raise InputError(f"database {shown!r} cannot be read: {exc.strerror}") from None
     if head and head != SQLITE_HEADER:
         raise InputError(f"database {shown!r}: {path} is not a SQLite database file")
+    if must_exist and not _has_registry(path):
+        raise InputError(
+            f"database {shown!r} holds no registry; create it with `urbanmine registry init "
+            "--db URL`"
+        )
+
+
+def _has_registry(path: Path) -> bool:
+    """Whether the SQLite file holds the registry's schema, read without changing the file (a
+    read-only connection: no journal mode set, nothing created beside it)."""
+    try:
+        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as conn:
+            found = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+            ).fetchone()
+    except sqlite3.DatabaseError:
+        return False
+    return found is not None
 
 
 def make_engine(url: str | None = None) -> Engine:
