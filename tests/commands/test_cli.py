@@ -73,7 +73,7 @@ def test_flowsheet_samples_give_quantiles():
         ),
         (
             ("flowsheet", "NMC811-cell", "--route", "hydro", "--mass-kg", "-2"),
-            "must be a finite number",
+            "--mass-kg",
         ),
         (("flowsheet", "NMC811-cell", "--route", "hydro", "--samples", "0"), "--samples"),
         (("sensitivity", "NMC811-cell", "--route", "hydro", "--samples", "1"), "at least 2"),

@@ -191,3 +191,16 @@ def test_shipped_routes_never_recover_more_than_the_battery_brought(chemistry, r
     assert d["recycling_efficiency"] <= d["recycling_efficiency_element_capped"] + 1e-12
     for o in d["outputs"]:
         assert o["battery_origin_kg"] <= o["mass_kg"] * (1 + 1e-12) + 1e-15
+
+
+def test_a_recycle_loop_without_reagents_tracks_nothing_and_counts_everything():
+    """No reagent, no tracked element: a sieve with a recycle counts what it sells, whole."""
+    units = (
+        Unit("mix", ("feed", "back"), ("m",)),
+        Unit("sieve", ("m",), ("fines", "coarse"), split={"fines": {"graphite": 0.5}}),
+        Unit("bleed", ("coarse",), ("back", "reject"), split={"back": {"*": 0.5}}),
+    )
+    fs = Flowsheet("sieve", units, {"fines": "recycled", "reject": "landfill"})
+    m = run(fs, {"graphite": 1.0, "Cu": 1.0})
+    # graphite: sold share s = 0.5 per pass, recycled 0.5 of the rest: s / (1 - 0.5 x 0.5)
+    assert m["recycling_efficiency"][0] == pytest.approx(0.5 * (0.5 / 0.75), rel=1e-12)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -36,6 +36,7 @@ err = _console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 JsonOpt = typer.Option(False, "--json", help="Print JSON.")
+SeedOpt = typer.Option(None, "--seed", min=0, help="Random seed (a whole number >= 0).")
 
 CountingOpt = typer.Option(
     "battery_origin",
@@ -130,3 +131,44 @@ class StderrProgress:
 def print_json(data: Any) -> None:
     """Write ``data`` as JSON to stdout (NaN and infinity refused: they are not JSON)."""
     sys.stdout.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
+
+
+SMALLEST, LARGEST = 1e-9, 1e15
+"""Range of the quantities given on the command line (kg, kWh, t/yr, cycles, km): a microgram
+to a trillion tonnes. Beyond it a number is a typo, and tiny ones underflow the arithmetic (a feed
+of 5e-324 kg gave a NaN recycling efficiency)."""
+
+
+def _in_range(value: float | None, zero: bool) -> float | None:
+    if value is None or (zero and value == 0) or SMALLEST <= value <= LARGEST:
+        return value
+    least = "0" if zero else f"{SMALLEST:g}"
+    raise typer.BadParameter(f"got {value:g}; allowed: a number from {least} to {LARGEST:g}")
+
+
+def positive(value: float | None) -> float | None:
+    """Option callback for masses, capacities, cycles, kWh: a number in [1e-9, 1e15] (or none);
+    NaN, infinity, 0 and negative numbers are refused."""
+    return _in_range(value, zero=False)
+
+
+def non_negative(value: float | None) -> float | None:
+    """Option callback for distances and other quantities that may be 0: 0 or in [1e-9, 1e15]."""
+    return _in_range(value, zero=True)
+
+
+GIVEN = ("COMMANDLINE", "ENVIRONMENT", "PROMPT")
+"""Names of the parameter sources that mean the user gave an option (typer ships its own click,
+so its ``ParameterSource`` enum is compared by name)."""
+
+
+def refuse_unused(ctx: typer.Context, needs: Mapping[str, tuple[bool, str]]) -> None:
+    """Refuse options the user gave that would have no effect: ``needs`` maps a parameter name to
+    (whether what it works with is there, what that is, e.g. ``"--impacts or --economics"``)."""
+    for name, (met, what) in needs.items():
+        source = ctx.get_parameter_source(name)
+        if not met and source is not None and source.name in GIVEN:
+            flag = next(p.opts[0] for p in ctx.command.params if p.name == name)
+            raise InputError(
+                f"{flag} has no effect without {what}; give {what} too, or leave {flag} out"
+            )

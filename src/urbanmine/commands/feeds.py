@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.markup import escape
 
-from urbanmine.commands.common import JsonOpt, guarded, out, print_json, table
+from urbanmine.commands.common import JsonOpt, guarded, out, positive, print_json, table
 from urbanmine.materials.presets import DEFAULT_PRESET, presets
 
 feeds_app = typer.Typer(no_args_is_help=True, help="Battery feeds from bills of materials.")
@@ -34,8 +34,12 @@ def feeds_list(as_json: bool = JsonOpt) -> None:
 @guarded
 def feeds_show(
     feed: str,
-    kwh: float | None = typer.Option(None, "--kwh", help="Scale to this capacity (kWh)."),
-    mass_kg: float | None = typer.Option(None, "--mass-kg", help="Scale to this mass (kg)."),
+    kwh: float | None = typer.Option(
+        None, "--kwh", callback=positive, help="Scale to this capacity (kWh)."
+    ),
+    mass_kg: float | None = typer.Option(
+        None, "--mass-kg", callback=positive, help="Scale to this mass (kg)."
+    ),
     preset: str = PresetOpt,
     as_json: bool = JsonOpt,
 ) -> None:

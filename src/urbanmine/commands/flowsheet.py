@@ -11,9 +11,12 @@ from urbanmine.commands.common import (
     CountingOpt,
     JsonOpt,
     NegativeListOpt,
+    SeedOpt,
     StderrProgress,
     guarded,
+    positive,
     print_json,
+    refuse_unused,
 )
 from urbanmine.commands.feeds import PresetOpt
 from urbanmine.commands.impacts import LOCATION_HELP
@@ -38,8 +41,6 @@ def _run_with_progress(
     from urbanmine.materials.feeds import get_feed
     from urbanmine.routes.run import run
 
-    if samples < 1:
-        raise InputError(f"--samples must be at least 1, got {samples}")
     feed = get_feed(feed_name, preset)
     feed = feed.scaled(
         mass_kg=mass_kg if (mass_kg is not None or kwh is not None) else 1.0, kwh=kwh
@@ -52,17 +53,22 @@ def _run_with_progress(
 
 @guarded
 def flowsheet_cmd(
+    ctx: typer.Context,
     feed: str,
     route: str = typer.Option(..., "--route", help="Route name(s) joined by '+', or a .toml file."),
-    mass_kg: float | None = typer.Option(None, "--mass-kg", help="Feed mass, kg (default 1)."),
-    kwh: float | None = typer.Option(None, "--kwh", help="Feed capacity, kWh."),
+    mass_kg: float | None = typer.Option(
+        None, "--mass-kg", callback=positive, help="Feed mass, kg (default 1)."
+    ),
+    kwh: float | None = typer.Option(None, "--kwh", callback=positive, help="Feed capacity, kWh."),
     preset: str = PresetOpt,
-    samples: int = typer.Option(1, "--samples", help="Monte Carlo samples."),
-    seed: int | None = typer.Option(None, "--seed", help="Random seed."),
+    samples: int = typer.Option(1, "--samples", min=1, help="Monte Carlo samples."),
+    seed: int | None = SeedOpt,
     impacts: bool = typer.Option(False, "--impacts", help="Add GHG, energy, water."),
     economics: bool = typer.Option(False, "--economics", help="Add cost, revenue, profit."),
     location: str = typer.Option("US", "--location", help=LOCATION_HELP),
-    capacity_t: float = typer.Option(10_000, "--capacity-t", help="Plant capacity, t feed/yr."),
+    capacity_t: float = typer.Option(
+        10_000, "--capacity-t", callback=positive, help="Plant capacity, t feed/yr."
+    ),
     factor_set: str = typer.Option("greet2022", "--factor-set", help="Life-cycle factor set."),
     allocation: str = typer.Option("none", "--allocation", help="none, mass, economic, ..."),
     comply: bool = typer.Option(False, "--comply", help="Add compliance verdicts (needs --on)."),
@@ -75,10 +81,19 @@ def flowsheet_cmd(
     optionally impacts, economics and compliance verdicts."""
     if comply and on is None:
         raise InputError("--comply needs --on DATE (YYYY-MM-DD)")
-    if not comply and (counting != "battery_origin" or exclude_negative_list):
-        raise InputError(
-            "--counting and --exclude-negative-list change only compliance verdicts: add --comply"
-        )
+    refuse_unused(
+        ctx,
+        {
+            "location": (impacts or economics, "--impacts or --economics"),
+            "capacity_t": (economics, "--economics"),
+            "factor_set": (impacts, "--impacts"),
+            "allocation": (impacts, "--impacts"),
+            "on": (comply, "--comply"),
+            "counting": (comply, "--comply"),
+            "exclude_negative_list": (comply, "--comply"),
+            "seed": (samples > 1, "--samples above 1"),
+        },
+    )
     result = _run_with_progress(feed, route, mass_kg, kwh, preset, samples, seed)
     d = result.to_dict()
     if impacts:

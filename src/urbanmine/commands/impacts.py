@@ -6,7 +6,17 @@ from __future__ import annotations
 import typer
 from rich.markup import escape
 
-from urbanmine.commands.common import JsonOpt, StderrProgress, guarded, out, print_json, table
+from urbanmine.commands.common import (
+    JsonOpt,
+    SeedOpt,
+    StderrProgress,
+    guarded,
+    non_negative,
+    out,
+    positive,
+    print_json,
+    table,
+)
 from urbanmine.commands.result_text import currency_line
 from urbanmine.errors import InputError
 from urbanmine.materials.presets import DEFAULT_PRESET
@@ -19,7 +29,7 @@ def sensitivity_cmd(
     samples: int = typer.Option(
         1024, "--samples", help="Base samples N (power of two); the route runs N (D + 2) times."
     ),
-    seed: int | None = typer.Option(None, "--seed", help="Random seed."),
+    seed: int | None = SeedOpt,
     preset: str = typer.Option(DEFAULT_PRESET, "--preset", help="BOM and inventory source."),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -58,7 +68,9 @@ def closed_loop_cmd(
     preset: str = typer.Option(DEFAULT_PRESET, "--preset", help="BOM and inventory source."),
     location: str = typer.Option("US", "--location", help=LOCATION_HELP),
     factor_set: str = typer.Option("greet2022", "--factor-set", help="GREET edition."),
-    capacity_t: float = typer.Option(10_000, "--capacity-t", help="Recycling plant, t feed/yr."),
+    capacity_t: float = typer.Option(
+        10_000, "--capacity-t", callback=positive, help="Recycling plant, t feed/yr."
+    ),
     product: str = typer.Option(
         "cathode", "--product", help="Per kg of: cathode, or precursor (NMC hydroxide pCAM)."
     ),
@@ -130,17 +142,24 @@ def closed_loop_cmd(
 @guarded
 def footprint_cmd(
     feed: str,
-    kwh: float | None = typer.Option(None, "--kwh", help="Battery capacity, kWh (scales the BOM)."),
+    kwh: float | None = typer.Option(
+        None, "--kwh", callback=positive, help="Battery capacity, kWh (scales the BOM)."
+    ),
     preset: str = typer.Option(DEFAULT_PRESET, "--preset", help="Bill of materials source."),
     location: str = typer.Option("US", "--location", help="Where the cells are made (grid)."),
     factor_set: str = typer.Option("greet2022", "--factor-set", help="GREET edition."),
     cycles: float | None = typer.Option(
-        None, "--cycles", help="Full equivalent cycles over the service life (Art. 7's unit)."
+        None,
+        "--cycles",
+        callback=positive,
+        help="Full equivalent cycles over the service life (Art. 7's unit).",
     ),
     eol_route: str | None = typer.Option(
         None, "--eol-route", help="Recycling route for the end-of-life stage, e.g. hydro."
     ),
-    distribution_km: float = typer.Option(0.0, "--distribution-km", help="Freight to the user."),
+    distribution_km: float = typer.Option(
+        0.0, "--distribution-km", callback=non_negative, help="Freight to the user, km."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Carbon footprint of a battery by Annex II life-cycle stage, per kWh (Art. 7)."""

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from urbanmine.commands.common import JsonOpt, guarded, out, print_json
+from urbanmine.commands.common import JsonOpt, guarded, out, positive, print_json
 from urbanmine.commands.compliance import OnOpt, parse_date
 from urbanmine.commands.passport_access import access_cmd
 from urbanmine.compliance.categories import CATEGORIES
@@ -25,7 +25,8 @@ def scope(
     ],
     on: OnOpt,
     kwh: Annotated[
-        float | None, typer.Option("--kwh", help="Capacity, kWh (needed for industrial).")
+        float | None,
+        typer.Option("--kwh", callback=positive, help="Capacity, kWh (needed for industrial)."),
     ] = None,
     as_json: bool = JsonOpt,
 ) -> None:

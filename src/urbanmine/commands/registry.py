@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,33 @@ DbOpt = typer.Option(
 ADMIN = "admin"
 
 
-def _sessions(db: str | None) -> Any:
-    from urbanmine.registry.store import make_engine, session_factory
+def _engine(db: str | None, must_exist: bool = True) -> Any:
+    """The engine of ``--db``, connected once so that a database that cannot be opened is one
+    message; with ``must_exist`` the database must already hold the registry (``init`` made it)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import DBAPIError
 
-    return session_factory(make_engine(db))
+    from urbanmine.registry.store import checked_url, make_engine
+
+    engine = make_engine(checked_url(db, must_exist))
+    shown = engine.url.render_as_string(hide_password=True)
+    try:
+        with engine.connect() as conn:
+            ready = inspect(conn).has_table("alembic_version")
+    except DBAPIError as exc:
+        raise InputError(f"database {shown!r} cannot be opened: {exc.orig}") from None
+    if must_exist and not ready:
+        raise InputError(
+            f"database {shown!r} holds no registry; create it with `urbanmine registry init --db "
+            "URL`"
+        )
+    return engine
+
+
+def _sessions(db: str | None) -> Any:
+    from urbanmine.registry.store import session_factory
+
+    return session_factory(_engine(db))
 
 
 @registry_app.command("init")
@@ -40,9 +64,9 @@ def init_cmd(db: str | None = DbOpt) -> None:
     from sqlalchemy import select
 
     from urbanmine.registry.keys import issue_key
-    from urbanmine.registry.store import ApiKey, Operator, make_engine, migrate, session_factory
+    from urbanmine.registry.store import ApiKey, Operator, migrate, session_factory
 
-    engine = make_engine(db)
+    engine = _engine(db, must_exist=False)
     migrate(engine)
     with session_factory(engine).begin() as s:
         has_admin = s.scalar(select(ApiKey).where(ApiKey.role == "admin")) is not None
@@ -97,7 +121,7 @@ def import_cmd(
 
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{file}: cannot read JSON ({exc})") from None
     docs = data if isinstance(data, list) else [data]
     imported = []
@@ -130,6 +154,8 @@ def export_cmd(
     from urbanmine.registry import service
     from urbanmine.registry.keys import Principal
 
+    if out_file is not None:
+        _check_writable(out_file)
     try:
         with _sessions(db).begin() as s:
             doc = service.get_passport(s, Principal(None, "admin"), ident)["document"]
@@ -141,11 +167,36 @@ def export_cmd(
         out_file.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 
 
+def _check_writable(path: Path) -> None:
+    """``--out`` names a file in an existing folder (it may exist and is then replaced)."""
+    if path.is_dir():
+        raise InputError(f"--out {path}: is a folder; give a file path, e.g. {path / 'out.json'}")
+    if not path.parent.is_dir():
+        raise InputError(f"--out {path}: the folder {path.parent} does not exist")
+
+
+def _check_port(host: str, port: int) -> None:
+    """Bind ``host:port`` once (as uvicorn will, with SO_REUSEADDR) so that a port in use or a
+    host that is not this machine's is one message before the server starts."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise InputError(f"--host {host!r} cannot be resolved: {exc.strerror}") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise InputError(
+                f"--port {port}: cannot listen on {host}:{port}: {exc.strerror}"
+            ) from None
+
+
 @guarded
 def serve_cmd(
     db: str | None = DbOpt,
     host: str = typer.Option("127.0.0.1", "--host"),
-    port: int = typer.Option(8000, "--port"),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port, 1-65535."),
     workers: int = typer.Option(
         1, "--workers", min=1, help="server processes (reads stay fast while batches are written)"
     ),
@@ -154,10 +205,12 @@ def serve_cmd(
     import uvicorn
 
     from urbanmine.registry.api import create_app
-    from urbanmine.registry.store import ENV_URL, database_url, make_engine, migrate
+    from urbanmine.registry.store import ENV_URL, migrate
 
-    url = database_url(db)
-    migrate(make_engine(url))
+    _check_port(host, port)
+    engine = _engine(db, must_exist=False)
+    url = engine.url.render_as_string(hide_password=False)
+    migrate(engine)
     if workers == 1:
         uvicorn.run(create_app(url), host=host, port=port, log_level="info")
         return

@@ -163,15 +163,16 @@ def flowsheet_facts(
     if not chemistry:
         raise InputError("the flowsheet result names no feed; add a 'chemistry' key")
     efficiency_class(chemistry)  # unknown chemistry: one clear message
-    return Facts(
-        kind="recycling_process",
-        chemistry=chemistry,
-        input_kg=input_kg,
-        recycled_output_kg=recycled_kg,
-        elements_in_kg={el: kg for el, kg in elements_in.items() if kg > 0},
-        elements_recovered_kg={el: recovered[el] for el, kg in elements_in.items() if kg > 0},
-        counting=counting_summary(method, counting, exclude),
-    )
+    facts = {
+        "kind": "recycling_process",
+        "chemistry": chemistry,
+        "input_kg": input_kg,
+        "recycled_output_kg": recycled_kg,
+        "elements_in_kg": {el: kg for el, kg in elements_in.items() if kg > 0},
+        "elements_recovered_kg": {el: recovered[el] for el, kg in elements_in.items() if kg > 0},
+        "counting": counting_summary(method, counting, exclude),
+    }
+    return parse_facts(facts, "flowsheet result")
 
 
 def check_flowsheet(

@@ -30,6 +30,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from molmass import ELEMENTS
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from urbanmine.errors import InputError
@@ -38,6 +39,31 @@ Kind = Literal[
     "recycling_process", "battery", "producer", "traceability", "weee_treatment", "elv_treatment"
 ]
 KINDS: tuple[str, ...] = get_args(Kind)
+SYMBOLS = frozenset(e.symbol for e in ELEMENTS)
+"""Element symbols, spelled as IUPAC writes them (``Li``, not ``li`` or ``LI``)."""
+RATE_ITEMS = (
+    "electrode-powder",
+    "material-repair",
+    "recovery",
+    "reuse_recycling",
+    "recycling",
+    "reuse_recovery",
+)
+"""Keys of ``recovery_rates`` that are not elements: MIIT items, WEEE and ELV targets."""
+MASS_LIMIT = 1e300
+"""Largest mass, capacity or tonnage a facts file may give: the largest float is 1.8e308, so sums
+and averages of up to a million such numbers stay finite instead of overflowing to infinity."""
+
+
+def _element_key(key: str, extra: tuple[str, ...] = ()) -> None:
+    if key in SYMBOLS or key in extra:
+        return
+    fixed = key[:1].upper() + key[1:].lower()
+    hint = f" (did you mean {fixed!r}?)" if fixed in SYMBOLS else ""
+    allowed = "element symbols as the periodic table writes them (Li, Ni, Co, Mn...)"
+    if extra:
+        allowed += f" and {', '.join(extra)}"
+    raise ValueError(f"{key!r} is not an allowed key{hint}; allowed: {allowed}")
 
 
 class Report(BaseModel):
@@ -53,16 +79,16 @@ class Report(BaseModel):
 class Facts(BaseModel):
     """A facts file, validated (unknown keys are refused)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     kind: Kind
     category: str | int | None = None
     chemistry: str | None = None
-    capacity_kWh: float | None = Field(default=None, ge=0)
-    mass_kg: float | None = Field(default=None, ge=0)
+    capacity_kWh: float | None = Field(default=None, ge=0, le=MASS_LIMIT)
+    mass_kg: float | None = Field(default=None, ge=0, le=MASS_LIMIT)
     external_storage_only: bool = False
     has_passport: bool | None = None
-    input_kg: float | None = Field(default=None, gt=0)
-    recycled_output_kg: float | None = Field(default=None, ge=0)
+    input_kg: float | None = Field(default=None, gt=0, le=MASS_LIMIT)
+    recycled_output_kg: float | None = Field(default=None, ge=0, le=MASS_LIMIT)
     elements_in_kg: dict[str, float] = Field(default_factory=dict)
     elements_recovered_kg: dict[str, float] = Field(default_factory=dict)
     recycled_content_share: dict[str, float] = Field(default_factory=dict)
@@ -76,6 +102,22 @@ class Facts(BaseModel):
     workdays: list[dt.date] = Field(default_factory=list)
     counting: str = ""  # how input and counted output were counted (a note verdicts carry)
 
+    @field_validator(
+        "elements_in_kg", "elements_recovered_kg", "recycled_content_share", "impurities"
+    )
+    @classmethod
+    def _elements(cls, values: dict[str, float]) -> dict[str, float]:
+        for key in values:
+            _element_key(key)
+        return values
+
+    @field_validator("recovery_rates")
+    @classmethod
+    def _rate_keys(cls, rates: dict[str, float]) -> dict[str, float]:
+        for key in rates:
+            _element_key(key, RATE_ITEMS)
+        return rates
+
     @field_validator("recycled_content_share", "recovery_rates", "impurities")
     @classmethod
     def _fractions(cls, shares: dict[str, float]) -> dict[str, float]:
@@ -86,10 +128,10 @@ class Facts(BaseModel):
 
     @field_validator("elements_in_kg", "elements_recovered_kg", "collected_t", "placed_on_market_t")
     @classmethod
-    def _non_negative(cls, masses: dict[Any, float]) -> dict[Any, float]:
+    def _masses(cls, masses: dict[Any, float]) -> dict[Any, float]:
         for key, v in masses.items():
-            if v < 0:
-                raise ValueError(f"{key} = {v}: masses must not be negative")
+            if not 0 <= v <= MASS_LIMIT:
+                raise ValueError(f"{key} = {v}: allowed: masses from 0 to {MASS_LIMIT:g}")
         return masses
 
 
@@ -100,8 +142,15 @@ def parse_facts(data: dict[str, Any], where: str = "facts") -> Facts:
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        msg = first["msg"]
-        if first["type"] == "extra_forbidden":
+        given = first.get("input")
+        shown = f"{given:g}" if isinstance(given, float) else repr(given)[:40]
+        msg = first["msg"].removeprefix("Value error, ")
+        if first["type"] in ("finite_number", "float_type", "float_parsing", "int_parsing"):
+            msg = f"got {shown}; allowed: a finite number"
+        elif first["type"] in ("greater_than", "greater_than_equal", "less_than_equal"):
+            low = "above 0" if first["type"] == "greater_than" else "from 0"
+            msg = f"got {shown}; allowed: a number {low} up to {MASS_LIMIT:g}"
+        elif first["type"] == "extra_forbidden":
             msg = f"unknown key; allowed keys: {', '.join(Facts.model_fields)}"
         elif loc == "kind":
             msg = f"{msg}; kind is one of {', '.join(KINDS)}"

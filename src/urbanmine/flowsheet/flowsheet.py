@@ -323,10 +323,13 @@ class CompiledFlowsheet:
         response = self._pass(step, zero_inputs, basis, cols, values, m)
         A = response.reshape(depth, m, m).transpose(0, 2, 1)
         lhs = np.eye(m) - A
-        if depth == 1:
-            t = np.linalg.solve(lhs[0], b.T).T
-        else:
-            t = np.linalg.solve(lhs, b[:, :, None])[:, :, 0]
+        try:
+            if depth == 1:
+                t = np.linalg.solve(lhs[0], b.T).T
+            else:
+                t = np.linalg.solve(lhs, b[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            raise self._no_exit(step, lhs, cols) from None
         start = 0
         for s, c in zip(tears, cols, strict=True):
             streams[s] = Stream(c, t[:, start : start + len(c)])
@@ -347,7 +350,8 @@ class CompiledFlowsheet:
         m = sum(sizes)
         if m == 0:  # nothing tracked can circulate
             for s in tears:
-                streams[s] = Stream(streams[s].cols, streams[s].data, np.zeros((rows, 0, width)))
+                shape = (rows, streams[s].cols.size, width)
+                streams[s] = Stream(streams[s].cols, streams[s].data, np.zeros(shape))
             return
         internal = {s for u in step.units for s in u.outlets}
         outside = {s for u in step.units for s in u.inlets if s not in internal}
@@ -420,6 +424,25 @@ class CompiledFlowsheet:
         return np.concatenate(
             [np.asarray(local[s].origin).reshape(tear_origin.shape[0], -1) for s in step.tears],
             axis=1,
+        )
+
+    def _no_exit(self, step: Step, lhs: np.ndarray, cols: list[np.ndarray]) -> RouteError:
+        """Name the loop whose system (I - A) t = b is singular and the species that cannot
+        leave it (the tear unknowns of the null direction of I - A: all of them returns)."""
+        _, sv, vh = np.linalg.svd(lhs)
+        k = int(np.argmin(sv[:, -1]))
+        zero = sv[k] <= 1e-9 * max(float(sv[k, 0]), 1.0)
+        zero[-1] = True  # the smallest singular value, at least
+        null = np.abs(vh[k][zero]).max(axis=0)
+        unknowns = [
+            (t, self.index.names[j]) for t, c in zip(step.tears, cols, strict=True) for j in c
+        ]
+        stuck = sorted({sp for (_, sp), v in zip(unknowns, null, strict=True) if v > 1e-6})
+        units = " -> ".join(u.name for u in step.units)
+        return RouteError(
+            f"recycle loop {units} (returning through {', '.join(step.tears)}) has no exit for "
+            f"{', '.join(stuck)}: everything of them that enters goes round again, so the loop "
+            "has no steady state; send part of them out of the loop (a recycle share below 1)"
         )
 
     def _pass(

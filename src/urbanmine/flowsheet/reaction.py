@@ -24,6 +24,8 @@ def _coefficient(text: str | None) -> Fraction:
         return Fraction(1)
     if "/" in text:
         num, den = text.split("/")
+        if int(den) == 0:
+            raise InputError(f"coefficient {text!r} divides by zero")
         return Fraction(Fraction(num), int(den))
     return Fraction(text)
 
@@ -40,7 +42,11 @@ def parse_equation(equation: str) -> dict[str, Fraction]:
             if m is None or not term.strip():
                 raise InputError(f"reaction {equation!r}: cannot read term {term.strip()!r}")
             name = m.group(2)
-            coeffs[name] = coeffs.get(name, Fraction(0)) + sign * _coefficient(m.group(1))
+            try:
+                nu = _coefficient(m.group(1))
+            except InputError as exc:
+                raise InputError(f"reaction {equation!r}: {exc}") from None
+            coeffs[name] = coeffs.get(name, Fraction(0)) + sign * nu
     return {k: v for k, v in coeffs.items() if v != 0}
 
 

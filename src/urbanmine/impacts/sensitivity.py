@@ -21,7 +21,8 @@ from urbanmine.errors import InputError
 from urbanmine.flowsheet.params import Parameter
 from urbanmine.materials.feeds import Feed
 from urbanmine.routes.compose import ComposedRoute
-from urbanmine.routes.run import RouteResult, run_composed
+from urbanmine.routes.memory import check_fits
+from urbanmine.routes.run import CHUNK_BYTES, RouteResult, arrays_per_sample, run_composed
 
 Model = Callable[[dict[str, np.ndarray]], Mapping[str, np.ndarray]]
 """Parameter arrays (one value per run) -> output arrays (one value per run)."""
@@ -114,4 +115,8 @@ def route_sobol(
             out.update(extra(result))
         return out
 
+    uncertain = sum(p.distribution is not None for p in composed.parameters.values())
+    runs = base_samples(samples) * (uncertain + 2)
+    what = f"--samples {samples} ({runs:,} runs: N (D + 2) with D = {uncertain} parameters)"
+    check_fits(runs, arrays_per_sample(feed, composed, inputs=3 * uncertain), what, CHUNK_BYTES)
     return sobol_indices(composed.parameters, model, samples, seed, progress)

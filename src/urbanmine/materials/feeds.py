@@ -59,9 +59,9 @@ class Feed:
         target = mass_kg if mass_kg is not None else kwh
         if target is None:
             return self
-        if not np.isfinite(target) or target < 0:
+        if not np.isfinite(target) or target <= 0:
             what = "mass" if mass_kg is not None else "capacity"
-            raise InputError(f"{what} must be a finite number >= 0, got {target}")
+            raise InputError(f"{what} must be a finite number > 0, got {target}")
         factor = target / (self.mass_kg if mass_kg is not None else self.capacity_kWh)
         return Feed(
             self.name,

@@ -7,8 +7,10 @@ The URL comes from ``--db``, else ``URBANMINE_DATABASE_URL``, else ``sqlite:///u
 from __future__ import annotations
 
 import os
+import sqlite3
 from datetime import UTC, datetime
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -24,8 +26,11 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+from urbanmine.errors import InputError
 
 DEFAULT_URL = "sqlite:///urbanmine-registry.db"
 ENV_URL = "URBANMINE_DATABASE_URL"
@@ -165,6 +170,75 @@ def database_url(url: str | None = None) -> str:
     if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+BACKENDS = ("sqlite", "postgresql")
+"""Databases the registry runs on: SQLite files (embedded) and PostgreSQL (psycopg 3)."""
+SQLITE_HEADER = b"SQLite format 3\x00"
+"""The first 16 bytes of every SQLite database file (https://www.sqlite.org/fileformat.html)."""
+
+
+def checked_url(url: str | None = None, must_exist: bool = False) -> str:
+    """:func:`database_url`, refused with one message when it cannot name a registry database:
+    a malformed URL, a backend other than SQLite or PostgreSQL, a SQLite path whose folder is
+    missing, a folder, or a file that is not SQLite; with ``must_exist``, a SQLite file that does
+    not exist yet (checked before anything would create it)."""
+    url = database_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InputError(
+            f"database URL {url!r} cannot be read; allowed: sqlite:///PATH or "
+            "postgresql://USER:PASSWORD@HOST/DB"
+        ) from None
+    shown = parsed.render_as_string(hide_password=True)
+    backend = parsed.get_backend_name()
+    if backend not in BACKENDS:
+        raise InputError(
+            f"database URL {shown!r}: {backend} is not supported; allowed: {', '.join(BACKENDS)}"
+        )
+    if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        _check_sqlite_file(Path(parsed.database), shown, must_exist)
+    return url
+
+
+def _check_sqlite_file(path: Path, shown: str, must_exist: bool) -> None:
+    if path.is_dir():
+        raise InputError(f"database {shown!r}: {path} is a folder; give a file path")
+    if not path.parent.is_dir():
+        raise InputError(f"database {shown!r}: the folder {path.parent} does not exist")
+    if not path.exists():
+        if must_exist:
+            raise InputError(
+                f"database {shown!r} does not exist; create it with `urbanmine registry init "
+                "--db URL`"
+            )
+        return
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise InputError(f"database {shown!r} cannot be read: {exc.strerror}") from None
+    if head and head != SQLITE_HEADER:
+        raise InputError(f"database {shown!r}: {path} is not a SQLite database file")
+    if must_exist and not _has_registry(path):
+        raise InputError(
+            f"database {shown!r} holds no registry; create it with `urbanmine registry init "
+            "--db URL`"
+        )
+
+
+def _has_registry(path: Path) -> bool:
+    """Whether the SQLite file holds the registry's schema, read without changing the file (a
+    read-only connection: no journal mode set, nothing created beside it)."""
+    try:
+        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as conn:
+            found = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+            ).fetchone()
+    except sqlite3.DatabaseError:
+        return False
+    return found is not None
 
 
 def make_engine(url: str | None = None) -> Engine:

@@ -47,6 +47,11 @@ def route_path(name: str, preset: str = DEFAULT_PRESET) -> Path:
         raise InputError(f"unknown preset {preset!r}; allowed: {', '.join(PRESETS)}")
     if name.endswith(".toml"):
         return Path(name)
+    if Path(name).suffix or "/" in name or "\\" in name:
+        raise InputError(
+            f"route {name!r}: a route file is TOML and its name ends in .toml; shipped routes: "
+            f"{', '.join(route_names())}"
+        )
     variant = _route_dir() / preset / f"{name}.toml"
     if variant.exists():
         return variant

@@ -22,6 +22,7 @@ from urbanmine.flowsheet.params import Parameter
 from urbanmine.flowsheet.reaction import Reaction
 from urbanmine.flowsheet.units import UTILITIES, Basis, Dose, Unit, Utility
 from urbanmine.materials.feeds import FORMS
+from urbanmine.routes.checks import check_route_data
 
 UTILITY_ALIASES = {
     "electricity_MJ": ("electricity_kWh", 1 / 3.6),
@@ -159,6 +160,7 @@ def parse_route(data: Mapping[str, Any], path: str = "") -> RouteSpec:
     meta = data.get("route")
     if not isinstance(meta, Mapping) or "name" not in meta:
         raise RouteError(f"{path or 'route'}: missing [route] table with a 'name'")
+    check_route_data(data, f"route file {path}" if path else f"route {meta['name']!r}")
     try:
         params = {k: Parameter.from_record(k, v) for k, v in data.get("parameters", {}).items()}
         units = tuple(_unit(u, params) for u in data.get("units", []))
@@ -187,11 +189,21 @@ def parse_route(data: Mapping[str, Any], path: str = "") -> RouteSpec:
 
 
 def read_route_file(path: Path) -> RouteSpec:
+    """Read and build one route file; a file that cannot be read or parsed is a RouteError."""
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise RouteError(f"route file {str(path)!r} does not exist") from None
+    except IsADirectoryError:
+        raise RouteError(f"route file {str(path)!r} is a directory; give a .toml file") from None
+    except OSError as exc:
+        raise RouteError(f"route file {str(path)!r} cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise RouteError(
+            f"route file {str(path)!r} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
+            f"position {exc.start}); save it as UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise RouteError(f"route file {str(path)!r} is not valid TOML: {exc}") from None
     return parse_route(data, str(path))

@@ -20,6 +20,14 @@ from urbanmine.flowsheet.result import (
 )
 from urbanmine.materials.feeds import Feed
 from urbanmine.routes.compose import ComposedRoute, compose
+from urbanmine.routes.memory import FLOAT_BYTES, check_fits
+
+CHECKED_ABOVE = 10_000
+"""Runs of more samples are checked against the available memory before they start (below it
+a run holds a few tens of MB at most)."""
+TEMPORARIES = 4
+"""Whole-length temporary arrays alive at once beside the kept ones (a draw and its clipped copy,
+the finite copy a mean or quantile takes and its work array)."""
 
 WATER_NOTE = "water is not counted (Reg. (EU) 493/2012 Annexes IV and V subtract it)"
 REAGENT_NOTE = (
@@ -30,6 +38,9 @@ REAGENT_NOTE = (
 MEMORY_BUDGET_FLOATS = 125_000
 """Floats of the widest unit work array in one chunk (1 MB, so a unit's arrays stay in cache);
 chunks are sized from it (see bench/flowsheet_mc.py and docs/performance.md)."""
+CHUNK_ARRAYS = 16
+"""Work arrays of the budget's size alive at once in one chunk, for the memory check (traced
+with ``tracemalloc`` on the shipped routes: 8 to 14 MB above the whole-length arrays)."""
 
 
 @dataclass
@@ -237,6 +248,10 @@ def run_composed(
     drawn = values is None and samples > 1
     if values is None:
         samples = max(1, int(samples))
+        if samples > CHECKED_ABOVE:
+            check_fits(
+                samples, arrays_per_sample(feed, composed), f"--samples {samples}", CHUNK_BYTES
+            )
         values = sample_parameters(composed.parameters, samples, seed)
     else:
         given = {np.size(v) for v in values.values() if np.ndim(v) > 0}
@@ -258,3 +273,17 @@ def run_composed(
         if progress is not None:
             progress(stop)
     return RouteResult(feed, composed, compiled, samples, acc.per_sample, acc.sums, drawn)
+
+
+CHUNK_BYTES = CHUNK_ARRAYS * MEMORY_BUDGET_FLOATS * FLOAT_BYTES
+"""Memory of one chunk's work arrays (does not grow with the samples)."""
+
+
+def arrays_per_sample(feed: Feed, composed: ComposedRoute, inputs: int | None = None) -> int:
+    """Whole-length float arrays a run of ``feed`` through ``composed`` keeps: its per-sample
+    metrics (counted on a run of two samples), the draws of its uncertain parameters (or
+    ``inputs`` arrays a caller passes instead) and :data:`TEMPORARIES`."""
+    metrics = len(run_composed(feed, composed, 2, seed=0).per_sample)
+    if inputs is None:
+        inputs = sum(p.distribution is not None for p in composed.parameters.values())
+    return metrics + inputs + TEMPORARIES
