@@ -18,3 +18,15 @@ IUPAC = {
     "Ni": 58.693,
     "Cu": 63.546,
 }
+
+
+RECYCLING_FACTS = {
+    "kind": "recycling_process",
+    "chemistry": "lithium",
+    "input_kg": 1000,
+    "recycled_output_kg": 650,
+    "elements_in_kg": {"Li": 20, "Co": 10},
+    "elements_recovered_kg": {"Li": 12, "Co": 9.5},
+}
+"""A recycling-process facts file: 65 % efficiency, 60 % Li and 95 % Co recovered (numbers chosen
+to sit on and around the Annex XII thresholds of (EU) 2023/1542)."""

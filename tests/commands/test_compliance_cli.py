@@ -7,20 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import RECYCLING_FACTS
 from typer.testing import CliRunner
 
 from urbanmine.cli import app
 
 runner = CliRunner()
 
-FACTS = {
-    "kind": "recycling_process",
-    "chemistry": "lithium",
-    "input_kg": 1000,
-    "recycled_output_kg": 650,
-    "elements_in_kg": {"Li": 20, "Co": 10},
-    "elements_recovered_kg": {"Li": 12, "Co": 9.5},
-}
+FACTS = RECYCLING_FACTS
 
 
 def invoke(*args: str):  # type: ignore[no-untyped-def]

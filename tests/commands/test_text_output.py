@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import RECYCLING_FACTS
 
 UM = [sys.executable, "-m", "urbanmine.cli"]
 FLOWSHEET = [
@@ -97,14 +98,7 @@ def test_flowsheet_comply_and_comply_leave_the_same_rules_unchecked(runs, tmp_pa
     assert comply["verdicts"] == d["compliance"]["verdicts"]
 
 
-FACTS = {
-    "kind": "recycling_process",
-    "chemistry": "lithium",
-    "input_kg": 1000,
-    "recycled_output_kg": 650,
-    "elements_in_kg": {"Li": 20, "Co": 10},
-    "elements_recovered_kg": {"Li": 12, "Co": 9.5},
-}
+FACTS = RECYCLING_FACTS
 """65 % efficiency, 60 % Li and 95 % Co recovered. Annex XII of (EU) 2023/1542: lithium-based
 efficiency at least 65 % from 31 Dec 2025 and 70 % from 31 Dec 2030 (Part B); Li recovery 50 %
 from 31 Dec 2027 and 80 % from 31 Dec 2031, Co 90 % then 95 % (Part C). So every rule passes in

@@ -77,15 +77,9 @@ class _Header(_Strict):
     upper_bound_counting: str
 
 
-class CountingMethod(_Strict):
+class CountingMethod(_Header):
     """A counting method as shipped (or edited by a user), validated; see the module docstring."""
 
-    id: str
-    title: str
-    legal: str
-    status_as_of: dt.date
-    default_counting: str
-    upper_bound_counting: str
     countings: dict[str, str]
     points: tuple[CountingPoint, ...]
     negative_list: tuple[str, ...]

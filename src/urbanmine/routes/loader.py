@@ -22,7 +22,7 @@ from urbanmine.flowsheet.params import Parameter
 from urbanmine.flowsheet.reaction import Reaction
 from urbanmine.flowsheet.units import UTILITIES, Basis, Dose, Unit, Utility
 from urbanmine.materials.feeds import FORMS
-from urbanmine.routes.checks import check_route_data
+from urbanmine.routes.validate import check_route_data
 
 UTILITY_ALIASES = {
     "electricity_MJ": ("electricity_kWh", 1 / 3.6),
