@@ -335,6 +335,22 @@ class CompiledFlowsheet:
             streams[s] = Stream(c, t[:, start : start + len(c)])
             start += len(c)
 
+    def _tracer_masks(self, step: Step) -> list[np.ndarray]:
+        """Per tear stream: which (species, tracked element) pairs can hold battery-origin atoms
+        (the species contains the element), flattened in the tracer's (species, element) order."""
+        tracked = self.elements.tracked
+        return [
+            (self.index.E[np.ix_(np.flatnonzero(self.active[s]), tracked)] > 0).ravel()
+            for s in step.tears
+        ]
+
+    def tracer_width(self) -> int:
+        """Largest number of tracer unknowns of any recycle loop."""
+        return max(
+            (sum(int(m.sum()) for m in self._tracer_masks(st)) for st in self.steps if st.is_loop),
+            default=0,
+        )
+
     def _solve_loop_origin(
         self, step: Step, streams: dict[str, Stream], values: Mapping[str, float | np.ndarray]
     ) -> None:
@@ -342,16 +358,16 @@ class CompiledFlowsheet:
 
         With the masses fixed, one pass through the loop is a piecewise-linear map of the tear
         tracer; Newton steps on it (its slope from one pass per tear unknown, exact on a linear
-        piece) reach the fixed point in a few steps."""
+        piece) reach the fixed point in a few steps. The unknowns are the (species, element)
+        pairs of the tear streams whose species contain the element."""
         rows = streams[FEED].data.shape[0]
-        width = self.elements.tracked.size
-        tears = step.tears
-        sizes = [streams[s].cols.size * width for s in tears]
-        m = sum(sizes)
+        masks = self._tracer_masks(step)
+        m = sum(int(mask.sum()) for mask in masks)
         if m == 0:  # nothing tracked can circulate
-            for s in tears:
-                shape = (rows, streams[s].cols.size, width)
-                streams[s] = Stream(streams[s].cols, streams[s].data, np.zeros(shape))
+            for s, mask in zip(step.tears, masks, strict=True):
+                none = np.zeros((rows, 0))
+                held = self._scatter(s, mask, none, rows)
+                streams[s] = Stream(streams[s].cols, streams[s].data, held)
             return
         internal = {s for u in step.units for s in u.outlets}
         outside = {s for u in step.units for s in u.inlets if s not in internal}
@@ -362,8 +378,9 @@ class CompiledFlowsheet:
             k = m + 1
             trial = np.repeat(guess, k, axis=0).reshape(rows, k, m)
             trial[:, 1:, :] += step_size * np.eye(m)
-            image = self._origin_pass(step, streams, outside, trial.reshape(rows * k, m), k, values)
-            image = image.reshape(rows, k, m)
+            image = self._origin_pass(
+                step, streams, outside, masks, trial.reshape(rows * k, m), k, values
+            ).reshape(rows, k, m)
             now = image[:, 0, :]
             size = max(scale, float(np.abs(now).max(initial=0.0)))
             if np.abs(now - guess).max(initial=0.0) <= 1e-12 * size:
@@ -381,23 +398,30 @@ class CompiledFlowsheet:
                 f"{ORIGIN_NEWTON_STEPS} Newton steps"
             )
         start = 0
-        for s, size in zip(tears, sizes, strict=True):
-            held = guess[:, start : start + size].reshape(rows, streams[s].cols.size, width)
+        for s, mask in zip(step.tears, masks, strict=True):
+            size = int(mask.sum())
+            held = self._scatter(s, mask, guess[:, start : start + size], rows)
             streams[s] = Stream(streams[s].cols, streams[s].data, held)
             start += size
+
+    def _scatter(self, tear: str, mask: np.ndarray, values: np.ndarray, rows: int) -> np.ndarray:
+        """A tear stream's tracer (rows, species, tracked) from its unknowns (rows, mask.sum())."""
+        flat = np.zeros((rows, mask.size))
+        flat[:, mask] = values
+        return flat.reshape(rows, int(self.active[tear].sum()), self.elements.tracked.size)
 
     def _origin_pass(
         self,
         step: Step,
         streams: Mapping[str, Stream],
         outside: set[str],
+        masks: list[np.ndarray],
         tear_origin: np.ndarray,
         repeat: int,
         values: Mapping[str, float | np.ndarray],
     ) -> np.ndarray:
         """One pass through the loop, each row of ``streams`` repeated ``repeat`` times, with the
-        given tear tracer (flattened); returns the tear tracer it leads to, flattened."""
-        width = self.elements.tracked.size
+        given tear tracer unknowns; returns the tear tracer unknowns it leads to."""
         local: dict[str, Stream] = {}
         for s in outside:
             held = streams[s]
@@ -407,22 +431,22 @@ class CompiledFlowsheet:
                 np.repeat(np.asarray(held.origin), repeat, axis=0),
             )
         start = 0
-        for s in step.tears:
+        for s, mask in zip(step.tears, masks, strict=True):
             held = streams[s]
-            size = held.cols.size * width
-            local[s] = Stream(
-                held.cols,
-                np.repeat(held.data, repeat, axis=0),
-                tear_origin[:, start : start + size].reshape(
-                    tear_origin.shape[0], held.cols.size, width
-                ),
-            )
+            size = int(mask.sum())
+            part = tear_origin[:, start : start + size]
+            tracer = self._scatter(s, mask, part, tear_origin.shape[0])
+            local[s] = Stream(held.cols, np.repeat(held.data, repeat, axis=0), tracer)
             start += size
         resolve = _Resolver(values, repeat)
         for unit in step.units:
             local.update(self._run(unit, local, resolve, book=False).outlets)
+        rows = tear_origin.shape[0]
         return np.concatenate(
-            [np.asarray(local[s].origin).reshape(tear_origin.shape[0], -1) for s in step.tears],
+            [
+                np.asarray(local[s].origin).reshape(rows, -1)[:, mask]
+                for s, mask in zip(step.tears, masks, strict=True)
+            ],
             axis=1,
         )
 

@@ -132,6 +132,8 @@ def release(
     if plan.demand.shape[1] == 0:
         return
     held = origin[:, plan.reactants, :]
+    if not held.any():  # e.g. a sulfate whose oxygen is all the acid's: nothing to hand on
+        return
     released = np.einsum("rk,rkt->rt", consumed_share, held)
     origin[:, plan.reactants, :] = held * (1.0 - consumed_share)[:, :, None]
     for t, groups in enumerate(plan.order):

@@ -203,11 +203,12 @@ def _nonzero(names: tuple[str, ...], values: np.ndarray) -> dict[str, float]:
 
 
 def chunk_size(compiled: CompiledFlowsheet) -> int:
-    """Samples per chunk so each unit's work array and its battery-origin tracer (one column per
-    tracked element), including recycle-solve passes (one row per tear unknown and sample), fit
-    the budget."""
+    """Samples per chunk so the widest arrays a unit works on fit the budget: its work array with
+    its battery-origin tracer (one more per tracked element), the recycle solve's (one row per
+    tear unknown and sample) and the tracer's Newton passes (one row per tracer unknown)."""
     tracked = compiled.elements.tracked.size
-    width = compiled.work_width() * (1 + tracked) * (compiled.tear_width() * (1 + tracked) + 1)
+    passes = max(1 + tracked, compiled.tear_width() + 1, tracked * (compiled.tracer_width() + 1))
+    width = compiled.work_width() * passes
     return max(1, MEMORY_BUDGET_FLOATS // max(width, 1))
 
 
