@@ -28,29 +28,54 @@ def by_rule(verdicts):  # type: ignore[no-untyped-def]
     return {v.rule: v for v in verdicts}
 
 
-# A flowsheet result built by hand: 10 kg feed (Li 1, Co 2, Ni 3, C 4 kg).
+# A flowsheet result built by hand: 10 kg feed (Li 1, Co 2, Ni 3, C 2, O 2 kg: the cathode's
+# oxygen). The salts hold 2 kg of oxygen, all of it from the leaching acid (battery origin 0): the
+# battery's own oxygen left as water and O2.
 HAND_RESULT = {
     "feed": {
         "name": "NMC622-cell",
         "mass_kg": 10.0,
-        "elements_kg": {"Li": 1.0, "Co": 2.0, "Ni": 3.0, "C": 4.0},
+        "elements_kg": {"Li": 1.0, "Co": 2.0, "Ni": 3.0, "C": 2.0, "O": 2.0},
+        "input_fraction_elements_kg": {"Li": 1.0, "Co": 2.0, "Ni": 3.0, "C": 2.0, "O": 2.0},
     },
     "outputs": [
-        {"name": "salts", "fate": "product", "elements_kg": {"Co": 1.8, "Ni": 2.9, "O": 2.0}},
-        {"name": "li2co3", "fate": "recycled", "elements_kg": {"Li": 0.6}},
-        {"name": "graphite_burnt", "fate": "energy_recovery", "elements_kg": {"C": 4.0}},
-        {"name": "slag", "fate": "landfill", "elements_kg": {"Li": 0.4, "Co": 0.2, "Ni": 0.1}},
+        {
+            "name": "salts",
+            "fate": "product",
+            "elements_kg": {"Co": 1.8, "Ni": 2.9, "O": 2.0},
+            "battery_origin_elements_kg": {"Co": 1.8, "Ni": 2.9},
+        },
+        {
+            "name": "li2co3",
+            "fate": "recycled",
+            "elements_kg": {"Li": 0.6},
+            "battery_origin_elements_kg": {"Li": 0.6},
+        },
+        {
+            "name": "graphite_burnt",
+            "fate": "energy_recovery",
+            "elements_kg": {"C": 2.0},
+            "battery_origin_elements_kg": {"C": 2.0},
+        },
+        {
+            "name": "slag",
+            "fate": "landfill",
+            "elements_kg": {"Li": 0.4, "Co": 0.2, "Ni": 0.1},
+            "battery_origin_elements_kg": {"Li": 0.4, "Co": 0.2, "Ni": 0.1},
+        },
     ],
 }
 
 
 def test_flowsheet_recycling_efficiency_counts_only_recycled_fates() -> None:
-    """Art. 3(60), (EU) 2025/606: counted outputs / input. Energy recovery (4 kg C) and landfill do
-    not count; reagent oxygen (2 kg O) is not battery mass. (1.8 + 2.9 + 0.6) / 10 = 0.53."""
+    """Art. 3(60), 493/2012 Art. 2(3)-(5): counted outputs / input. Energy recovery (2 kg C) and
+    landfill do not count; the acid's oxygen in the salts (2 kg O) was not produced from the
+    battery, although the feed held 2 kg of its own. (1.8 + 2.9 + 0.6) / 10 = 0.53."""
     v = by_rule(check_flowsheet_result(HAND_RESULT, D(2028, 1, 1), ["eu-2023-1542"]))
     eff = v["eu-2023-1542/recycling-efficiency/lithium"]
     assert eff.value == pytest.approx(0.53, abs=1e-12)
     assert eff.verdict == "fail" and eff.threshold == 0.65
+    assert "battery_origin" in eff.note and "493/2012" in eff.note
     assert v["eu-2023-1542/recycling-efficiency/lead-acid"].verdict == "not_applicable"
     # Annex XII Part C: Co 1.8/2 = 0.90 meets "at least 90 %" exactly; Ni 2.9/3; Li 0.6/1 vs 50 %
     assert v["eu-2023-1542/material-recovery/Co"].value == pytest.approx(0.9)
@@ -62,11 +87,40 @@ def test_flowsheet_recycling_efficiency_counts_only_recycled_fates() -> None:
     assert v["eu-2023-1542/material-recovery/Pb"].verdict == "not_applicable"
 
 
+def test_element_capped_counting_is_the_upper_bound_that_counts_reagent_oxygen() -> None:
+    """The old counting lets the acid's 2 kg of oxygen stand in for the feed's own 2 kg:
+    (1.8 + 2.9 + 0.6 + 2.0) / 10 = 0.73, a pass where the law's counting fails."""
+    verdicts = check_flowsheet_result(
+        HAND_RESULT, D(2028, 1, 1), ["eu-2023-1542"], counting="element_capped"
+    )
+    eff = by_rule(verdicts)["eu-2023-1542/recycling-efficiency/lithium"]
+    assert eff.value == pytest.approx(0.73, abs=1e-12)
+    assert eff.verdict == "pass"
+    assert "element_capped" in eff.note and "upper bound" in eff.note
+
+
+def test_negative_list_leaves_its_elements_out_of_numerator_and_denominator() -> None:
+    """Carbon is on the negative list (cell-level carbon sources): without the feed's 2 kg C
+    (burnt, not counted) the efficiency is 5.3 / 8."""
+    verdicts = check_flowsheet_result(
+        HAND_RESULT, D(2028, 1, 1), ["eu-2023-1542"], exclude_negative_list=True
+    )
+    eff = by_rule(verdicts)["eu-2023-1542/recycling-efficiency/lithium"]
+    assert eff.value == pytest.approx(5.3 / 8.0, abs=1e-12)
+    assert "negative list left out" in eff.note
+
+
+def test_result_without_battery_origin_masses_is_refused_for_the_legal_counting() -> None:
+    bare = {**HAND_RESULT, "outputs": [{"name": "x", "fate": "product", "elements_kg": {"Co": 1}}]}
+    with pytest.raises(InputError, match="battery_origin_elements_kg"):
+        check_flowsheet_result(bare, D(2028, 1, 1))
+
+
 def test_moving_output_from_energy_recovery_to_product_counts_it() -> None:
     result = {**HAND_RESULT, "outputs": [dict(o) for o in HAND_RESULT["outputs"]]}
     result["outputs"][2]["fate"] = "product"
     v = by_rule(check_flowsheet_result(result, D(2028, 1, 1), ["eu-2023-1542"]))
-    assert v["eu-2023-1542/recycling-efficiency/lithium"].value == pytest.approx(0.93)
+    assert v["eu-2023-1542/recycling-efficiency/lithium"].value == pytest.approx(0.73)
     assert v["eu-2023-1542/recycling-efficiency/lithium"].verdict == "pass"
 
 

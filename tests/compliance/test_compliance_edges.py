@@ -405,14 +405,18 @@ def test_unknown_chemistry_names_the_allowed_ones() -> None:
 
 
 def test_flowsheet_result_outputs_must_be_tables_with_a_fate() -> None:
-    result = {"feed": {"mass_kg": 1.0, "elements_kg": {"Co": 1.0}}, "outputs": ["slag"]}
+    feed = {"mass_kg": 1.0, "elements_kg": {"Co": 1.0}, "input_fraction_elements_kg": {"Co": 1.0}}
     with pytest.raises(InputError, match=r"outputs\[0\].fate is None"):
-        counted_masses(result)
+        counted_masses({"feed": feed, "outputs": ["slag"]})
     with pytest.raises(InputError, match="flowsheet result lacks 'feed'"):
         counted_masses({"outputs": []})
     # a counted output that lists no elements counts nothing
-    empty = {"feed": {"mass_kg": 1.0, "elements_kg": {"Co": 1.0}}, "outputs": [{"fate": "product"}]}
+    empty = {
+        "feed": feed,
+        "outputs": [{"fate": "product", "elements_kg": {}, "battery_origin_elements_kg": {}}],
+    }
     assert counted_masses(empty) == (1.0, 0.0, {"Co": 1.0}, {"Co": 0.0})
+    assert counted_masses(empty, "element_capped") == (1.0, 0.0, {"Co": 1.0}, {"Co": 0.0})
 
 
 def test_recovery_rules_say_which_fact_is_missing() -> None:

@@ -55,7 +55,7 @@ def test_dated_verdicts_day_before_and_day_of_application() -> None:
     on_day = judge(rs, r, D(2025, 12, 31), 0.65)
     assert on_day.verdict == "pass" and on_day.threshold == 0.65
     assert judge(rs, r, D(2025, 12, 31), 0.6499).verdict == "fail"
-    # the 70 % stage takes over on 31 Dec 2030 (Annex XII Part B(3)(b))
+    # the 70 % stage takes over on 31 Dec 2030 (Annex XII Part B(2)(b))
     assert judge(rs, r, D(2030, 12, 30), 0.68).verdict == "pass"
     late = judge(rs, r, D(2030, 12, 31), 0.68)
     assert late.verdict == "fail" and late.threshold == 0.70

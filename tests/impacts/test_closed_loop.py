@@ -10,6 +10,7 @@ from urbanmine.impacts.battery import battery_footprint
 from urbanmine.impacts.closed_loop import STEPS, closed_loop
 from urbanmine.impacts.factors import load_factor_set
 from urbanmine.impacts.lca import assess
+from urbanmine.impacts.tea import costs
 from urbanmine.materials.feeds import get_feed
 from urbanmine.routes.run import run
 
@@ -127,9 +128,52 @@ def test_pyro_tops_up_lithium_and_manganese_with_mined_material():
     assert d["feed_kg_per_kg_product"] == pytest.approx(1 / (0.95 * 0.4478), rel=1e-4)
 
 
+def test_recycled_cost_is_the_mean_of_per_sample_costs_not_a_product_of_means():
+    """Per sample: recycled = virgin + f x (plant cost - revenue) per kg feed, f the feed per kg
+    cathode. f and the net cost both follow the recoveries, so the mean of their product is not
+    the product of their means; the library reports the former."""
+    n, seed = 400, 7
+    d = closed_loop("NMC622", "hydro", samples=n, seed=seed)
+    # the same Monte Carlo run (same seed) and its plant costs, per sample (1 kg feed)
+    result = run(get_feed("NMC622-cell").scaled(mass_kg=1.0), "hydro", n, seed)
+    economics = costs(result, "US")
+    net = economics.cost - economics.revenue
+    # f: the smallest feed that covers one of the cathode's elements (module docstring), from
+    # the products' formulas and LiNi0.6Mn0.2Co0.2O2 at IUPAC atomic weights
+    w = IUPAC
+    hydroxide = {m: w[m] / (w[m] + 2 * (w["O"] + w["H"])) for m in ("Ni", "Co", "Mn")}
+    supplied = {m: result.per_sample[f"fate.product.{m}(OH)2"] * x for m, x in hydroxide.items()}
+    li2co3 = 2 * w["Li"] + w["C"] + 3 * w["O"]
+    supplied["Li"] = result.per_sample["fate.product.Li2CO3"] * 2 * w["Li"] / li2co3
+    m_cam = w["Li"] + 0.6 * w["Ni"] + 0.2 * w["Mn"] + 0.2 * w["Co"] + 2 * w["O"]
+    atoms = {"Ni": 0.6, "Co": 0.2, "Mn": 0.2, "Li": 1.0}
+    f = np.min([atoms[e] * w[e] / m_cam / supplied[e] for e in atoms], axis=0)
+    assert np.ptp(f) > 0 and np.ptp(net) > 0
+    assert d["feed_kg_per_kg_product"] == pytest.approx(f.mean(), rel=1e-5)
+    virgin = 25.0  # EverBatt 2023 NMC622 cathode price, USD/kg (Materials C91)
+    mean_of_products = float(np.mean(virgin + f * net))
+    product_of_means = virgin + float(f.mean() * net.mean())
+    # the two differ by more than three times the tolerance the library is held to below
+    assert abs(mean_of_products - product_of_means) > 3e-6 * abs(mean_of_products)
+    assert d["recycled"]["cost_usd"] == pytest.approx(mean_of_products, rel=1e-6)
+    assert d["virgin"]["cost_usd"] == virgin
+    q = d["recycled"]["quantiles"]["cost_usd"]
+    assert q["p05"] == pytest.approx(np.quantile(virgin + f * net, 0.05), rel=1e-5)
+    assert q["p05"] < q["p50"] < q["p95"]
+
+
 def test_monte_carlo_quantiles_are_ordered():
     q = closed_loop("NMC622", "hydro", samples=32, seed=1)["recycled"]["quantiles"]["ghg_kg_co2e"]
     assert q["p05"] < q["p50"] < q["p95"]
+
+
+def test_closed_loop_costs_say_their_currency_and_us_fallbacks():
+    us = closed_loop("NMC622", "hydro")
+    assert us["currency"]["code"] == "USD" and us["fallback_to_us"] == []
+    de = closed_loop("NMC622", "hydro", location="DE")
+    assert de["currency"]["converted_from"]["usd_per_eur"] == 1.0813  # ECB 2023 annual average
+    assert "labour_usd_per_h" not in de["fallback_to_us"]  # Eurostat lc_lci_lev 2023
+    assert "water_usd_per_gal" in de["fallback_to_us"]  # docs/economics.md, "Fallback"
 
 
 def test_closed_loop_bad_input():

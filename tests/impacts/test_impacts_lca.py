@@ -1,6 +1,7 @@
 """assess(): process CO2 from carbon by stoichiometry, contributions that add up, allocation,
 system-expansion credits, factor uncertainty."""
 
+import dataclasses
 from pathlib import Path
 from types import MappingProxyType
 
@@ -174,3 +175,82 @@ def test_factor_uncertainty_is_sampled_reproducibly(tmp_path, hydro):
     np.testing.assert_array_equal(a.ghg_kg_co2e, b.ghg_kg_co2e)
     assert np.std(a.ghg_kg_co2e - fixed.ghg_kg_co2e) > 0.01
     assert "quantiles" in a.to_dict()
+
+
+RELOOP = """
+[route]
+name = "reloop"
+title = "Dose lithium carbonate into graphite and sell all of it back"
+intake = "cells"
+accepts = ["cell"]
+source = "test route"
+
+[[units]]
+name = "mixer"
+inlets = ["feed"]
+outlets = ["li2co3_product", "rest"]
+source = "test"
+[[units.doses]]
+species = "Li2CO3"
+amount = 0.5
+[units.split.li2co3_product]
+Li2CO3 = 1.0
+
+[sinks]
+li2co3_product = "product"
+rest = "landfill"
+"""
+
+
+def _uncertain_factor_set(tmp_path: Path, material: str) -> str:
+    from importlib import resources
+
+    src = resources.files("urbanmine.data").joinpath("factors", "greet2022.toml").read_text()
+    marker = f"[materials.{material}]\n"
+    assert marker in src
+    custom = src.replace(
+        marker,
+        marker + 'uncertainty = { kind = "uniform", low = 0.5, high = 1.5, source = "test" }\n',
+    )
+    path = tmp_path / "custom.toml"
+    path.write_text(custom)
+    return str(path)
+
+
+def test_burden_and_credit_of_one_material_share_one_draw(tmp_path):
+    """Li2CO3 dosed as a reagent (burden) and sold as product (credit) in equal mass: with one
+    draw of its factor per sample the two cancel exactly, whatever the draw."""
+    from urbanmine.impacts.factors import load_factor_set
+    from urbanmine.impacts.lca import FactorDraws, inventory_lines, system_expansion_credits
+
+    route = tmp_path / "reloop.toml"
+    route.write_text(RELOOP)
+    result = run(_feed({"graphite": 2.0}), str(route), samples=200)
+    assert result.mean("fate.product.Li2CO3") == pytest.approx(1.0, rel=1e-12)  # 0.5 x 2 kg
+    fs = load_factor_set(_uncertain_factor_set(tmp_path, "lithium_carbonate"))
+    draws = FactorDraws(result.samples, seed=11)
+    burden = next(ln for ln in inventory_lines(result, fs, "US", draws)[0] if ln.input == "Li2CO3")
+    (credit,), _ = system_expansion_credits(result, fs, draws)
+    assert np.std(burden.ghg) > 0.1 * np.mean(burden.ghg)  # the factor does vary
+    assert np.corrcoef(burden.ghg, -credit.ghg)[0, 1] == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_array_equal(burden.ghg + credit.ghg, np.zeros(result.samples))
+
+    # through assess: the net result is the same in every sample (only Li2CO3 is uncertain)
+    im = assess(result, factor_set=str(tmp_path / "custom.toml"), allocation="system_expansion")
+    assert np.std(im.burden_ghg_kg_co2e) > 0.1 * np.mean(im.burden_ghg_kg_co2e)
+    assert np.ptp(im.ghg_kg_co2e) <= 1e-12 * np.abs(im.ghg_kg_co2e).max()
+
+
+def test_a_factor_draw_does_not_depend_on_the_other_factors(tmp_path):
+    from urbanmine.impacts.factors import load_factor_set
+    from urbanmine.impacts.lca import FactorDraws
+
+    fs = load_factor_set(_uncertain_factor_set(tmp_path, "lithium_carbonate"))
+    li2co3 = fs.material("lithium_carbonate")
+    other = dataclasses.replace(li2co3, key="something_else")
+    alone = FactorDraws(64, seed=5)
+    both = FactorDraws(64, seed=5)
+    both.multiplier(other)
+    np.testing.assert_array_equal(alone.multiplier(li2co3), both.multiplier(li2co3))
+    assert not np.array_equal(both.multiplier(other), both.multiplier(li2co3))
+    assert FactorDraws(1, seed=5).multiplier(li2co3) == 1.0  # a point run uses the factor

@@ -67,15 +67,15 @@ def test_sample_counts_and_missing_distributions():
 
 
 def test_route_indices_follow_the_flowsheet_structure():
-    # copper reaches a product only through the foil separation in pretreatment, so its
-    # recovery varies with that one recovery and nothing else
+    # with the black-mass split fixed, lithium reaches its product only through the Li2CO3
+    # precipitation in hydro, so its recovery varies with that one parameter and nothing else
     from urbanmine.impacts.sensitivity import route_sobol
     from urbanmine.materials.feeds import get_feed
     from urbanmine.routes.run import compose_for
 
     feed = get_feed("NMC811-pack").scaled(mass_kg=1.0)
     out = route_sobol(feed, compose_for(feed, "pretreatment+hydro"), 128, seed=3)
-    st = out["indices"]["recovery.Cu"]["ST"]
-    assert st["pretreatment/foil_recovery"] > 0.95
-    assert max(v for k, v in st.items() if k != "pretreatment/foil_recovery") < 0.02
+    st = out["indices"]["recovery.Li"]["ST"]
+    assert st["hydro/li_precipitation"] > 0.95
+    assert max(v for k, v in st.items() if k != "hydro/li_precipitation") < 0.02
     assert out["model_runs"] == 128 * (len(out["parameters"]) + 2)

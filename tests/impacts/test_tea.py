@@ -280,20 +280,134 @@ def test_costs_are_vectorised_over_samples() -> None:
     assert q["p05"] <= q["p50"] <= q["p95"]
 
 
-def test_dismantling_labour_of_a_pack() -> None:
-    # EverBatt 2023 Disassembly: (0.5 + 2 + 2) h x 50 USD/h over a 514.79 kg NMC622 pack
-    assert plant.dismantling_labour_usd_per_kg("NMC622", "pack") == pytest.approx(
-        4.5 * 50 / 514.7856220198815
+# EverBatt's Disassembly tab, cited cells (not read from our data files):
+# hours per pack by step (pack removal, pack to modules, modules to cells)
+EVERBATT_2020_HOURS = (0.5, 1.0, 1.0)  # EverBatt 2020 workbook, Disassembly C11:C13
+EVERBATT_2023_HOURS = (0.5, 2.0, 2.0)  # EverBatt 2023 workbook, Disassembly C23:C25
+EVERBATT_DISASSEMBLY_USD_PER_H = 50.0  # both workbooks, Disassembly C17:C19 / C29:C31
+# EverBatt 2020's own cached output for its selected pack (NMC111, 148.357 kg, Disassembly B6):
+# direct labour per kg pack of pack disassembly (removal + pack to modules) and of module
+# disassembly (Disassembly B62, C62)
+EVERBATT_2020_NMC111_LABOUR_USD_PER_KG_PACK = (0.5055375680525308, 0.33702504536835387)
+# Direct labour rates (USD/h): EverBatt 2023 Geographic Par C29 (U.S.) and E29 (China);
+# Germany: Eurostat lc_lci_lev 2023, EUR 41.30/h, at the ECB 2023 average 1.0813 USD/EUR
+US_2023_USD_PER_H, CN_2023_USD_PER_H, DE_2023_USD_PER_H = 38.12, 3.0, 41.3 * 1.0813
+
+
+def test_dismantling_labour_reproduces_everbatt_2020s_own_result() -> None:
+    # EverBatt 2020 computed this itself: its hours x 50 USD/h over its NMC111 pack; ours takes
+    # the pack mass from the everbatt2020 bill of materials
+    removal_and_modules, module_to_cells = EVERBATT_2020_NMC111_LABOUR_USD_PER_KG_PACK
+    usd_per_kg = plant.dismantling_labour_usd_per_kg(
+        "NMC111", "pack", "everbatt2020", EVERBATT_DISASSEMBLY_USD_PER_H
     )
-    assert plant.dismantling_labour_usd_per_kg("NMC622", "module", 10.0) == pytest.approx(
-        2 * 10 / 359.9380877478962
+    assert usd_per_kg == pytest.approx(removal_and_modules + module_to_cells, rel=1e-12)
+    # a module feed takes only the modules-to-cells hours, over the mass of the pack's modules
+    modules_kg = 10 * get_feed("NMC111-module", "everbatt2020").mass_kg  # Disassembly C5: 10
+    pack_kg = get_feed("NMC111-pack", "everbatt2020").mass_kg
+    assert plant.dismantling_labour_usd_per_kg(
+        "NMC111", "module", "everbatt2020", EVERBATT_DISASSEMBLY_USD_PER_H
+    ) * modules_kg == pytest.approx(module_to_cells * pack_kg, rel=1e-12)
+    assert plant.dismantling_labour_usd_per_kg("NMC111", "cell", "everbatt2020", 50.0) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("preset", "hours"),
+    [("everbatt2020", EVERBATT_2020_HOURS), ("everbatt2023", EVERBATT_2023_HOURS)],
+)
+def test_a_pack_takes_everbatts_hours_per_pack_whatever_its_mass(
+    preset: str, hours: tuple[float, ...]
+) -> None:
+    # EverBatt 2023 Disassembly B70:D70: 25, 100, 100 USD per pack at 50 USD/h
+    for chemistry in ("NMC111", "NMC811", "LFP"):
+        pack = get_feed(f"{chemistry}-pack", preset)
+        per_pack = (
+            plant.dismantling_labour_usd_per_kg(chemistry, "pack", preset, 50.0) * pack.mass_kg
+        )
+        assert per_pack == pytest.approx(sum(hours) * 50.0, rel=1e-12)
+
+
+def test_dismantling_cost_grows_with_pack_mass_as_everbatt_books_it() -> None:
+    # EverBatt books hours per pack: a feed of n packs' mass takes n packs' hours, and the
+    # 489 kg EverBatt 2023 NMC811 pack (20 modules) takes 4.5 h where the 134 kg EverBatt 2020
+    # pack (10 modules) takes 2.5 h
+    def usd(preset: str, packs: float) -> float:
+        feed = get_feed("NMC811-pack", preset)
+        r = run(feed.scaled(mass_kg=packs * feed.mass_kg), "hydro", preset=preset)
+        return float(
+            costs(r, location="CN", preset=preset).to_dict()["breakdown_usd"]["dismantling"]
+        )
+
+    one, three = usd("everbatt2023", 1.0), usd("everbatt2023", 3.0)
+    assert three == pytest.approx(3 * one, rel=1e-9)
+    assert one == pytest.approx(sum(EVERBATT_2023_HOURS) * CN_2023_USD_PER_H, rel=1e-9)
+    small = get_feed("NMC811-pack", "everbatt2020").mass_kg
+    large = get_feed("NMC811-pack", "everbatt2023").mass_kg
+    assert large > small
+    # both presets' China rate is 3 USD/h (Geographic Par E29 of the 2020 and 2023 workbooks)
+    assert one / usd("everbatt2020", 1.0) == pytest.approx(
+        sum(EVERBATT_2023_HOURS) / sum(EVERBATT_2020_HOURS), rel=1e-9
     )
-    assert plant.dismantling_labour_usd_per_kg("NMC622", "cell") == 0.0
-    r = run(get_feed("NMC622-pack"), "hydro")
-    eco = costs(r).to_dict()
-    assert eco["breakdown_usd"]["dismantling"] == pytest.approx(
-        4.5 * 50 / 514.7856220198815 * r.feed.mass_kg
+
+
+def test_dismantling_labour_follows_the_locations_cited_wage() -> None:
+    r = run(get_feed("NMC811-pack"), "hydro")
+    usd = {
+        loc: costs(r, location=loc).to_dict()["breakdown_usd"]["dismantling"]
+        for loc in ("US", "DE", "CN")
+    }
+    assert usd["US"] / usd["CN"] == pytest.approx(US_2023_USD_PER_H / CN_2023_USD_PER_H, rel=1e-12)
+    assert usd["DE"] / usd["US"] == pytest.approx(DE_2023_USD_PER_H / US_2023_USD_PER_H, rel=1e-12)
+    # one EverBatt 2023 pack, 4.5 h at the U.S. direct labour rate
+    assert usd["US"] == pytest.approx(sum(EVERBATT_2023_HOURS) * US_2023_USD_PER_H, rel=1e-12)
+
+
+def test_dismantling_needs_a_preset_with_packs() -> None:
+    with pytest.raises(InputError, match="no module or pack data"):
+        plant.dismantling_h_per_kg("NMC622", "pack", "everbatt2019")
+
+
+def test_costs_say_their_currency_and_that_us_locations_fall_back_on_nothing() -> None:
+    r = result("hydro")
+    for loc in ("US", "CN"):
+        d = costs(r, location=loc).to_dict()
+        assert d["currency"]["code"] == "USD"
+        assert "converted_from" not in d["currency"]
+        assert d["fallback_to_us"] == []
+    # ANL-19/16 Appendix A: the 2019 equipment costs are "converted into 2017 dollars"
+    assert (
+        costs(result("hydro", "everbatt2019"), preset="everbatt2019").to_dict()["currency"][
+            "equipment_dollar_year"
+        ]
+        == "2017$"
     )
+
+
+def test_eu_costs_name_the_euro_conversion_and_every_us_fallback() -> None:
+    d = costs(result("hydro"), location="DE").to_dict()
+    converted = d["currency"]["converted_from"]
+    # Eurostat 2023 euro values at the ECB 2023 annual average, 1 EUR = 1.0813 USD
+    assert (converted["code"], converted["year"], converted["usd_per_eur"]) == (
+        "EUR",
+        2023,
+        EUR_USD,
+    )
+    assert "ECB" in converted["rate_source"]
+    assert converted["parameters"] == [
+        "electricity_usd_per_kWh",
+        "labour_usd_per_h",
+        "natural_gas_usd_per_MMBtu",
+    ]
+    # docs/economics.md, "Fallback": equipment adjustment, water, wastewater and landfill
+    assert d["fallback_to_us"] == [
+        "equipment_adj",
+        "landfill_usd_per_short_ton",
+        "wastewater_usd_per_gal",
+        "water_usd_per_gal",
+    ]
+    us, de = location_parameters("US"), location_parameters("DE")
+    assert all(de[p] == us[p] for p in d["fallback_to_us"])
+    assert all(de[p] != us[p] for p in converted["parameters"])
 
 
 def test_material_prices_for_the_closed_loop() -> None:

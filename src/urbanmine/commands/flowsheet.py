@@ -68,6 +68,24 @@ def _print_result(d: dict[str, Any]) -> None:
     )
     out.print("reagents: " + ", ".join(f"{k} {v:.4g} kg" for k, v in inv["reagents_kg"].items()))
     out.print(f"element balance: max relative error {d['balance']['max_relative_error']:.2g}")
+    _print_asymmetric(d)
+
+
+def _print_asymmetric(d: dict[str, Any]) -> None:
+    """Say which asymmetric distributions move the Monte Carlo means off the point values."""
+    shifted = d.get("asymmetric")
+    if not shifted:
+        return
+    out.print(
+        f"means of {d['samples']} samples differ from a run at the cited point values: "
+        "these parameters' distributions have a mean other than their point value"
+    )
+    for a in shifted:
+        rel = a["relative_difference"]
+        out.print(
+            f"  {a['parameter']}: point value {a['value']:.6g}, distribution mean "
+            f"{a['distribution_mean']:.6g}" + (f" ({rel:+.2%})" if rel is not None else "")
+        )
 
 
 @guarded

@@ -9,8 +9,9 @@ import typer
 from rich.table import Table
 
 from urbanmine.commands.common import JsonOpt, guarded, out, print_json
+from urbanmine.errors import InputError
 from urbanmine.materials.feeds import DEFAULT_PRESET, get_feed
-from urbanmine.routes.run import compose_for, run
+from urbanmine.routes.run import compose_for
 
 
 @guarded
@@ -49,31 +50,6 @@ LOCATION_HELP = (
 )
 
 
-RECYCLED_COST_METHOD = (
-    "recycled {product} at the virgin cost plus the net cost of recycling the feed that supplies "
-    "it: the plant's cost less the market value of everything it recovers (the Ni/Co/Mn/Li "
-    "products the {product} uses and the other products alike)"
-)
-COST_METHOD = {
-    "cathode": "virgin cathode at its market price (EverBatt); "
-    + RECYCLED_COST_METHOD.format(product="cathode"),
-    "precursor": "virgin precursor at the cost of its mined sulfates and co-precipitation "
-    "reagents at EverBatt prices (no conversion cost or margin: EverBatt prices no precursor); "
-    + RECYCLED_COST_METHOD.format(product="precursor"),
-}
-"""How ``closed-loop`` prices each side, per functional unit; printed with the result."""
-
-
-def virgin_cost(data: dict[str, Any], chemistry: str, preset: str) -> float:
-    """USD per kg product made from mined material: EverBatt's cathode price, or the precursor's
-    mined sulfates and reagents at EverBatt prices."""
-    from urbanmine.impacts.prices import price
-
-    if data["product"] == "cathode":
-        return price(chemistry, preset)
-    return sum(kg * price(item, preset) for item, kg in data["virgin_inventory_kg"].items())
-
-
 @guarded
 def closed_loop_cmd(
     chemistry: str,
@@ -85,38 +61,71 @@ def closed_loop_cmd(
     product: str = typer.Option(
         "cathode", "--product", help="Per kg of: cathode, or precursor (NMC hydroxide pCAM)."
     ),
+    samples: int = typer.Option(1, "--samples", help="Monte Carlo samples."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Per kg cathode (or precursor): made from mined vs recycled materials, GHG, energy, cost,
     step by step."""
     from urbanmine.impacts.closed_loop import closed_loop
-    from urbanmine.impacts.tea import costs
 
-    base = closed_loop(
-        chemistry, route, preset, factor_set=factor_set, location=location, product=product
+    if samples < 1:
+        raise InputError(f"--samples must be at least 1, got {samples}")
+    data = closed_loop(
+        chemistry,
+        route,
+        preset,
+        factor_set=factor_set,
+        location=location,
+        product=product,
+        capacity_t=capacity_t,
+        samples=samples,
+        seed=seed,
     )
-    feed = get_feed(base["feed"], preset).scaled(mass_kg=1.0)
-    economics = costs(run(feed, route), location=location, capacity_t=capacity_t).to_dict()
-    virgin = virgin_cost(base, chemistry, preset)
-    per_kg = base["feed_kg_per_kg_product"]
-    recycled = virgin + per_kg * (economics["cost_usd"] - economics["revenue_usd"])
-    data = base
-    data["virgin"]["cost_usd"] = virgin
-    data["recycled"]["cost_usd"] = recycled
-    data["cost_method"] = COST_METHOD[base["product"]]
     if as_json:
         print_json(data)
         return
-    table = Table("", "kg CO2e", "MJ", "USD")
+    n = data["samples"]
+    spread = n > 1
+    columns = ["", "kg CO2e", "MJ", f"{data['currency']['code']}"]
+    if spread:
+        columns += ["kg CO2e p05-p95", f"{data['currency']['code']} p05-p95"]
+    table = Table(*columns)
     for side in ("virgin", "recycled"):
         s = data[side]
-        table.add_row(
-            side, f"{s['ghg_kg_co2e']:.3f}", f"{s['energy_MJ']:.1f}", f"{s['cost_usd']:.2f}"
-        )
+        row = [side, f"{s['ghg_kg_co2e']:.3f}", f"{s['energy_MJ']:.1f}", f"{s['cost_usd']:.2f}"]
+        if spread:
+            q = s["quantiles"]
+            row += [
+                f"{q['ghg_kg_co2e']['p05']:.3f}-{q['ghg_kg_co2e']['p95']:.3f}",
+                f"{q['cost_usd']['p05']:.2f}-{q['cost_usd']['p95']:.2f}",
+            ]
+        table.add_row(*row)
     out.print(f"[bold]{data['functional_unit']}[/], recycled through {route} ({location})")
+    if spread:
+        out.print(f"mean of {n} samples")
     out.print(table)
     for step in data["steps"]:
         out.print(f"  {step['step']:<26} {step['ghg_kg_co2e']:+.3f} kg CO2e")
+    out.print(f"cost: {data['cost_method']}")
+    out.print(_currency_line(data["currency"], data["fallback_to_us"]))
+
+
+def _currency_line(currency: dict[str, Any], fallback: list[str]) -> str:
+    """One line saying what the costs are in and which parameters fell back to the U.S."""
+    line = (
+        f"currency: {currency['code']} (equipment {currency['equipment_dollar_year']}; prices "
+        f"{currency['prices']}; no escalation between years)"
+    )
+    converted = currency.get("converted_from")
+    if converted:
+        line += (
+            f"; {', '.join(converted['parameters'])} from {converted['code']} "
+            f"{converted['year']} at {converted['usd_per_eur']} USD/{converted['code']}"
+        )
+    if fallback:
+        line += f"; U.S. values for {', '.join(fallback)}"
+    return line
 
 
 @guarded

@@ -7,6 +7,7 @@ from rich.table import Table
 
 from urbanmine.commands.common import JsonOpt, guarded, out, print_json
 from urbanmine.commands.feeds import PresetOpt
+from urbanmine.flowsheet.params import Parameter
 from urbanmine.routes.compose import load_route, route_names
 
 routes_app = typer.Typer(no_args_is_help=True, help="Recycling routes (TOML data).")
@@ -57,7 +58,12 @@ def routes_show(route: str, preset: str = PresetOpt, as_json: bool = JsonOpt) ->
                 "value": p.value,
                 "unit": p.unit,
                 "source": p.source,
-                **({"distribution": dict(p.distribution)} if p.distribution else {}),
+                "assumption": p.assumption,
+                **(
+                    {"distribution": dict(p.distribution), "distribution_mean": p.mean()}
+                    if p.distribution
+                    else {}
+                ),
             }
             for p in spec.parameters.values()
         },
@@ -72,5 +78,29 @@ def routes_show(route: str, preset: str = PresetOpt, as_json: bool = JsonOpt) ->
     out.print(units)
     params = Table("parameter", "value", "unit", "source")
     for p in spec.parameters.values():
-        params.add_row(p.name, f"{p.value:g}", p.unit, p.source)
+        params.add_row(p.name + (" *" if p.assumption else ""), f"{p.value:g}", p.unit, p.source)
     out.print(params)
+    if any(p.assumption for p in spec.parameters.values()):
+        out.print("* assumption of the route's author, not a cited number (see its source)")
+    _print_distributions(list(spec.parameters.values()))
+
+
+def _print_distributions(params: list[Parameter]) -> None:
+    """Monte Carlo distributions: each number with its citation, and the mean against the
+    point value that a single run uses."""
+    uncertain = [p for p in params if p.distribution]
+    if not uncertain:
+        out.print("no Monte Carlo distributions: every run uses the point values")
+        return
+    table = Table("parameter", "distribution", "mean (vs point value)", "sources of the numbers")
+    for p in uncertain:
+        assert p.distribution is not None
+        numbers = p.numbers()
+        shape = ", ".join(f"{k} {v:g}" for k, (v, _) in numbers.items())
+        mean = p.mean()
+        shift = f" ({(mean - p.value) / p.value:+.2%})" if p.value and mean != p.value else ""
+        cited = "\n".join(
+            f"{k} {v:g}: {src or '(no source given)'}" for k, (v, src) in numbers.items()
+        )
+        table.add_row(p.name, f"{p.distribution['kind']} {shape}", f"{mean:.6g}{shift}", cited)
+    out.print(table)

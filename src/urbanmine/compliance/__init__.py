@@ -13,6 +13,7 @@ from urbanmine.compliance.check import (
     flowsheet_facts,
 )
 from urbanmine.compliance.collection import collection_rate
+from urbanmine.compliance.counting import CountingMethod, counting_note, load_counting_method
 from urbanmine.compliance.facts import Facts, parse_facts
 from urbanmine.compliance.findings import Findings
 from urbanmine.compliance.gbt34014 import CodeCheck, check_code
@@ -24,6 +25,7 @@ from urbanmine.compliance.workdays import WorkCalendar, china_calendar
 __all__ = [
     "CATEGORIES",
     "CodeCheck",
+    "CountingMethod",
     "Facts",
     "Findings",
     "PassportScope",
@@ -37,7 +39,9 @@ __all__ = [
     "check_flowsheet_result",
     "china_calendar",
     "collection_rate",
+    "counting_note",
     "flowsheet_facts",
+    "load_counting_method",
     "load_ruleset",
     "parse_facts",
     "passport_scope",

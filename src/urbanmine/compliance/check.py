@@ -14,6 +14,7 @@ from urbanmine.compliance.battery import (
     normalise_category,
 )
 from urbanmine.compliance.collection import check_collection
+from urbanmine.compliance.counting import counting_summary, load_counting_method
 from urbanmine.compliance.facts import Facts, is_flowsheet_result, parse_facts, read_document
 from urbanmine.compliance.findings import Findings
 from urbanmine.compliance.model import RuleSet, Verdict
@@ -46,7 +47,9 @@ def _recycling(rs: RuleSet, on: dt.date, f: Facts) -> Findings:
     found = Findings()
     if rs.id == "eu-2023-1542":
         if f.input_kg is not None and f.recycled_output_kg is not None and f.chemistry:
-            found.extend(check_efficiency(rs, on, f.chemistry, f.input_kg, f.recycled_output_kg))
+            found.extend(
+                check_efficiency(rs, on, f.chemistry, f.input_kg, f.recycled_output_kg, f.counting)
+            )
         else:
             found.skip(f"{rs.id}/recycling-efficiency/*", "chemistry, input_kg, recycled_output_kg")
     values = recovery_values(f.elements_in_kg, f.elements_recovered_kg, f.recovery_rates)
@@ -55,7 +58,7 @@ def _recycling(rs: RuleSet, on: dt.date, f: Facts) -> Findings:
         if f.elements_in_kg
         else set()
     )
-    found.extend(check_recovery(rs, on, values, absent))
+    found.extend(check_recovery(rs, on, values, absent, f.counting))
     found.extend(check_impurities(rs, on, f.impurities))
     return found
 
@@ -142,13 +145,20 @@ def check_facts(facts: Facts, on: dt.date, rulesets: Sequence[str] | None = None
     return found
 
 
-def flowsheet_facts(result: dict[str, Any]) -> Facts:
-    """Facts of a recycling process from a flowsheet result (its outputs and their fates).
+def flowsheet_facts(
+    result: dict[str, Any], counting: str = "battery_origin", exclude_negative_list: bool = False
+) -> Facts:
+    """Facts of a recycling process from a flowsheet result (its outputs and their fates),
+    counted as ``counting`` says (``battery_origin``, the law's counting, or the
+    ``element_capped`` upper bound), with the counting method's optional negative list left out
+    of numerator and denominator if asked.
 
     The chemistry comes from the result's ``chemistry`` key if present, else from the feed name
     (``NMC622-cell`` -> NMC622, lithium-based).
     """
-    input_kg, recycled_kg, elements_in, recovered = counted_masses(result)
+    method = load_counting_method()
+    exclude = method.negative_list if exclude_negative_list else ()
+    input_kg, recycled_kg, elements_in, recovered = counted_masses(result, counting, exclude)
     chemistry = result.get("chemistry") or str(result["feed"].get("name", "")).split("-")[0]
     if not chemistry:
         raise InputError("the flowsheet result names no feed; add a 'chemistry' key")
@@ -160,11 +170,16 @@ def flowsheet_facts(result: dict[str, Any]) -> Facts:
         recycled_output_kg=recycled_kg,
         elements_in_kg={el: kg for el, kg in elements_in.items() if kg > 0},
         elements_recovered_kg={el: recovered[el] for el, kg in elements_in.items() if kg > 0},
+        counting=counting_summary(method, counting, exclude),
     )
 
 
 def check_flowsheet_result(
-    result: dict[str, Any], on: dt.date, rulesets: list[str] | None = None
+    result: dict[str, Any],
+    on: dt.date,
+    rulesets: list[str] | None = None,
+    counting: str = "battery_origin",
+    exclude_negative_list: bool = False,
 ) -> list[Verdict]:
     """Verdicts for the recycling process a flowsheet result describes.
 
@@ -172,12 +187,20 @@ def check_flowsheet_result(
     (``product`` and ``recycled`` count; energy recovery, landfill and emissions do not), not taken
     from the result's own summary fields.
     """
-    return check_facts(flowsheet_facts(result), on, rulesets).verdicts
+    facts = flowsheet_facts(result, counting, exclude_negative_list)
+    return check_facts(facts, on, rulesets).verdicts
 
 
-def check_file(path: Path, on: dt.date, rulesets: Sequence[str] | None = None) -> Findings:
-    """Check a flowsheet result or a facts file (JSON or TOML)."""
+def check_file(
+    path: Path,
+    on: dt.date,
+    rulesets: Sequence[str] | None = None,
+    counting: str = "battery_origin",
+    exclude_negative_list: bool = False,
+) -> Findings:
+    """Check a flowsheet result or a facts file (JSON or TOML); ``counting`` and
+    ``exclude_negative_list`` say how a flowsheet result's outputs are counted."""
     data = read_document(path)
     if is_flowsheet_result(data):
-        return check_facts(flowsheet_facts(data), on, rulesets)
+        return check_facts(flowsheet_facts(data, counting, exclude_negative_list), on, rulesets)
     return check_facts(parse_facts(data, str(path)), on, rulesets)

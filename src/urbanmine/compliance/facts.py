@@ -74,6 +74,7 @@ class Facts(BaseModel):
     calendar: Literal["cn", "weekends"] = "cn"
     holidays: list[dt.date] = Field(default_factory=list)
     workdays: list[dt.date] = Field(default_factory=list)
+    counting: str = ""  # how input and counted output were counted (a note verdicts carry)
 
     @field_validator("recycled_content_share", "recovery_rates", "impurities")
     @classmethod

@@ -11,7 +11,7 @@ material x = mass of x in counted outputs / mass of x in the input.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from urbanmine.compliance.engine import judge
@@ -66,23 +66,42 @@ def ratio(numerator: float, denominator: float, what: str) -> float:
     return numerator / denominator
 
 
+COUNTINGS = ("battery_origin", "element_capped")
+"""How a flowsheet result's counted outputs are read: ``battery_origin`` (the law's counting: mass
+produced from the input fraction) or ``element_capped`` (each element up to its input mass: an
+upper bound that lets reagent atoms stand in for battery atoms)."""
+
+
 def counted_masses(
     result: Mapping[str, Any],
+    counting: str = "battery_origin",
+    exclude: Sequence[str] = (),
 ) -> tuple[float, float, dict[str, float], dict[str, float]]:
     """From a flowsheet result: (input kg, recycled kg, element kg in, element kg recovered).
 
-    Counted outputs are those of fate ``product`` or ``recycled``. Each element counts at most
-    its input mass, so mass brought in by reagents (oxygen, sulfate, sodium) is not counted as
-    recycled battery: the recycled kg is the sum over elements of min(counted, input).
+    Counted outputs are those of fate ``product`` or ``recycled``. ``battery_origin`` (default)
+    counts each output's ``battery_origin_elements_kg`` over the feed's input fraction
+    (``input_fraction_elements_kg``: water left out); ``element_capped`` counts each element of
+    ``elements_kg`` up to its mass in the whole feed. Elements in ``exclude`` (the optional
+    negative list) leave numerator and denominator alike.
     """
+    if counting not in COUNTINGS:
+        raise InputError(f"counting {counting!r} is not one of {', '.join(COUNTINGS)}")
+    origin = counting == "battery_origin"
+    out_key = "battery_origin_elements_kg" if origin else "elements_kg"
     try:
         feed = result["feed"]
-        input_kg = float(feed["mass_kg"])
-        elements_in = {el: float(kg) for el, kg in feed["elements_kg"].items()}
+        if origin:
+            elements_in = {el: float(kg) for el, kg in feed["input_fraction_elements_kg"].items()}
+            input_kg = sum(elements_in.values())
+        else:
+            elements_in = {el: float(kg) for el, kg in feed["elements_kg"].items()}
+            input_kg = float(feed["mass_kg"])
         outputs = list(result["outputs"])
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(
-            f"flowsheet result lacks {exc}; it needs feed.mass_kg, feed.elements_kg and outputs[] "
+            f"flowsheet result lacks {exc}; counting {counting} needs feed.mass_kg, "
+            f"feed.{'input_fraction_elements_kg' if origin else 'elements_kg'} and outputs[] "
             "(as printed by `urbanmine flowsheet FEED --route R --json`)"
         ) from None
     counted: dict[str, float] = {}
@@ -90,15 +109,34 @@ def counted_masses(
         fate = output.get("fate") if isinstance(output, Mapping) else None
         if fate not in FATES:
             raise InputError(f"outputs[{i}].fate is {fate!r}; allowed: {', '.join(FATES)}")
-        if fate in COUNTED_FATES:
-            for el, kg in output.get("elements_kg", {}).items():
-                counted[el] = counted.get(el, 0.0) + float(kg)
-    recovered = {el: min(counted.get(el, 0.0), kg) for el, kg in elements_in.items()}
-    return input_kg, sum(recovered.values()), elements_in, recovered
+        if fate not in COUNTED_FATES:
+            continue
+        if out_key not in output:
+            raise InputError(
+                f"outputs[{i}] has no {out_key!r}; a result of `urbanmine flowsheet --json` "
+                "carries it, or count the element-capped upper bound (--counting element_capped)"
+            )
+        for el, kg in output[out_key].items():
+            counted[el] = counted.get(el, 0.0) + float(kg)
+    if origin:
+        recovered = {el: counted.get(el, 0.0) for el in elements_in}
+        recycled = sum(counted.values())
+    else:
+        recovered = {el: min(counted.get(el, 0.0), kg) for el, kg in elements_in.items()}
+        recycled = sum(recovered.values())
+    for el in exclude:
+        input_kg -= elements_in.pop(el, 0.0)
+        recycled -= recovered.pop(el, 0.0)
+    return input_kg, recycled, elements_in, recovered
 
 
 def check_efficiency(
-    ruleset: RuleSet, on: dt.date, chemistry: str, input_kg: float, recycled_kg: float
+    ruleset: RuleSet,
+    on: dt.date,
+    chemistry: str,
+    input_kg: float,
+    recycled_kg: float,
+    note: str = "",
 ) -> Findings:
     """Annex XII Part B: one verdict per chemistry class; only the process's class applies."""
     found = Findings()
@@ -108,7 +146,7 @@ def check_efficiency(
         if rule.topic != "recycling-efficiency":
             continue
         other = "" if rule.item == cls else f"the process treats {cls} batteries"
-        found.verdicts.append(judge(ruleset, rule, on, value, out_of_scope=other))
+        found.verdicts.append(judge(ruleset, rule, on, value, out_of_scope=other, note=note))
     return found
 
 
@@ -131,6 +169,7 @@ def check_recovery(
     on: dt.date,
     values: Mapping[str, float],
     absent: set[str],
+    note: str = "",
 ) -> Findings:
     """Material recovery (EU Annex XII Part C) or MIIT recovery/impurity rules of one rule set.
 
@@ -145,7 +184,7 @@ def check_recovery(
             why = f"no {rule.item} in the input"
             found.verdicts.append(judge(ruleset, rule, on, None, out_of_scope=why))
         elif rule.item in values:
-            found.verdicts.append(judge(ruleset, rule, on, values[rule.item]))
+            found.verdicts.append(judge(ruleset, rule, on, values[rule.item], note=note))
         else:
             masses = "" if rule.item in MIIT_KEYS else "elements_in_kg/elements_recovered_kg or "
             found.skip(rule.id, f"{masses}recovery_rates.{rule.item}")

@@ -5,6 +5,11 @@ be a scalar or an array of shape (samples,). With parameters fixed, the flowshee
 feed, so each recycle loop is solved exactly: the loop's response to its tear streams is a matrix A
 (found by pushing unit vectors through the loop), its response to outside inputs a vector b, and
 the tear streams follow from (I - A) t = b, per sample when the loop's parameters vary by sample.
+
+Every stream also carries its battery-origin tracer (``origin``). Given the solved masses it is
+piecewise linear (reactions hand released atoms to products in a fill order), so inside a recycle
+loop it is found by Newton steps with the loop's masses held at their exact solution, to 1e-12 of
+the largest tracked mass in the loop.
 """
 
 from __future__ import annotations
@@ -17,12 +22,17 @@ import numpy as np
 from urbanmine.errors import InputError
 from urbanmine.flowsheet.errors import RouteError
 from urbanmine.flowsheet.graph import Step, schedule
+from urbanmine.flowsheet.origin import OriginElements, feed_origin
 from urbanmine.flowsheet.plan import Stream, UnitPlan, UnitRun, plan_unit, run_plan
 from urbanmine.flowsheet.units import FATES, Unit, Value
 from urbanmine.materials.species import SpeciesIndex
 
 FEED = "feed"
 """Name of the stream that carries the flowsheet's feed."""
+
+ORIGIN_NEWTON_STEPS = 20
+"""Most Newton steps for the battery-origin tracer of one recycle loop (a piecewise-linear map:
+a step is exact once it lands on the solution's linear piece)."""
 
 
 @dataclass(frozen=True)
@@ -58,8 +68,10 @@ class Flowsheet:
         values = {**self.parameters, **(params or {})}
         relied: dict[str, float] = {}
         active = activity(steps, index, feed_species, values, relied)
-        plans = {u.name: plan_unit(u, index, active) for u in self.units}
-        return CompiledFlowsheet(self, index, steps, active, plans, relied)
+        reagents = sorted({n for u in self.units for n in u.reagent_species()})
+        elements = OriginElements.of(index, feed_species, reagents)
+        plans = {u.name: plan_unit(u, index, active, elements) for u in self.units}
+        return CompiledFlowsheet(self, index, steps, active, plans, relied, elements)
 
 
 def activity(
@@ -177,6 +189,7 @@ class Evaluation:
     parts: dict[str, Stream]
     reagents: dict[str, dict[str, np.ndarray]]
     utilities: dict[str, dict[str, np.ndarray]]
+    elements: OriginElements
 
     @property
     def streams(self) -> dict[str, np.ndarray]:
@@ -217,6 +230,7 @@ class CompiledFlowsheet:
     active: dict[str, np.ndarray]
     plans: dict[str, UnitPlan]
     relied: dict[str, float]
+    elements: OriginElements
 
     def tear_width(self) -> int:
         """Largest number of unknowns of any recycle loop (active species in its tear streams)."""
@@ -244,19 +258,22 @@ class CompiledFlowsheet:
                 "the feed holds species the flowsheet was not compiled for; compile it with "
                 "all the feed's species"
             )
-        streams: dict[str, Stream] = {FEED: Stream(cols, feed[:, cols])}
+        data = feed[:, cols]
+        origin = feed_origin(data, cols, self.index, self.elements.tracked)
+        streams: dict[str, Stream] = {FEED: Stream(cols, data, origin)}
         resolve = _Resolver(values)
         reagents: dict[str, dict[str, np.ndarray]] = {}
         utilities: dict[str, dict[str, np.ndarray]] = {}
         for step in self.steps:
             if step.is_loop:
                 self._solve_loop(step, streams, values)
+                self._solve_loop_origin(step, streams, values)
             for unit in step.units:
                 run = self._run(unit, streams, resolve)
                 streams.update(run.outlets)
                 reagents[unit.name] = run.reagents
                 utilities[unit.name] = run.utilities
-        return Evaluation(self.index, streams[FEED], streams, reagents, utilities)
+        return Evaluation(self.index, streams[FEED], streams, reagents, utilities, self.elements)
 
     def _check_relied(self, values: Mapping[str, float | np.ndarray]) -> None:
         for name, fixed in self.relied.items():
@@ -314,6 +331,96 @@ class CompiledFlowsheet:
         for s, c in zip(tears, cols, strict=True):
             streams[s] = Stream(c, t[:, start : start + len(c)])
             start += len(c)
+
+    def _solve_loop_origin(
+        self, step: Step, streams: dict[str, Stream], values: Mapping[str, float | np.ndarray]
+    ) -> None:
+        """Give the loop's tear streams (masses already solved) their battery-origin tracer.
+
+        With the masses fixed, one pass through the loop is a piecewise-linear map of the tear
+        tracer; Newton steps on it (its slope from one pass per tear unknown, exact on a linear
+        piece) reach the fixed point in a few steps."""
+        rows = streams[FEED].data.shape[0]
+        width = self.elements.tracked.size
+        tears = step.tears
+        sizes = [streams[s].cols.size * width for s in tears]
+        m = sum(sizes)
+        if m == 0:  # nothing tracked can circulate
+            for s in tears:
+                streams[s] = Stream(streams[s].cols, streams[s].data, np.zeros((rows, 0, width)))
+            return
+        internal = {s for u in step.units for s in u.outlets}
+        outside = {s for u in step.units for s in u.inlets if s not in internal}
+        guess = np.zeros((rows, m))
+        scale = max(float(np.abs(streams[FEED].origin).max(initial=0.0)), 1e-300)  # type: ignore[arg-type]
+        step_size = 1e-6 * scale
+        for _ in range(ORIGIN_NEWTON_STEPS):
+            k = m + 1
+            trial = np.repeat(guess, k, axis=0).reshape(rows, k, m)
+            trial[:, 1:, :] += step_size * np.eye(m)
+            image = self._origin_pass(step, streams, outside, trial.reshape(rows * k, m), k, values)
+            image = image.reshape(rows, k, m)
+            now = image[:, 0, :]
+            size = max(scale, float(np.abs(now).max(initial=0.0)))
+            if np.abs(now - guess).max(initial=0.0) <= 1e-12 * size:
+                guess = now
+                break
+            slope = (image[:, 1:, :] - now[:, None, :]) / step_size  # d image / d guess_i
+            rhs = now - np.einsum("ri,rij->rj", guess, slope)
+            guess = np.linalg.solve(np.eye(m) - np.transpose(slope, (0, 2, 1)), rhs[:, :, None])[
+                :, :, 0
+            ]
+        else:
+            raise RouteError(
+                "battery-origin tracer of the recycle loop through "
+                f"{', '.join(u.name for u in step.units)} did not settle in "
+                f"{ORIGIN_NEWTON_STEPS} Newton steps"
+            )
+        start = 0
+        for s, size in zip(tears, sizes, strict=True):
+            held = guess[:, start : start + size].reshape(rows, streams[s].cols.size, width)
+            streams[s] = Stream(streams[s].cols, streams[s].data, held)
+            start += size
+
+    def _origin_pass(
+        self,
+        step: Step,
+        streams: Mapping[str, Stream],
+        outside: set[str],
+        tear_origin: np.ndarray,
+        repeat: int,
+        values: Mapping[str, float | np.ndarray],
+    ) -> np.ndarray:
+        """One pass through the loop, each row of ``streams`` repeated ``repeat`` times, with the
+        given tear tracer (flattened); returns the tear tracer it leads to, flattened."""
+        width = self.elements.tracked.size
+        local: dict[str, Stream] = {}
+        for s in outside:
+            held = streams[s]
+            local[s] = Stream(
+                held.cols,
+                np.repeat(held.data, repeat, axis=0),
+                np.repeat(np.asarray(held.origin), repeat, axis=0),
+            )
+        start = 0
+        for s in step.tears:
+            held = streams[s]
+            size = held.cols.size * width
+            local[s] = Stream(
+                held.cols,
+                np.repeat(held.data, repeat, axis=0),
+                tear_origin[:, start : start + size].reshape(
+                    tear_origin.shape[0], held.cols.size, width
+                ),
+            )
+            start += size
+        resolve = _Resolver(values, repeat)
+        for unit in step.units:
+            local.update(self._run(unit, local, resolve, book=False).outlets)
+        return np.concatenate(
+            [np.asarray(local[s].origin).reshape(tear_origin.shape[0], -1) for s in step.tears],
+            axis=1,
+        )
 
     def _pass(
         self,

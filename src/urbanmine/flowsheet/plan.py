@@ -6,6 +6,10 @@ dosed, take part in its reactions or come from burning) and, per stream, the spe
 (``flowsheet.activity``). A ``Stream`` then stores only those columns, so a unit touches arrays of
 shape (rows, a few) instead of (rows, all species), and bases become one dot product with a weight
 vector fixed at compile time.
+
+Beside its species masses a stream may carry its battery-origin tracer (``origin``): kg of each
+tracked element that came from the feed, per species (``urbanmine.flowsheet.origin``). Units move
+it with the mass: splits share it, mixers add it, reactions and burning hand it to products.
 """
 
 from __future__ import annotations
@@ -16,7 +20,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from urbanmine.errors import InputError
-from urbanmine.flowsheet.combustion import burn
+from urbanmine.flowsheet.combustion import burn, combustion_change
+from urbanmine.flowsheet.origin import (
+    OriginElements,
+    ReleasePlan,
+    burn_products,
+    reaction_products,
+    release,
+    release_plan,
+)
 from urbanmine.flowsheet.reaction import Reaction
 from urbanmine.flowsheet.units import Basis, Unit, Value
 from urbanmine.materials.formula import atomic_mass
@@ -29,10 +41,13 @@ Resolve = Callable[[Value], "float | np.ndarray"]
 @dataclass(frozen=True, slots=True)
 class Stream:
     """Species masses (kg) of a stream on the species it can hold: ``data[:, k]`` is the mass of
-    species ``cols[k]`` of the flowsheet's species index; every other species is zero."""
+    species ``cols[k]`` of the flowsheet's species index; every other species is zero.
+    ``origin[:, k, t]`` (if tracked) is kg of tracked element ``t`` in species ``cols[k]`` that
+    came from the feed."""
 
     cols: np.ndarray
     data: np.ndarray
+    origin: np.ndarray | None = None
 
     def full(self, n: int) -> np.ndarray:
         """The stream on all ``n`` species of the index, shape (rows, n)."""
@@ -83,6 +98,9 @@ class UnitPlan:
     dose_bases: tuple[WeightedBasis, ...]
     utility_bases: tuple[WeightedBasis, ...]
     molar_mass: np.ndarray  # g/mol of the work species
+    releases: tuple[ReleasePlan, ...]  # per reaction: battery-origin hand-over
+    burn_releases: Mapping[str, ReleasePlan]  # per burned species
+    tracked: int  # number of tracked elements
 
     @property
     def changes(self) -> bool:
@@ -103,8 +121,11 @@ def work_columns(unit: Unit, inlet_mask: np.ndarray, index: SpeciesIndex) -> np.
     return np.flatnonzero(mask)
 
 
-def plan_unit(unit: Unit, index: SpeciesIndex, active: Mapping[str, np.ndarray]) -> UnitPlan:
-    """Compile ``unit``: work columns, where each inlet and outlet sits in them, basis weights."""
+def plan_unit(
+    unit: Unit, index: SpeciesIndex, active: Mapping[str, np.ndarray], elements: OriginElements
+) -> UnitPlan:
+    """Compile ``unit``: work columns, where each inlet and outlet sits in them, basis weights,
+    and how its reactions hand on battery-origin atoms of the ``elements.tracked`` elements."""
     inlet_mask = np.zeros(len(index), dtype=bool)
     for s in unit.inlets:
         inlet_mask |= active[s]
@@ -124,6 +145,22 @@ def plan_unit(unit: Unit, index: SpeciesIndex, active: Mapping[str, np.ndarray])
         listed = tuple((at[k], v) for k, v in table.items() if k != "*" and k in at)
         shares.append(OutletPlan(table.get("*", 0.0), listed))
     molar_mass = index.molar_mass[work]
+    releases = tuple(
+        release_plan(
+            reaction_products(r.stoichiometry),
+            [n for n, nu in r.stoichiometry.items() if nu < 0],
+            local,
+            index,
+            elements,
+            r.origin_first,
+        )
+        for r in unit.reactions
+    )
+    burn_releases = {
+        n: release_plan(burn_products(combustion_change(n), index), [n], local, index, elements, {})
+        for n in unit.burn
+        if n in local
+    }
     return UnitPlan(
         unit=unit,
         work=work,
@@ -138,6 +175,9 @@ def plan_unit(unit: Unit, index: SpeciesIndex, active: Mapping[str, np.ndarray])
             _weights(u.basis, unit, work, outlet_cols, index) for u in unit.utilities
         ),
         molar_mass=molar_mass,
+        releases=releases,
+        burn_releases=burn_releases,
+        tracked=elements.tracked.size,
     )
 
 
@@ -199,6 +239,21 @@ def mix(plan: UnitPlan, inlets: list[Stream]) -> np.ndarray:
     return out
 
 
+def mix_origin(plan: UnitPlan, inlets: list[Stream]) -> np.ndarray | None:
+    """The mixed inlet's battery-origin tracer (rows, len(work), tracked), or None when an
+    inlet carries none (the linear passes of a recycle solve)."""
+    held = [s.origin for s in inlets]
+    if any(o is None for o in held):
+        return None
+    if len(held) == 1 and inlets[0].cols.size == plan.work.size:
+        only = np.asarray(held[0])
+        return only.copy() if plan.changes else only  # reactions change it in place
+    out = np.zeros((inlets[0].data.shape[0], plan.work.size, plan.tracked))
+    for pos, o in zip(plan.inlet_pos, held, strict=True):
+        out[:, pos, :] += np.asarray(o)
+    return out
+
+
 def run_plan(plan: UnitPlan, inlets: list[Stream], resolve: Resolve, book: bool = True) -> UnitRun:
     """Evaluate a compiled unit on its inlet streams; returns outlets and inventory.
 
@@ -207,6 +262,7 @@ def run_plan(plan: UnitPlan, inlets: list[Stream], resolve: Resolve, book: bool 
     """
     unit = plan.unit
     inlet = mix(plan, inlets)
+    origin = mix_origin(plan, inlets)
     rows = inlet.shape[0]
     stream = inlet.copy() if plan.changes else inlet  # the inlet stays as it came: bases use it
     reagents: dict[str, np.ndarray] = {}
@@ -222,15 +278,20 @@ def run_plan(plan: UnitPlan, inlets: list[Stream], resolve: Resolve, book: bool 
             kg = kg * plan.molar_mass[plan.local[dose.species]]
         add_reagent(dose.species, np.broadcast_to(kg, (rows,)).copy())
 
-    for reaction in unit.reactions:
-        _react(plan, reaction, stream, resolve, add_reagent, check=book)
+    for reaction, handover in zip(unit.reactions, plan.releases, strict=True):
+        _react(plan, reaction, stream, resolve, add_reagent, book, origin, handover)
     if unit.burn:
         burning = tuple(n for n in unit.burn if n in plan.local)
         shares = [resolve(unit.burn[n]) for n in burning]
+        if origin is not None:
+            for name, share in zip(burning, shares, strict=True):
+                s = np.broadcast_to(np.asarray(share, dtype=float).reshape(-1), (rows,))
+                kg = stream[:, plan.local[name]] * s
+                release(plan.burn_releases[name], origin, s[:, None], kg)
         for name, kg in burn(stream, burning, shares, plan.local.__getitem__).items():
             reagents[name] = reagents.get(name, 0.0) + kg
 
-    outlets = split(plan, stream, resolve)
+    outlets = split(plan, stream, resolve, origin)
     utilities: dict[str, np.ndarray] = {}
     if book:
         for util, basis in zip(unit.utilities, plan.utility_bases, strict=True):
@@ -249,6 +310,8 @@ def _react(
     resolve: Resolve,
     add_reagent: Callable[[str, np.ndarray], None],
     check: bool,
+    origin: np.ndarray | None = None,
+    handover: ReleasePlan | None = None,
 ) -> None:
     unit = plan.unit
     r = plan.local[reaction.reactant]
@@ -265,6 +328,8 @@ def _react(
         e = np.asarray(resolve(excess)).reshape(-1)
         nu = -float(reaction.stoichiometry[name])
         add_reagent(name, extent * nu * (1.0 + e) * plan.molar_mass[plan.local[name]])
+    if origin is not None and handover is not None:
+        _hand_over(plan, reaction, stream, handover, origin, extent, conversion)
     for name, coefficient in reaction.stoichiometry.items():
         j = plan.local[name]
         stream[:, j] += extent * (float(coefficient) * plan.molar_mass[j])
@@ -282,6 +347,30 @@ def _react(
             "than the stream holds; dose it in the reaction or lower the conversion"
         )
     stream[:, cols] = np.maximum(stream[:, cols], 0.0)  # round-off of complete conversions
+
+
+def _hand_over(
+    plan: UnitPlan,
+    reaction: Reaction,
+    stream: np.ndarray,
+    handover: ReleasePlan,
+    origin: np.ndarray,
+    extent: np.ndarray,
+    conversion: np.ndarray,
+) -> None:
+    """Move battery-origin atoms for one reaction: each reactant gives up the share of its mass
+    the reaction consumes (the reference reactant exactly its conversion)."""
+    held = stream[:, handover.reactants]
+    used = extent[:, None] * np.array(
+        [
+            -float(reaction.stoichiometry[plan.names[k]]) * plan.molar_mass[k]
+            for k in handover.reactants
+        ]
+    )
+    share = np.clip(np.divide(used, held, out=np.zeros_like(used), where=held > 0), 0.0, 1.0)
+    ref = int(np.flatnonzero(handover.reactants == plan.local[reaction.reactant])[0])
+    share[:, ref] = conversion
+    release(handover, origin, share, extent)
 
 
 def outlet_shares(plan: UnitPlan, resolve: Resolve) -> list[np.ndarray]:
@@ -313,22 +402,33 @@ def outlet_shares(plan: UnitPlan, resolve: Resolve) -> list[np.ndarray]:
     return result
 
 
-def split(plan: UnitPlan, stream: np.ndarray, resolve: Resolve) -> dict[str, Stream]:
-    """Outlet streams on their own columns; the last outlet is what the others leave."""
+def split(
+    plan: UnitPlan, stream: np.ndarray, resolve: Resolve, origin: np.ndarray | None = None
+) -> dict[str, Stream]:
+    """Outlet streams on their own columns; the last outlet is what the others leave. The
+    battery-origin tracer, if given, is shared like the species' mass."""
     unit = plan.unit
     if len(unit.outlets) == 1:
         pos = plan.outlet_pos[0]
-        data = stream if pos.size == plan.work.size else stream[:, pos]
-        return {unit.outlets[0]: Stream(plan.outlet_cols[0], data)}
+        whole = pos.size == plan.work.size
+        data = stream if whole else stream[:, pos]
+        kept = origin if origin is None or whole else origin[:, pos, :]
+        return {unit.outlets[0]: Stream(plan.outlet_cols[0], data, kept)}
     rest = stream.copy()
+    rest_origin = None if origin is None else origin.copy()
     outlets = {}
     for name, cols, pos, share in zip(
         unit.outlets, plan.outlet_cols, plan.outlet_pos, outlet_shares(plan, resolve), strict=False
     ):
         taken = stream[:, pos] * share
         rest[:, pos] -= taken
-        outlets[name] = Stream(cols, taken)
+        taken_origin = None
+        if origin is not None and rest_origin is not None:
+            taken_origin = origin[:, pos, :] * share[:, :, None]
+            rest_origin[:, pos, :] -= taken_origin
+        outlets[name] = Stream(cols, taken, taken_origin)
     pos = plan.outlet_pos[-1]
     last = rest if pos.size == plan.work.size else rest[:, pos]
-    outlets[unit.outlets[-1]] = Stream(plan.outlet_cols[-1], last)
+    last_origin = None if rest_origin is None else rest_origin[:, pos, :]
+    outlets[unit.outlets[-1]] = Stream(plan.outlet_cols[-1], last, last_origin)
     return outlets

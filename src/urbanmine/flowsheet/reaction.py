@@ -9,7 +9,7 @@ so a reaction is linear in its inlet, which is what makes flowsheets linear.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from urbanmine.errors import InputError
@@ -65,7 +65,9 @@ class Reaction:
 
     ``conversion`` is a number or the name of a route parameter. ``dosed`` maps co-reactants that
     the unit supplies on demand to their excess fraction (0 = exactly stoichiometric, or the name
-    of a parameter); other reactants must already be in the stream.
+    of a parameter); other reactants must already be in the stream. ``origin_first`` is the
+    reaction's atom mapping for battery-origin mass: element -> products that take the battery's
+    atoms of that element first (see ``urbanmine.flowsheet.origin`` for the default order).
     """
 
     equation: str
@@ -73,6 +75,7 @@ class Reaction:
     reactant: str
     conversion: float | str
     dosed: dict[str, float | str]
+    origin_first: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -81,6 +84,7 @@ class Reaction:
         reactant: str,
         conversion: float | str,
         dosed: dict[str, float | str] | None = None,
+        origin_first: dict[str, list[str]] | None = None,
     ) -> Reaction:
         try:
             stoich = parse_equation(equation)
@@ -104,4 +108,31 @@ class Reaction:
                 )
             if name == reactant:
                 raise InputError(f"reaction {equation!r}: the reference reactant cannot be dosed")
-        return cls(equation, stoich, reactant, conversion, dosed)
+        first = _origin_first(equation, stoich, origin_first or {})
+        return cls(equation, stoich, reactant, conversion, dosed, first)
+
+
+def _origin_first(
+    equation: str, stoich: dict[str, Fraction], mapping: dict[str, list[str]]
+) -> dict[str, tuple[str, ...]]:
+    """Check an atom mapping: each element's listed species are products that contain it."""
+    out = {}
+    for element, products in mapping.items():
+        if not isinstance(products, list) or not all(isinstance(p, str) for p in products):
+            raise InputError(
+                f"reaction {equation!r}: origin_first.{element} must be a list of product "
+                f"names, got {products!r}"
+            )
+        for name in products:
+            if stoich.get(name, 0) <= 0:
+                raise InputError(
+                    f"reaction {equation!r}: origin_first.{element} names {name!r}, which is "
+                    "not a product of the reaction"
+                )
+            if element not in (get_species(name).atoms or {}):
+                raise InputError(
+                    f"reaction {equation!r}: origin_first.{element} names {name!r}, which "
+                    f"holds no {element}"
+                )
+        out[element] = tuple(products)
+    return out

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from urbanmine.errors import InputError
 from urbanmine.flowsheet.errors import BalanceError
 from urbanmine.flowsheet.flowsheet import Evaluation
 from urbanmine.flowsheet.plan import Stream
@@ -19,6 +20,11 @@ BALANCE_TOLERANCE = 1e-9
 COUNTED_FATES = ("product", "recycled")
 """Fates whose outputs count as recycled (Art. 3(60) of (EU) 2023/1542: energy recovery, landfill
 and emissions do not)."""
+
+NOT_COUNTED_SPECIES = ("H2O",)
+"""Species left out of both the input fraction and the output fractions: water (Reg. (EU)
+493/2012 Annexes IV and V subtract water from the input; water in an output is not a material
+produced from the battery)."""
 
 QUANTILES = (0.05, 0.5, 0.95)
 
@@ -61,6 +67,42 @@ def by_fate(ev: Evaluation, sinks: Mapping[str, str]) -> dict[str, FateStreams]:
     return {fate: FateStreams.of(streams) for fate, streams in groups.items()}
 
 
+def origin_elements_kg(ev: Evaluation, stream: Stream, water: int | None) -> np.ndarray:
+    """Battery-origin kg of every element of the index in ``stream``, per row, shape (rows,
+    elements): all of a feed-only element, the tracer of a tracked element, none of the rest;
+    water (column ``water``) left out."""
+    data, origin = stream.data, stream.origin
+    if water is not None and np.any(stream.cols == water):
+        keep = stream.cols != water
+        data = data[:, keep]
+        origin = None if origin is None else origin[:, keep, :]
+        cols = stream.cols[keep]
+    else:
+        cols = stream.cols
+    out = np.zeros((data.shape[0], len(ev.index.elements)))
+    only = ev.elements.feed_only
+    out[:, only] = data @ ev.index.E[np.ix_(cols, only)]
+    if origin is not None:
+        out[:, ev.elements.tracked] = origin.sum(axis=1)
+    return out
+
+
+def origin_balance_error(ev: Evaluation, sinks: Mapping[str, str]) -> np.ndarray:
+    """Largest relative error per sample of the battery-origin balance of tracked elements:
+    battery-origin atoms in the feed vs in all outputs (water included)."""
+    feed = ev.feed.origin
+    if feed is None or feed.shape[2] == 0:
+        return np.zeros(ev.feed.data.shape[0])
+    into = feed.sum(axis=1)
+    out = np.zeros_like(into)
+    for name in sinks:
+        held = ev.parts[name].origin
+        if held is not None:
+            out += held.sum(axis=1)
+    floor = 1e-12 * np.maximum(ev.feed.mass(), 1e-300)[:, None]
+    return (np.abs(into - out) / np.maximum(into, floor)).max(axis=1)
+
+
 def element_balance_error(
     ev: Evaluation, sinks: Mapping[str, str], fates: Mapping[str, FateStreams] | None = None
 ) -> np.ndarray:
@@ -98,8 +140,14 @@ def measure(ev: Evaluation, sinks: Mapping[str, str]) -> ChunkMetrics:
     """Reduce one evaluation to the metrics a result reports; raises if the balance does not close.
 
     Per-sample keys (kg unless named otherwise): ``feed.mass_kg``, ``outputs.<sink>.mass_kg``,
-    ``fate.<fate>.<species>`` (each species leaving in each fate), ``recovery.<element>``
-    (share), ``recycling_efficiency`` (share), ``recycled_output_kg``,
+    ``outputs.<sink>.origin_kg`` (battery-origin mass, water left out) and
+    ``outputs.<sink>.water_kg``, ``fate.<fate>.<species>`` (each species leaving in each fate),
+    ``input_fraction.<element>`` (the feed's element mass, water left out),
+    ``counted_origin.<element>`` (battery-origin element mass in outputs of counted fates),
+    ``recovery.<element>`` (their ratio), ``recycling_efficiency`` (battery-origin counting,
+    share), ``recycling_efficiency_element_capped`` (each element's counted mass capped at its
+    input: an upper bound that counts reagent atoms), ``recycled_output_kg`` (battery-origin mass
+    of counted outputs), ``counted_output_mass_kg`` (their whole mass),
     ``inventory.reagents_kg.<species>``, ``inventory.<utility>`` and ``balance``.
     """
     fates = by_fate(ev, sinks)
@@ -109,6 +157,13 @@ def measure(ev: Evaluation, sinks: Mapping[str, str]) -> ChunkMetrics:
         raise BalanceError(
             f"element balance does not close: max relative error {worst:.3g} > {BALANCE_TOLERANCE}"
         )
+    origin_err = origin_balance_error(ev, sinks)
+    worst = float(origin_err.max()) if origin_err.size else 0.0
+    if not worst <= BALANCE_TOLERANCE:
+        raise BalanceError(
+            f"battery-origin balance does not close: max relative error {worst:.3g} > "
+            f"{BALANCE_TOLERANCE}"
+        )
     idx = ev.index
     E = idx.E
     n = len(idx)
@@ -116,7 +171,15 @@ def measure(ev: Evaluation, sinks: Mapping[str, str]) -> ChunkMetrics:
     rows = feed.data.shape[0]
     feed_el = feed.data @ E[feed.cols]
     feed_mass = feed.mass()
-    per: dict[str, np.ndarray] = {"balance": err, "feed.mass_kg": feed_mass}
+    per: dict[str, np.ndarray] = {"balance": np.maximum(err, origin_err), "feed.mass_kg": feed_mass}
+    water = idx.names.index("H2O") if "H2O" in idx.names else None
+    input_el = origin_elements_kg(ev, feed, water)
+    if not np.all(input_el.sum(axis=1) > 0):
+        raise InputError(
+            "the feed holds no mass apart from water: recycling efficiency and recovery need a "
+            "positive input fraction (Reg. (EU) 493/2012 Art. 2(4))"
+        )
+    counted_origin = np.zeros_like(input_el)
     sums: dict[str, np.ndarray] = {"feed.species_kg": _scatter(feed.cols, feed.data.sum(axis=0), n)}
     for name in sinks:
         s = ev.parts[name]
@@ -124,6 +187,12 @@ def measure(ev: Evaluation, sinks: Mapping[str, str]) -> ChunkMetrics:
         per[f"outputs.{name}.mass_kg"] = s.mass()
         sums[f"outputs.{name}.species_kg"] = species_total
         sums[f"outputs.{name}.elements_kg"] = species_total @ E
+        origin_el = origin_elements_kg(ev, s, water)
+        per[f"outputs.{name}.origin_kg"] = origin_el.sum(axis=1)
+        per[f"outputs.{name}.water_kg"] = s.data[:, s.cols == water].sum(axis=1)
+        sums[f"outputs.{name}.origin_elements_kg"] = origin_el.sum(axis=0)
+        if sinks[name] in COUNTED_FATES:
+            counted_origin += origin_el
     counted_el = np.zeros((rows, len(idx.elements)))
     counted_mass = np.zeros(rows)
     for fate, f in fates.items():
@@ -134,14 +203,20 @@ def measure(ev: Evaluation, sinks: Mapping[str, str]) -> ChunkMetrics:
             counted_el += kg @ E[f.species]
             counted_mass += kg.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        recovery = np.where(feed_el > 0, counted_el / np.where(feed_el > 0, feed_el, 1.0), np.nan)
+        recovery = np.where(
+            input_el > 0, counted_origin / np.where(input_el > 0, input_el, 1.0), np.nan
+        )
     for j, element in enumerate(idx.elements):
-        if np.any(feed_el[:, j] > 0):
+        if np.any(input_el[:, j] > 0):
             per[f"recovery.{element}"] = recovery[:, j]
-    # recycling efficiency counts only the mass of the feed's own elements in counted outputs
-    own = np.minimum(counted_el, feed_el).sum(axis=1)
-    per["recycling_efficiency"] = own / feed_mass
-    per["recycled_output_kg"] = counted_mass
+            per[f"input_fraction.{element}"] = input_el[:, j]
+            per[f"counted_origin.{element}"] = counted_origin[:, j]
+    per["recycling_efficiency"] = counted_origin.sum(axis=1) / input_el.sum(axis=1)
+    per["recycling_efficiency_element_capped"] = (
+        np.minimum(counted_el, feed_el).sum(axis=1) / feed_mass
+    )
+    per["recycled_output_kg"] = counted_origin.sum(axis=1)
+    per["counted_output_mass_kg"] = counted_mass
     for name, kg in reagent_totals(ev).items():
         per[f"inventory.reagents_kg.{name}"] = np.broadcast_to(kg, (rows,))
     for kind in UTILITIES:

@@ -20,6 +20,12 @@ transition metal in each formula unit); no lithium, no calcination. EverBatt boo
 production energy for co-precipitation and calcination together, so the precursor carries none of
 it, on both sides alike (the saving is unaffected). Only the products carrying Ni, Co or Mn are
 main products; the lithium salts become co-products for allocation and system expansion.
+
+Cost per kg product (USD, see :data:`COST_METHOD`): virgin at EverBatt's price of the cathode, or
+of the precursor's mined sulfates and reagents; recycled at the virgin cost plus the feed per kg
+product times the recycling plant's net cost per kg feed (its cost less the value of everything it
+recovers, :func:`urbanmine.impacts.tea.costs`). Both are computed per Monte Carlo sample from the
+same run, so the reported mean is the mean of the per-sample costs, not a product of means.
 """
 
 from __future__ import annotations
@@ -41,10 +47,13 @@ from urbanmine.impacts.factors import (
     transport_factors,
 )
 from urbanmine.impacts.lca import (
+    FactorDraws,
     allocation_share,
     inventory_lines,
     system_expansion_credits,
 )
+from urbanmine.impacts.prices import cost_preset, sampled_prices
+from urbanmine.impacts.tea import DEFAULT_CAPACITY_T, Economics, costs
 from urbanmine.materials.chemistry import (
     CHEMISTRIES,
     PRECURSOR_CHEMISTRIES,
@@ -85,6 +94,19 @@ CLOSED_LOOP_ALLOCATIONS = ("none", "mass", "economic", "system_expansion_coprodu
 PRODUCTS = ("cathode", "precursor")
 """Functional units: 1 kg cathode active material, or 1 kg of its hydroxide precursor."""
 TRANSITION_METALS = ("Ni", "Co", "Mn")
+_RECYCLED_COST_METHOD = (
+    "recycled {product} at the virgin cost plus the net cost of recycling the feed that supplies "
+    "it: the plant's cost less the market value of everything it recovers (the Ni/Co/Mn/Li "
+    "products the {product} uses and the other products alike), sample by sample"
+)
+COST_METHOD = {
+    "cathode": "virgin cathode at its market price (EverBatt); "
+    + _RECYCLED_COST_METHOD.format(product="cathode"),
+    "precursor": "virgin precursor at the cost of its mined sulfates and co-precipitation "
+    "reagents at EverBatt prices (no conversion cost or margin: EverBatt prices no precursor); "
+    + _RECYCLED_COST_METHOD.format(product="precursor"),
+}
+"""How each side is priced per functional unit; reported with the result."""
 
 
 @dataclass
@@ -144,7 +166,8 @@ def _route_steps(
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """The route's impacts per kg feed, per sample, grouped into closed-loop steps.
     ``main_product`` picks the products that carry the burden (None: all of them)."""
-    lines, _, _ = inventory_lines(result, fs, location, seed)
+    draws = FactorDraws(result.samples, seed)  # one draw per factor for burdens and credits
+    lines, _, _ = inventory_lines(result, fs, location, draws)
     share = allocation_share(result, allocation, prices, main_product)
     n = result.samples
     out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -166,10 +189,10 @@ def _route_steps(
             prefix = unit.split("/", 1)[0]
             book(ROUTE_STEP.get(prefix, "refining"), q / booked, line)
     if allocation == "system_expansion_coproducts":
-        credits, _ = system_expansion_credits(result, fs, ("recycled",), seed)
+        credits, _ = system_expansion_credits(result, fs, draws, ("recycled",))
         if main_product is not None:
             coproducts, _ = system_expansion_credits(
-                result, fs, ("product",), seed, lambda sp: not main_product(sp)
+                result, fs, draws, ("product",), lambda sp: not main_product(sp)
             )
             credits += coproducts
         for line in credits:
@@ -207,8 +230,8 @@ def closed_loop(
     samples: int = 1,
     seed: int | None = None,
     transport_mode: str = "hgv_average",
-    costs_usd: Mapping[str, float] | None = None,
     product: str = "cathode",
+    capacity_t: float = DEFAULT_CAPACITY_T,
 ) -> dict[str, Any]:
     """Per kg ``product`` (cathode, or its hydroxide precursor): ``{"virgin": {...},
     "recycled": {...}, "steps": [{"step", "ghg_kg_co2e", "energy_MJ"}], ...}``, steps = virgin
@@ -216,8 +239,9 @@ def closed_loop(
 
     ``route`` runs on the feed ``CHEMISTRY-form`` (1 kg) under ``preset``; ``allocation`` splits the
     route's burden (EverBatt default ``none``: all of it on the recovered cathode materials).
-    ``costs_usd`` is the hook for the cost model: ``{"virgin": $/kg, "recycled": $/kg}`` is passed
-    through into each side as ``cost_usd``.
+    Each side's ``cost_usd`` (USD per kg product, the mean over samples of the per-sample cost;
+    see the module docstring) prices the route in a plant of ``capacity_t`` tonnes of feed a year
+    at ``location``; ``currency`` and ``fallback_to_us`` are those of the plant's costs.
     """
     data = load_toml("closed_loop", "everbatt2023.toml")
     if chemistry not in data["cathode"]:
@@ -361,6 +385,9 @@ def closed_loop(
     )
     recycled.add("collection and transport", tkm * truck.ghg_kg_co2e, tkm * truck.energy_MJ, 0.0)
 
+    cost = _costs(
+        result, chemistry, pcam is None, materials, feed_per_kg, location, capacity_t, preset, seed
+    )
     return _report(
         chemistry,
         unit_species,
@@ -375,8 +402,48 @@ def closed_loop(
         feed_per_kg,
         recycled_share,
         notes,
-        costs_usd,
+        cost,
     )
+
+
+@dataclass
+class _Cost:
+    """USD per kg product per sample (virgin, recycled) and the plant's economics."""
+
+    virgin: np.ndarray
+    recycled: np.ndarray
+    economics: Economics
+
+
+def _costs(
+    result: RouteResult,
+    chemistry: str,
+    cathode_made: bool,
+    materials: Mapping[str, float],
+    feed_per_kg: Any,
+    location: str,
+    capacity_t: float,
+    preset: str | None,
+    seed: int | None,
+) -> _Cost:
+    """Virgin and recycled cost per kg product, per sample (:data:`COST_METHOD`).
+
+    Prices are drawn once and used on both sides; the plant is costed on the same route result
+    whose recoveries set ``feed_per_kg``, so each sample's feed and net cost belong together.
+    """
+    chosen = cost_preset(preset or result.feed.requested_preset)
+    n = result.samples
+    prices = sampled_prices(chosen, n, seed)
+    economics = costs(result, location, capacity_t, chosen, prices=prices)
+    if cathode_made:
+        virgin = np.asarray(prices[chemistry], dtype=float)
+    else:
+        virgin = sum(
+            (kg * np.asarray(prices[i], dtype=float) for i, kg in materials.items()), np.zeros(n)
+        )
+    virgin = np.broadcast_to(virgin, (n,))
+    net_per_kg_feed = (economics.cost - economics.revenue) / result.per_sample["feed.mass_kg"]
+    return _Cost(virgin, virgin + feed_per_kg * net_per_kg_feed, economics)
 
 
 def _conversions(
@@ -448,7 +515,7 @@ def _report(
     feed_per_kg: Any,
     share: Mapping[str, np.ndarray],
     notes: list[str],
-    costs_usd: Mapping[str, float] | None,
+    cost: _Cost,
 ) -> dict[str, Any]:
     cathode_made = unit_species == chemistry
     steps_present = [s for s in STEPS if cathode_made or s != "cathode"]
@@ -464,18 +531,19 @@ def _report(
     ]
     steps.sort(key=lambda row: -row["ghg_kg_co2e"])
 
-    def side(s: _Side, key: str) -> dict[str, Any]:
+    def side(s: _Side, usd: np.ndarray) -> dict[str, Any]:
         d: dict[str, Any] = {
             "ghg_kg_co2e": float(s.total("ghg").mean()),
             "energy_MJ": float(s.total("energy").mean()),
             "water_L": float(s.total("water").mean()),
+            "cost_usd": float(usd.mean()),
             "by_step_ghg_kg_co2e": {k: float(v.mean()) for k, v in s.ghg.items()},
         }
-        if costs_usd is not None and key in costs_usd:
-            d["cost_usd"] = float(costs_usd[key])
         if result.samples > 1:
-            d["quantiles"] = {"ghg_kg_co2e": _stats(s.total("ghg"))}
+            d["quantiles"] = {"ghg_kg_co2e": _stats(s.total("ghg")), "cost_usd": _stats(usd)}
         return d
+
+    eco = cost.economics
 
     return {
         "chemistry": chemistry,
@@ -495,9 +563,14 @@ def _report(
         "feed_kg_per_kg_product": float(np.mean(feed_per_kg)),
         "virgin_inventory_kg": dict(virgin_inventory),
         "recycled_share": {el: float(np.mean(v)) for el, v in share.items()},
-        "virgin": side(virgin, "virgin"),
-        "recycled": side(recycled, "recycled"),
+        "virgin": side(virgin, cost.virgin),
+        "recycled": side(recycled, cost.recycled),
         "saving_ghg_kg_co2e": float((virgin.total("ghg") - recycled.total("ghg")).mean()),
+        "samples": result.samples,
+        "capacity_t": eco.capacity_t,
+        "cost_method": COST_METHOD["cathode" if cathode_made else "precursor"],
+        "currency": eco.currency,
+        "fallback_to_us": eco.fallback_to_us,
         "steps": steps,
         "notes": notes,
     }

@@ -106,7 +106,11 @@ def cost_data(
             feed.chemistry, feed.form, feed_elements_per_kg(result), chosen
         ),
         "dismantling_usd_per_kg": (
-            plant.dismantling_labour_usd_per_kg(feed.chemistry, feed.form) if dismantled else 0.0
+            plant.dismantling_labour_usd_per_kg(
+                feed.chemistry, feed.form, feed.preset, loc["labour_usd_per_h"]
+            )
+            if dismantled
+            else 0.0
         ),
         "equipment": [
             {

@@ -7,11 +7,13 @@ factor set, plus process emissions P: the greenhouse gases the flowsheet emits
 from elemental composition) at the factor set's 100-year GWP.
 
 Everything is vectorised over the result's Monte Carlo samples; factors with an ``uncertainty``
-multiplier are sampled with their own stream derived from ``seed``.
+multiplier are drawn once per factor (:class:`FactorDraws`), so a material booked as a burden
+(reagent) and as a credit (displaced primary production) uses the same draw in every sample.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from urbanmine.errors import InputError
-from urbanmine.flowsheet.params import Parameter, sample_parameters
+from urbanmine.flowsheet.params import asymmetric
 from urbanmine.flowsheet.result import QUANTILES
 from urbanmine.impacts.factors import (
     Factor,
@@ -75,6 +77,9 @@ class Impacts:
     excluded: dict[str, str] = field(default_factory=dict)
     uncredited: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    asymmetric: list[dict[str, Any]] = field(default_factory=list)
+    """Sampled factors whose multiplier distribution has a mean other than 1 (the point value),
+    so the sample means differ from the impacts at the cited factors."""
 
     @property
     def samples(self) -> int:
@@ -109,6 +114,7 @@ class Impacts:
         }
         if self.samples > 1:
             d["quantiles"] = self.quantiles()
+            d["asymmetric"] = self.asymmetric
         return d
 
 
@@ -123,17 +129,38 @@ class _Line:
     units: dict[str, float]
 
 
-def _factor_draws(
-    factors: list[Factor], samples: int, seed: int | None
-) -> dict[str, float | np.ndarray]:
-    """Multiplier draws for factors with an uncertainty, from a stream independent of the route's."""
-    params: dict[str, Parameter] = {f.key: f.uncertainty for f in factors if f.uncertainty}
-    if not params:
-        return {}
-    child = (
-        None if seed is None else int(np.random.SeedSequence(seed).spawn(1)[0].generate_state(1)[0])
-    )
-    return sample_parameters(params, samples, child)
+class FactorDraws:
+    """Multiplier draws of uncertain factors, one per factor key, shared by every line that uses
+    the factor: burden and credit of the same material move together (one draw, not two).
+
+    Each key has its own random stream, spawned from ``seed`` and the key (CRC-32 of its name),
+    so a factor's draw does not depend on which other factors a result happens to use, and the
+    streams are independent of the route parameters' stream (``numpy.random.default_rng(seed)``).
+    ``seed=None`` picks fresh entropy once, shared by all keys of this object.
+    """
+
+    def __init__(self, samples: int, seed: int | None) -> None:
+        self.samples = samples
+        self._entropy = np.random.SeedSequence(seed).entropy
+        self._drawn: dict[str, np.ndarray] = {}
+        self._factors: dict[str, Factor] = {}
+
+    def multiplier(self, factor: Factor) -> float | np.ndarray:
+        """1 for a certain factor or a single sample; otherwise the key's draws (shape (samples,))."""
+        if factor.uncertainty is None or self.samples <= 1:
+            return 1.0
+        key = factor.key
+        if key not in self._drawn:
+            seq = np.random.SeedSequence(self._entropy, spawn_key=(1, zlib.crc32(key.encode())))
+            self._drawn[key] = factor.uncertainty.sample(np.random.default_rng(seq), self.samples)
+            self._factors[key] = factor
+        return self._drawn[key]
+
+    def asymmetric(self) -> list[dict[str, object]]:
+        """Drawn factors whose multiplier distribution's mean is not 1 (see ``params.asymmetric``)."""
+        return asymmetric(
+            {f"factor {k}": f.uncertainty for k, f in self._factors.items() if f.uncertainty}
+        )
 
 
 def _unit_split(result: RouteResult, kind: str) -> dict[str, float]:
@@ -175,10 +202,11 @@ def _recovered(result: RouteResult, fates: tuple[str, ...]) -> dict[str, np.ndar
 
 
 def inventory_lines(
-    result: RouteResult, fs: FactorSet, location: str, seed: int | None = None
+    result: RouteResult, fs: FactorSet, location: str, draws: FactorDraws
 ) -> tuple[list[_Line], dict[str, str], list[str]]:
     """Impacts of every input of the result, per sample: reagents, utilities, process water and
-    process emissions. Returns the lines, the excluded reagents (with reasons) and notes."""
+    process emissions, with factor multipliers from ``draws``. Returns the lines, the excluded
+    reagents (with reasons) and notes."""
     ps = result.per_sample
     n = result.samples
     zero = np.zeros(n)
@@ -201,10 +229,9 @@ def inventory_lines(
         notes.append(f"electricity {location}: {elec.note}")
     for kind, f in zip(UTILITY_INPUTS, (elec, fs.natural_gas, fs.diesel), strict=True):
         priced.append((kind, kind, ps[f"inventory.{kind}"], f))
-    draws = _factor_draws([f for *_, f in priced], n, seed)
     lines: list[_Line] = []
     for name, kind, q, f in priced:
-        m = draws.get(f.key, 1.0)
+        m = draws.multiplier(f)
         lines.append(
             _Line(
                 name,
@@ -265,26 +292,25 @@ def allocation_share(
 def system_expansion_credits(
     result: RouteResult,
     fs: FactorSet,
+    draws: FactorDraws,
     fates: tuple[str, ...] = RECOVERED_FATES,
-    seed: int | None = None,
     species: Callable[[str], bool] | None = None,
 ) -> tuple[list[_Line], list[str]]:
     """Avoided primary production of every species recovered in ``fates`` (and accepted by
     ``species``, if given) that has a displaced material (species_map.toml ``[displaced]``), as
-    negative lines; and those without one."""
-    n = result.samples
+    negative lines; and those without one. Factor multipliers come from ``draws``, the same
+    object the burden's :func:`inventory_lines` used, so a material's burden and credit share
+    one draw."""
     recovered = {
         sp: kg for sp, kg in _recovered(result, fates).items() if species is None or species(sp)
     }
     priced = [(sp, kg, fs.displaced_factor(sp)) for sp, kg in sorted(recovered.items())]
     uncredited = sorted(sp for sp, kg, f in priced if f is None and np.any(kg > 0))
-    factors = [f for *_, f in priced if f is not None]
-    draws = _factor_draws(factors, n, None if seed is None else seed + 1)
     lines = []
     for sp, kg, f in priced:
         if f is None:
             continue
-        m = draws.get(f.key, 1.0)
+        m = draws.multiplier(f)
         lines.append(
             _Line(
                 f"avoided {f.key} ({sp})",
@@ -331,13 +357,14 @@ def assess(
     if allocation not in ALLOCATIONS:
         raise InputError(f"unknown allocation {allocation!r}; allowed: {', '.join(ALLOCATIONS)}")
     fs = load_factor_set(factor_set)
-    lines, excluded, notes = inventory_lines(result, fs, location, seed)
+    draws = FactorDraws(result.samples, seed)
+    lines, excluded, notes = inventory_lines(result, fs, location, draws)
     burden = sum((ln.ghg for ln in lines), np.zeros(result.samples))
     share = allocation_share(result, allocation, prices)
     uncredited: list[str] = []
     if allocation in CREDITED_FATES:
         credit_lines, uncredited = system_expansion_credits(
-            result, fs, CREDITED_FATES[allocation], seed
+            result, fs, draws, CREDITED_FATES[allocation]
         )
         lines = lines + credit_lines
         credits = -sum((ln.ghg for ln in credit_lines), np.zeros(result.samples))
@@ -361,4 +388,5 @@ def assess(
         excluded=excluded,
         uncredited=uncredited,
         notes=notes,
+        asymmetric=draws.asymmetric(),
     )

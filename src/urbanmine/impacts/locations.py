@@ -85,3 +85,25 @@ def location_parameters(location: str, preset: str | None = None) -> dict[str, f
         raise InputError(f"unknown location {location!r}; allowed: {allowed}")
     meta = eu["meta"]
     return with_fallback(eu[location], meta, location_parameters(meta["fallback"], preset))
+
+
+def eu_country(location: str) -> dict[str, Any] | None:
+    """The ``locations_eu.toml`` table of ``location``, or None for EverBatt's own locations."""
+    location = EVERBATT_CODES.get(location, location)
+    eu = _eu()
+    return eu[location] if location in eu and location != "meta" else None
+
+
+def eu_meta() -> dict[str, Any]:
+    """The ``[meta]`` table of ``locations_eu.toml``: exchange rate, its year and source."""
+    return dict(_eu()["meta"])
+
+
+def fallback_to_us(location: str, preset: str | None = None) -> list[str]:
+    """Parameters of ``location`` taken from the U.S. because no cited value was found for the
+    location (EU countries: see ``locations_eu.toml``); empty for EverBatt's locations."""
+    country = eu_country(location)
+    if country is None:
+        return []
+    given = eu_in_usd(country, eu_meta())
+    return sorted(set(location_parameters(location, preset)) - set(given))

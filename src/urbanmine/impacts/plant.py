@@ -16,11 +16,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 from urbanmine.data import load_toml
 from urbanmine.errors import InputError
 from urbanmine.impacts.prices import cost_preset
+from urbanmine.materials.feeds import get_feed
 from urbanmine.routes.compose import ComposedRoute
 from urbanmine.routes.run import RouteResult
 
@@ -41,6 +41,7 @@ class Equipment:
     labour_h_per_day: float
     pieces: int
     source: str
+    dollar_year: str
 
     def piece_capacity_t_per_h(self, plant_t_per_h: float, round_up: bool = False) -> float:
         """Design capacity of one piece (tonne/h) for a plant throughput in tonne/h; with
@@ -212,23 +213,44 @@ def capital_recovery_factor(rate: float, years: float) -> float:
     return rate * growth / (growth - 1)
 
 
-def dismantling_labour_usd_per_kg(
-    chemistry: str, form: str, labour_usd_per_h: float | None = None
-) -> float:
-    """Manual dismantling labour per kg of pack or module (EverBatt 2023 Disassembly tab).
+DISMANTLING_STEPS = ("pack_removal_h", "pack_to_modules_h", "modules_to_cells_h")
+"""EverBatt's manual dismantling steps, in order (hours per pack each)."""
 
-    A pack takes pack removal + pack to modules + modules to cells hours; a module takes its
-    share of the modules-to-cells hours. Hours times the hourly rate (EverBatt's 50 USD/h unless
-    given), over the mass of the pack (or of the pack's modules). Other forms need none (0).
+
+def dismantling_h_per_kg(chemistry: str, form: str, preset: str) -> float:
+    """Manual dismantling hours per kg of pack or module (EverBatt Disassembly model).
+
+    EverBatt books hours per pack by step for the pack design of its workbook
+    (``disassembly.toml``), whatever the pack's chemistry. A pack takes all three steps over the
+    mass of one pack of ``preset``'s bill of materials; a module takes the modules-to-cells hours
+    of its pack over the mass of the pack's modules (modules per pack x module mass). So a
+    heavier pack of the same design takes fewer hours per kg, and a feed of n packs' mass takes n
+    packs' hours. ``preset`` is the bill of materials the feed was built from (``Feed.preset``;
+    a chemistry the preset lacks follows its BOM fallback, hours included).
+    Cells, scrap and black mass need none (0).
     """
-    data: dict[str, Any] = load_toml("economics", "disassembly.toml")["everbatt2023"]
     if form not in ("pack", "module"):
         return 0.0
-    key = "pack_kg" if form == "pack" else "modules_kg"
-    if chemistry not in data[key]:
-        allowed = ", ".join(k for k in data[key] if k != "source")
-        raise InputError(f"no dismantling data for chemistry {chemistry!r}; allowed: {allowed}")
-    steps = ("pack_removal_h", "pack_to_modules_h", "modules_to_cells_h")
-    hours = sum(data[s]["value"] for s in (steps if form == "pack" else steps[2:]))
-    rate = data["labour_usd_per_h"]["value"] if labour_usd_per_h is None else labour_usd_per_h
-    return float(hours * rate / data[key][chemistry])
+    pack = get_feed(f"{chemistry}-pack", preset)  # follows the preset's BOM fallback (LCO, LMO)
+    table = load_toml("economics", "disassembly.toml")
+    design = cost_preset(pack.preset)
+    if design not in table:
+        raise InputError(
+            f"no dismantling hours for preset {pack.preset!r}; presets with packs: "
+            f"{', '.join(sorted(table))}"
+        )
+    hours = {step: float(table[design][step]["value"]) for step in DISMANTLING_STEPS}
+    if form == "pack":
+        return sum(hours.values()) / pack.mass_kg
+    bom = load_toml("bom", f"{pack.preset}.toml")["packs"][chemistry]
+    module_kg = get_feed(f"{chemistry}-module", pack.preset).mass_kg
+    return hours["modules_to_cells_h"] / (int(bom["modules_per_pack"]) * module_kg)
+
+
+def dismantling_labour_usd_per_kg(
+    chemistry: str, form: str, preset: str, labour_usd_per_h: float
+) -> float:
+    """Manual dismantling labour (USD per kg of pack or module): :func:`dismantling_h_per_kg`
+    times the hourly rate, which :func:`urbanmine.impacts.tea.costs` takes from the location
+    (its direct labour rate, as for the plant's operating labour)."""
+    return dismantling_h_per_kg(chemistry, form, preset) * labour_usd_per_h

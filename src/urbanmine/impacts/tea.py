@@ -22,7 +22,13 @@ from urbanmine.data import load_toml
 from urbanmine.errors import InputError
 from urbanmine.flowsheet.result import QUANTILES
 from urbanmine.impacts import plant
-from urbanmine.impacts.locations import location_parameters
+from urbanmine.impacts.locations import (
+    eu_country,
+    eu_in_usd,
+    eu_meta,
+    fallback_to_us,
+    location_parameters,
+)
 from urbanmine.impacts.prices import (
     cost_preset,
     price,
@@ -47,6 +53,10 @@ class Economics:
     breakdown: dict[str, np.ndarray]
     revenue_by_product: dict[str, np.ndarray]
     plant: dict[str, float]
+    currency: dict[str, Any]
+    """What the amounts are in: see :func:`currency`."""
+    fallback_to_us: list[str]
+    """Location parameters taken from the U.S. for want of a cited local value (EU countries)."""
     unpriced_kg: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -73,6 +83,8 @@ class Economics:
             "capacity_t": self.capacity_t,
             "preset": self.preset,
             "method": self.method,
+            "currency": self.currency,
+            "fallback_to_us": self.fallback_to_us,
             "plant": self.plant,
         }
         if self.unpriced_kg:
@@ -166,11 +178,55 @@ def costs(
         feed.chemistry, feed.form, feed_elements_per_kg(result), chosen
     )
     if any(s.name == "dismantling" for s in result.route.specs):
-        per_kg["dismantling"] = plant.dismantling_labour_usd_per_kg(feed.chemistry, feed.form)
+        per_kg["dismantling"] = plant.dismantling_labour_usd_per_kg(
+            feed.chemistry, feed.form, feed.preset, loc["labour_usd_per_h"]
+        )
     breakdown = {k: np.broadcast_to(v * mass, mass.shape).copy() for k, v in per_kg.items()}
     return Economics(
-        location, float(capacity_t), chosen, method, breakdown, revenue_by_product, sizing, unpriced
+        location,
+        float(capacity_t),
+        chosen,
+        method,
+        breakdown,
+        revenue_by_product,
+        sizing,
+        currency(chosen, location),
+        fallback_to_us(location, chosen),
+        unpriced,
     )
+
+
+def currency(preset: str, location: str) -> dict[str, Any]:
+    """The currency of every amount :func:`costs` reports under ``preset`` at ``location``.
+
+    U.S. dollars, nominal and mixed-year as EverBatt adds them (``data/economics/currency.toml``):
+    ``equipment_dollar_year`` is the dollar year of the preset's equipment curves, ``prices`` (and
+    ``prices_source``) what the prices and EverBatt location rates are in, ``escalation`` that no
+    price index joins them. At an EU location, ``converted_from`` names the parameters given in euro, their year,
+    and the rate (USD per EUR) and source they were converted with.
+    """
+    chosen = cost_preset(preset)
+    data = load_toml("economics", "currency.toml")
+    out: dict[str, Any] = {
+        "code": data["code"],
+        "equipment_dollar_year": ", ".join(
+            sorted({e.dollar_year for e in plant.equipment_table(chosen).values()})
+        ),
+        "prices": data[chosen]["prices"],
+        "prices_source": data[chosen]["prices_source"],
+        "escalation": data["escalation"],
+    }
+    country = eu_country(location)
+    if country is not None:
+        meta = eu_meta()
+        out["converted_from"] = {
+            "code": "EUR",
+            "year": int(meta["eur_year"]),
+            "usd_per_eur": float(meta["eur_usd"]),
+            "rate_source": meta["eur_usd_source"],
+            "parameters": sorted(eu_in_usd(country, meta)),
+        }
+    return out
 
 
 def _variable_per_kg(

@@ -91,6 +91,7 @@ def _unit(rec: Mapping[str, Any], params: Mapping[str, Parameter]) -> Unit:
             r["reactant"],
             _value(r.get("conversion", 1.0), f"{where} conversion", params),
             {k: _value(v, f"{where} dosed {k}", params) for k, v in r.get("dosed", {}).items()},
+            r.get("origin_first"),
         )
         for r in rec.get("reactions", [])
     )

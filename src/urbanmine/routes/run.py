@@ -10,10 +10,22 @@ import numpy as np
 
 from urbanmine.errors import InputError
 from urbanmine.flowsheet.flowsheet import CompiledFlowsheet
-from urbanmine.flowsheet.params import sample_parameters
-from urbanmine.flowsheet.result import QUANTILES, Accumulator, measure
+from urbanmine.flowsheet.params import asymmetric, sample_parameters
+from urbanmine.flowsheet.result import (
+    COUNTED_FATES,
+    NOT_COUNTED_SPECIES,
+    QUANTILES,
+    Accumulator,
+    measure,
+)
 from urbanmine.materials.feeds import Feed
 from urbanmine.routes.compose import ComposedRoute, compose
+
+WATER_NOTE = "water is not counted (Reg. (EU) 493/2012 Annexes IV and V subtract it)"
+REAGENT_NOTE = (
+    "atoms that reagents or air put into the output (O, H, S, Na, C, Cl...) were not produced "
+    "from the battery (Reg. (EU) 493/2012 Art. 2(5))"
+)
 
 MEMORY_BUDGET_FLOATS = 125_000
 """Floats of the widest unit work array in one chunk (1 MB, so a unit's arrays stay in cache);
@@ -30,6 +42,8 @@ class RouteResult:
     samples: int
     per_sample: dict[str, np.ndarray]
     sums: dict[str, np.ndarray]
+    drawn: bool = False
+    """True when the route's parameters were drawn from their distributions (Monte Carlo)."""
 
     def mean(self, key: str) -> float:
         a = self.per_sample[key]
@@ -37,7 +51,11 @@ class RouteResult:
         return float(finite.mean()) if finite.size else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        """The result as the JSON contract of ``urbanmine flowsheet --json`` (sample means)."""
+        """The result as the JSON contract of ``urbanmine flowsheet --json`` (sample means).
+
+        A Monte Carlo result lists under ``asymmetric`` the parameters whose distribution's mean
+        differs from the cited point value (parameter, value, distribution_mean,
+        relative_difference): the sample means drift from a point-value run because of them."""
         idx = self.compiled.index
         n = self.samples
         feed_el = self.sums["feed.species_kg"] @ idx.E / n
@@ -52,6 +70,7 @@ class RouteResult:
                     "mass_kg": self.mean(f"outputs.{name}.mass_kg"),
                     "species_kg": _nonzero(idx.names, species),
                     "elements_kg": _nonzero(idx.elements, elements),
+                    **self._counted(name, fate),
                 }
             )
         reagents = {
@@ -66,6 +85,11 @@ class RouteResult:
                 "mass_kg": self.mean("feed.mass_kg"),
                 "capacity_kWh": self.feed.capacity_kWh,
                 "elements_kg": _nonzero(idx.elements, feed_el),
+                "input_fraction_elements_kg": {
+                    k.split(".", 1)[1]: self.mean(k)
+                    for k in sorted(self.per_sample)
+                    if k.startswith("input_fraction.")
+                },
             },
             "route": self.route.name,
             "samples": n,
@@ -76,7 +100,17 @@ class RouteResult:
                 if k.startswith("recovery.")
             },
             "recycling_efficiency": self.mean("recycling_efficiency"),
+            "recycling_efficiency_element_capped": self.mean("recycling_efficiency_element_capped"),
+            "counting": {
+                "rule": "battery_origin",
+                "upper_bound": "element_capped",
+                "input_fraction_kg": sum(
+                    self.mean(k) for k in self.per_sample if k.startswith("input_fraction.")
+                ),
+                "not_counted_species": list(NOT_COUNTED_SPECIES),
+            },
             "recycled_output_kg": self.mean("recycled_output_kg"),
+            "counted_output_mass_kg": self.mean("counted_output_mass_kg"),
             "inventory": {
                 "reagents_kg": {k: v for k, v in reagents.items() if v != 0.0},
                 **{
@@ -89,7 +123,37 @@ class RouteResult:
         }
         if n > 1:
             out["quantiles"] = self.quantiles()
+        if self.drawn:
+            out["asymmetric"] = asymmetric(self.route.parameters)
         return out
+
+    def _counted(self, name: str, fate: str) -> dict[str, Any]:
+        """What one output fraction adds to the recycling efficiency, and what is left out and
+        why (battery-origin counting: Reg. (EU) 493/2012 Art. 2(5), water per Annexes IV-V)."""
+        idx = self.compiled.index
+        origin = self.mean(f"outputs.{name}.origin_kg")
+        water = self.mean(f"outputs.{name}.water_kg")
+        mass = self.mean(f"outputs.{name}.mass_kg")
+        counts = fate in COUNTED_FATES
+        left_out: dict[str, Any] = {}
+        if not counts and mass > 0:
+            left_out["fate"] = {
+                "kg": mass,
+                "why": f"fate {fate} is not recycling (Reg. (EU) 2023/1542 Art. 3(60))",
+            }
+        if counts and water > 0:
+            left_out["water"] = {"kg": water, "why": WATER_NOTE}
+        reagent = mass - origin - water
+        if counts and reagent > 1e-12 * max(mass, 1e-300):
+            left_out["reagent_origin"] = {"kg": reagent, "why": REAGENT_NOTE}
+        return {
+            "battery_origin_kg": origin,
+            "battery_origin_elements_kg": _nonzero(
+                idx.elements, self.sums[f"outputs.{name}.origin_elements_kg"] / self.samples
+            ),
+            "counted_kg": origin if counts else 0.0,
+            "left_out": left_out,
+        }
 
     def inventory_by_unit(self) -> dict[str, dict[str, Any]]:
         """Mean reagents and utilities booked by each unit (for contributions by unit)."""
@@ -128,9 +192,11 @@ def _nonzero(names: tuple[str, ...], values: np.ndarray) -> dict[str, float]:
 
 
 def chunk_size(compiled: CompiledFlowsheet) -> int:
-    """Samples per chunk so each unit's work array, including recycle-solve passes (one row per
-    tear unknown and sample), fits the budget."""
-    width = compiled.work_width() * (compiled.tear_width() + 1)
+    """Samples per chunk so each unit's work array and its battery-origin tracer (one column per
+    tracked element), including recycle-solve passes (one row per tear unknown and sample), fit
+    the budget."""
+    tracked = compiled.elements.tracked.size
+    width = compiled.work_width() * (1 + tracked) * (compiled.tear_width() * (1 + tracked) + 1)
     return max(1, MEMORY_BUDGET_FLOATS // max(width, 1))
 
 
@@ -168,6 +234,7 @@ def run_composed(
 ) -> RouteResult:
     """Run ``feed`` through a composed route: ``samples`` draws of its uncertain parameters, or
     the given parameter ``values`` (arrays of one length = the samples; others keep their value)."""
+    drawn = values is None and samples > 1
     if values is None:
         samples = max(1, int(samples))
         values = sample_parameters(composed.parameters, samples, seed)
@@ -190,4 +257,4 @@ def run_composed(
         acc.add(measure(compiled.evaluate(feed_rows, chunk), composed.flowsheet.sinks))
         if progress is not None:
             progress(stop)
-    return RouteResult(feed, composed, compiled, samples, acc.per_sample, acc.sums)
+    return RouteResult(feed, composed, compiled, samples, acc.per_sample, acc.sums, drawn)
