@@ -32,14 +32,10 @@ IDEALISATION = re.compile(r"^(Stoichiometric|Complete)\b")
 # (file, source prefix): numbers whose source is not yet a citation, each with the work that
 # settles it. The test fails when one of these becomes cited, so that the list only shrinks.
 KNOWN_UNCITED = {
-    ("routes/lioh.toml", "Causticisation Li2CO3"): "issue 11 section 2: assumed 97 % per pass",
-    ("routes/lioh.toml", "Share of dissolved LiOH"): "issue 11 section 2: assumed",
-    ("routes/lioh.toml", "Mother-liquor bleed"): "issue 11 section 2: assumed 5 %",
     ("routes/precursor.toml", "Derived: with NH3/M"): "NH3/M = 0.8 cites a project note only",
     ("routes/precursor.toml", "Near-complete precipitation"): "Ksp range cites a project note",
     ("routes/precursor.toml", "Filtration and washing"): "an idealisation below 1",
     ("factors/transport.toml", "multiplier spanning the quoted range"): "issue 11 section 2",
-    ("rules/eu-2023-1542.toml", "Council/EP summaries of the final text"): "issue 11 section 5",
     ("species.toml", "Assumed:"): "generic compositions of gap filler and glass wool",
     (
         "economics/locations_eu.toml",
