@@ -100,11 +100,18 @@ def main(argv: list[str]) -> int:
             if kind == "logic" and not killed:
                 survivors.append(name)
     print(f"{'module':45} {'logic killed':>16} {'score':>7} {'message killed':>16}")
-    total: dict[str, int] = defaultdict(int)
+    packages: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for module, row in rows.items():
+        package = module.rsplit("/", 1)[0]
+        for k, v in row.items():
+            packages[package][k] += v
+        _print_row(module, row)
+    for package, row in packages.items():
+        _print_row(package, row)
+    total: dict[str, int] = defaultdict(int)
+    for row in packages.values():
         for k, v in row.items():
             total[k] += v
-        _print_row(module, row)
     _print_row("total", total)
     if total["not_run_total"]:
         print(f"{total['not_run_total']} mutants not run yet")

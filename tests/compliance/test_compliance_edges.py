@@ -434,3 +434,56 @@ def test_recovery_rules_say_which_fact_is_missing() -> None:
     facts = parse_facts({"kind": "recycling_process", "recovery_rates": {"Li": 0.95}})
     unchecked = check_facts(facts, D(2025, 6, 1), ["cn-miit-2024"]).unchecked
     assert {"rule": "cn-miit-2024/impurity/Al", "missing": "impurities.Al"} in unchecked
+
+
+# A result by hand: 10 kg feed (Li 1, Co 2, O 3 and 4 kg C as graphite), two counted outputs that
+# both hold Co, one of them with reagent oxygen that is not battery-origin.
+TWO_OUTPUTS = {
+    "feed": {
+        "mass_kg": 10.0,
+        "elements_kg": {"Li": 1.0, "Co": 2.0, "O": 3.0, "C": 4.0},
+        "input_fraction_elements_kg": {"Li": 1.0, "Co": 2.0, "O": 3.0, "C": 4.0},
+    },
+    "outputs": [
+        {
+            "fate": "product",
+            "elements_kg": {"Co": 1.2, "O": 2.5},
+            "battery_origin_elements_kg": {"Co": 1.2, "O": 1.0},
+        },
+        {
+            "fate": "recycled",
+            "elements_kg": {"Co": 0.6, "C": 3.0},
+            "battery_origin_elements_kg": {"Co": 0.6, "C": 3.0},
+        },
+    ],
+}
+
+
+def test_counted_masses_add_an_element_over_outputs_and_leave_out_the_negative_list() -> None:
+    """Co counts 1.2 + 0.6 kg over the two outputs. Battery-origin counting: 1.8 Co + 1.0 O +
+    3.0 C = 5.8 of 10 kg; leaving C out of numerator and denominator (negative list): 2.8 of 6."""
+    input_kg, recycled, _, recovered = counted_masses(TWO_OUTPUTS)
+    assert (input_kg, recycled) == (pytest.approx(10.0), pytest.approx(5.8))
+    assert recovered["Co"] == pytest.approx(1.8)
+    input_kg, recycled, elements_in, recovered = counted_masses(TWO_OUTPUTS, exclude=["C"])
+    assert (input_kg, recycled) == (pytest.approx(6.0), pytest.approx(2.8))
+    assert "C" not in elements_in and "C" not in recovered
+    # element-capped: O counts up to its 3 kg input although 2.5 kg came out, Co 1.8 kg, C 3 kg
+    _, capped, _, _ = counted_masses(TWO_OUTPUTS, counting="element_capped")
+    assert capped == pytest.approx(1.8 + 2.5 + 3.0)
+
+
+def test_efficiency_and_recovery_verdicts_carry_the_counting_note() -> None:
+    rs = eu()
+    eff = check_efficiency(rs, D(2026, 1, 1), "lithium", 10.0, 7.0, note="counted: X")
+    assert by_rule(eff.verdicts)[f"{EU}/recycling-efficiency/lithium"].note == "counted: X"
+    plain = check_efficiency(rs, D(2026, 1, 1), "lithium", 10.0, 7.0)
+    assert by_rule(plain.verdicts)[f"{EU}/recycling-efficiency/lithium"].note == ""
+    rec = check_recovery(rs, D(2028, 1, 1), {"Co": 0.95}, set(), note="counted: X")
+    assert by_rule(rec.verdicts)[f"{EU}/material-recovery/Co"].note == "counted: X"
+    assert (
+        by_rule(check_recovery(rs, D(2028, 1, 1), {"Co": 0.95}, set()).verdicts)[
+            f"{EU}/material-recovery/Co"
+        ].note
+        == ""
+    )
