@@ -243,6 +243,10 @@ class CompiledFlowsheet:
         """Largest number of species any unit works on."""
         return max((p.work.size for p in self.plans.values()), default=0)
 
+    def pair_width(self) -> int:
+        """Largest number of battery-origin tracer pairs any unit works on."""
+        return max((p.pairs for p in self.plans.values()), default=0)
+
     def evaluate(
         self, feed: np.ndarray, params: Mapping[str, float | np.ndarray] | None = None
     ) -> Evaluation:
@@ -259,7 +263,7 @@ class CompiledFlowsheet:
                 "all the feed's species"
             )
         data = feed[:, cols]
-        origin = feed_origin(data, cols, self.index, self.elements.tracked)
+        origin = feed_origin(data, cols, self.index, self.elements)
         streams: dict[str, Stream] = {FEED: Stream(cols, data, origin)}
         resolve = _Resolver(values)
         reagents: dict[str, dict[str, np.ndarray]] = {}
@@ -335,19 +339,15 @@ class CompiledFlowsheet:
             streams[s] = Stream(c, t[:, start : start + len(c)])
             start += len(c)
 
-    def _tracer_masks(self, step: Step) -> list[np.ndarray]:
-        """Per tear stream: which (species, tracked element) pairs can hold battery-origin atoms
-        (the species contains the element), flattened in the tracer's (species, element) order."""
-        tracked = self.elements.tracked
-        return [
-            (self.index.E[np.ix_(np.flatnonzero(self.active[s]), tracked)] > 0).ravel()
-            for s in step.tears
-        ]
-
     def tracer_width(self) -> int:
-        """Largest number of tracer unknowns of any recycle loop."""
+        """Largest number of tracer unknowns (species-element pairs of its tear streams) of any
+        recycle loop."""
         return max(
-            (sum(int(m.sum()) for m in self._tracer_masks(st)) for st in self.steps if st.is_loop),
+            (
+                sum(self.elements.pairs(np.flatnonzero(self.active[t])).size for t in st.tears)
+                for st in self.steps
+                if st.is_loop
+            ),
             default=0,
         )
 
@@ -358,28 +358,21 @@ class CompiledFlowsheet:
 
         With the masses fixed, one pass through the loop is a piecewise-linear map of the tear
         tracer; Newton steps on it (its slope from one pass per tear unknown, exact on a linear
-        piece) reach the fixed point in a few steps. The unknowns are the (species, element)
-        pairs of the tear streams whose species contain the element."""
+        piece) reach the fixed point in a few steps."""
         rows = streams[FEED].data.shape[0]
-        masks = self._tracer_masks(step)
-        m = sum(int(mask.sum()) for mask in masks)
-        if m == 0:  # nothing tracked can circulate
-            for s, mask in zip(step.tears, masks, strict=True):
-                none = np.zeros((rows, 0))
-                held = self._scatter(s, mask, none, rows)
-                streams[s] = Stream(streams[s].cols, streams[s].data, held)
-            return
+        sizes = [self.elements.pairs(streams[s].cols).size for s in step.tears]
+        m = sum(sizes)
         internal = {s for u in step.units for s in u.outlets}
         outside = {s for u in step.units for s in u.inlets if s not in internal}
         guess = np.zeros((rows, m))
         scale = max(float(np.abs(streams[FEED].origin).max(initial=0.0)), 1e-300)  # type: ignore[arg-type]
         step_size = 1e-6 * scale
-        for _ in range(ORIGIN_NEWTON_STEPS):
+        for _ in range(ORIGIN_NEWTON_STEPS if m else 0):  # no unknowns: nothing circulates
             k = m + 1
             trial = np.repeat(guess, k, axis=0).reshape(rows, k, m)
             trial[:, 1:, :] += step_size * np.eye(m)
             image = self._origin_pass(
-                step, streams, outside, masks, trial.reshape(rows * k, m), k, values
+                step, streams, outside, sizes, trial.reshape(rows * k, m), k, values
             ).reshape(rows, k, m)
             now = image[:, 0, :]
             size = max(scale, float(np.abs(now).max(initial=0.0)))
@@ -392,36 +385,30 @@ class CompiledFlowsheet:
                 :, :, 0
             ]
         else:
-            raise RouteError(
-                "battery-origin tracer of the recycle loop through "
-                f"{', '.join(u.name for u in step.units)} did not settle in "
-                f"{ORIGIN_NEWTON_STEPS} Newton steps"
-            )
+            if m:
+                raise RouteError(
+                    "battery-origin tracer of the recycle loop through "
+                    f"{', '.join(u.name for u in step.units)} did not settle in "
+                    f"{ORIGIN_NEWTON_STEPS} Newton steps"
+                )
         start = 0
-        for s, mask in zip(step.tears, masks, strict=True):
-            size = int(mask.sum())
-            held = self._scatter(s, mask, guess[:, start : start + size], rows)
+        for s, size in zip(step.tears, sizes, strict=True):
+            held = guess[:, start : start + size]
             streams[s] = Stream(streams[s].cols, streams[s].data, held)
             start += size
-
-    def _scatter(self, tear: str, mask: np.ndarray, values: np.ndarray, rows: int) -> np.ndarray:
-        """A tear stream's tracer (rows, species, tracked) from its unknowns (rows, mask.sum())."""
-        flat = np.zeros((rows, mask.size))
-        flat[:, mask] = values
-        return flat.reshape(rows, int(self.active[tear].sum()), self.elements.tracked.size)
 
     def _origin_pass(
         self,
         step: Step,
         streams: Mapping[str, Stream],
         outside: set[str],
-        masks: list[np.ndarray],
+        sizes: list[int],
         tear_origin: np.ndarray,
         repeat: int,
         values: Mapping[str, float | np.ndarray],
     ) -> np.ndarray:
         """One pass through the loop, each row of ``streams`` repeated ``repeat`` times, with the
-        given tear tracer unknowns; returns the tear tracer unknowns it leads to."""
+        given tear tracer (the tears' pairs side by side); returns the tear tracer it leads to."""
         local: dict[str, Stream] = {}
         for s in outside:
             held = streams[s]
@@ -431,24 +418,15 @@ class CompiledFlowsheet:
                 np.repeat(np.asarray(held.origin), repeat, axis=0),
             )
         start = 0
-        for s, mask in zip(step.tears, masks, strict=True):
+        for s, size in zip(step.tears, sizes, strict=True):
             held = streams[s]
-            size = int(mask.sum())
             part = tear_origin[:, start : start + size]
-            tracer = self._scatter(s, mask, part, tear_origin.shape[0])
-            local[s] = Stream(held.cols, np.repeat(held.data, repeat, axis=0), tracer)
+            local[s] = Stream(held.cols, np.repeat(held.data, repeat, axis=0), part)
             start += size
         resolve = _Resolver(values, repeat)
         for unit in step.units:
             local.update(self._run(unit, local, resolve, book=False).outlets)
-        rows = tear_origin.shape[0]
-        return np.concatenate(
-            [
-                np.asarray(local[s].origin).reshape(rows, -1)[:, mask]
-                for s, mask in zip(step.tears, masks, strict=True)
-            ],
-            axis=1,
-        )
+        return np.concatenate([np.asarray(local[s].origin) for s in step.tears], axis=1)
 
     def _no_exit(self, step: Step, lhs: np.ndarray, cols: list[np.ndarray]) -> RouteError:
         """Name the loop whose system (I - A) t = b is singular and the species that cannot

@@ -10,8 +10,9 @@ battery is chemistry, so the engine carries it beside the total mass:
   route) need no tracking: every such atom anywhere came from the battery.
 - Elements only reagents bring (Na, S, Cl... in most routes) are never battery mass.
 - Elements both bring ("tracked": usually O, H, C) are followed as a tracer: per stream, kg of
-  battery-origin element per species, shape (rows, species, tracked elements). Splits share it
-  like the species' mass, mixers add it, doses add none.
+  battery-origin element for every (species, tracked element) pair whose species holds the
+  element ("pairs", keyed ``species column x tracked + element``), shape (rows, pairs). Splits
+  share it like the species' mass, mixers add it, doses add none.
 - A reaction (or burning) releases the battery-origin atoms of the share of each reactant it
   consumes and hands them to its products in a fill order: first the products the route names
   for that element (``origin_first`` with the reaction: an atom mapping), then by-products that
@@ -28,7 +29,7 @@ element), which results check as a balance beside the element balance.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
@@ -38,10 +39,15 @@ from urbanmine.materials.species import SpeciesIndex, get_species
 
 @dataclass(frozen=True)
 class OriginElements:
-    """Element columns (positions in ``index.elements``) by where their atoms can come from."""
+    """Element columns (positions in ``index.elements``) by where their atoms can come from, and
+    ``holds[species, t]``: whether a species contains tracked element ``t``."""
 
     tracked: np.ndarray
     feed_only: np.ndarray
+    holds: np.ndarray
+    _weights: dict[tuple[bytes, int], tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def of(
@@ -51,22 +57,58 @@ class OriginElements:
         feed = {el for n in feed_species for el in get_species(n).elements}
         reagent = {el for n in reagent_species for el in get_species(n).elements}
         cols = {el: j for j, el in enumerate(index.elements)}
-        tracked = sorted(cols[el] for el in feed & reagent)
-        feed_only = sorted(cols[el] for el in feed - reagent)
-        return cls(np.array(tracked, dtype=int), np.array(feed_only, dtype=int))
+        tracked = np.array(sorted(cols[el] for el in feed & reagent), dtype=int)
+        feed_only = np.array(sorted(cols[el] for el in feed - reagent), dtype=int)
+        return cls(tracked, feed_only, index.E[:, tracked] > 0)
+
+    def pairs(self, cols: np.ndarray) -> np.ndarray:
+        """Sorted pair keys (``column x tracked + t``) of the species columns ``cols``."""
+        width = self.tracked.size
+        flat = np.flatnonzero(self.holds[cols].ravel())
+        return np.asarray(cols, dtype=int)[flat // max(width, 1)] * width + flat % max(width, 1)
+
+    def element_of(self, keys: np.ndarray) -> np.ndarray:
+        """Tracked element (0..tracked-1) of each pair key."""
+        return keys % max(self.tracked.size, 1)
+
+    def element_weights(
+        self, cols: np.ndarray, index: SpeciesIndex, leave_out: int = -1
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Matrices turning a stream on ``cols`` into battery-origin kg of every element of the
+        index: ``data @ W1 + tracer @ W2`` (feed-only elements from the species' mass, tracked
+        elements from the tracer); species column ``leave_out`` (water) counts nothing. Cached
+        per column set."""
+        key = (np.asarray(cols).tobytes(), leave_out)
+        if key not in self._weights:
+            w1 = np.zeros((cols.size, len(index.elements)))
+            w1[:, self.feed_only] = index.E[np.ix_(cols, self.feed_only)]
+            w1[cols == leave_out] = 0.0
+            keys = self.pairs(cols)
+            w2 = np.zeros((keys.size, len(index.elements)))
+            w2[np.arange(keys.size), self.tracked[self.element_of(keys)]] = 1.0
+            w2[keys // max(self.tracked.size, 1) == leave_out] = 0.0
+            self._weights[key] = (w1, w2)
+        return self._weights[key]
+
+    def by_element(self, keys: np.ndarray, tracer: np.ndarray) -> np.ndarray:
+        """Tracer summed per tracked element, shape (rows, tracked)."""
+        onehot = np.eye(self.tracked.size)[self.element_of(keys)]
+        return tracer @ onehot
 
 
 @dataclass(frozen=True)
 class ReleasePlan:
     """How one reaction (or the burning of one species) moves battery-origin atoms.
 
-    ``reactants`` and ``products`` are positions in the unit's work columns; ``demand[p, t]`` is
-    kg of tracked element ``t`` in product ``p`` formed per unit of extent (kmol for reactions,
-    kg burned for burning); ``order[t]`` lists groups of product indices in the order they take
-    released battery-origin atoms of element ``t``.
+    ``given[t]`` and ``taken[t]`` are, per tracked element ``t``, the indices of the reactants
+    that hold it and their pair positions in the unit's work pairs; ``products[p, t]`` is product
+    ``p``'s pair position (-1: it holds no ``t``); ``demand[p, t]`` is kg of ``t`` in product
+    ``p`` formed per unit of extent (kmol for reactions, kg burned for burning); ``order[t]``
+    lists groups of product indices in the order they take released atoms of ``t``.
     """
 
-    reactants: np.ndarray
+    given: tuple[np.ndarray, ...]
+    taken: tuple[np.ndarray, ...]
     products: np.ndarray
     demand: np.ndarray
     order: tuple[tuple[np.ndarray, ...], ...]
@@ -75,15 +117,17 @@ class ReleasePlan:
 def release_plan(
     produced: Mapping[str, float],
     reactants: Sequence[str],
-    local: Mapping[str, int],
+    pair_at: Mapping[tuple[str, int], int],
     index: SpeciesIndex,
     elements: OriginElements,
     first: Mapping[str, Sequence[str]],
 ) -> ReleasePlan:
     """Plan the hand-over of battery-origin atoms from ``reactants`` to ``produced`` (product
-    name -> kmol (or kg) formed per unit of extent; kmol when the product has a formula)."""
+    name -> kmol formed per unit of extent); ``pair_at[(species, t)]`` is a work pair position."""
     names = list(produced)
-    demand = np.zeros((len(names), elements.tracked.size))
+    width = elements.tracked.size
+    demand = np.zeros((len(names), width))
+    products = np.full((len(names), width), -1, dtype=int)
     carriers = np.zeros(len(names), dtype=bool)
     for p, name in enumerate(names):
         row = index.E[index.position(name)]
@@ -91,20 +135,19 @@ def release_plan(
         mm = index.molar_mass[index.position(name)]
         for t, e in enumerate(elements.tracked):
             demand[p, t] = produced[name] * mm * row[e]
-    order = []
+            products[p, t] = pair_at.get((name, t), -1)
+    given, taken, order = [], [], []
     for t, e in enumerate(elements.tracked):
+        holding = [(r, pair_at[(n, t)]) for r, n in enumerate(reactants) if (n, t) in pair_at]
+        given.append(np.array([r for r, _ in holding], dtype=int))
+        taken.append(np.array([k for _, k in holding], dtype=int))
         named = [names.index(n) for n in first.get(index.elements[e], ()) if n in names]
         rest = [p for p in range(len(names)) if p not in named]
         groups = [np.array([p]) for p in named]
         groups.append(np.array([p for p in rest if not carriers[p]], dtype=int))
         groups.append(np.array([p for p in rest if carriers[p]], dtype=int))
         order.append(tuple(g for g in groups if g.size and np.any(demand[g, t] > 0)))
-    return ReleasePlan(
-        np.array([local[n] for n in reactants], dtype=int),
-        np.array([local[n] for n in names], dtype=int),
-        demand,
-        tuple(order),
-    )
+    return ReleasePlan(tuple(given), tuple(taken), products, demand, tuple(order))
 
 
 def reaction_products(stoichiometry: Mapping[str, Fraction]) -> dict[str, float]:
@@ -124,31 +167,36 @@ def burn_products(change: Mapping[str, float], index: SpeciesIndex) -> dict[str,
 def release(
     plan: ReleasePlan, origin: np.ndarray, consumed_share: np.ndarray, extent: np.ndarray
 ) -> None:
-    """Move battery-origin atoms in ``origin`` (rows, work, tracked; changed in place).
+    """Move battery-origin atoms in ``origin`` (rows, work pairs; changed in place).
 
     ``consumed_share`` (rows, reactants) is the share of each reactant's mass the reaction uses;
     ``extent`` (rows,) its extent in the unit ``plan.demand`` is per.
     """
-    if plan.demand.shape[1] == 0:
-        return
-    held = origin[:, plan.reactants, :]
-    if not held.any():  # e.g. a sulfate whose oxygen is all the acid's: nothing to hand on
-        return
-    released = np.einsum("rk,rkt->rt", consumed_share, held)
-    origin[:, plan.reactants, :] = held * (1.0 - consumed_share)[:, :, None]
     for t, groups in enumerate(plan.order):
-        left = released[:, t]
+        pairs = plan.taken[t]
+        if not pairs.size:
+            continue
+        held = origin[:, pairs]
+        if not held.any():  # e.g. a sulfate whose oxygen is all the acid's: nothing to hand on
+            continue
+        share = consumed_share[:, plan.given[t]]
+        left = (held * share).sum(axis=1)
+        origin[:, pairs] = held * (1.0 - share)
         for g in groups:
             need = extent[:, None] * plan.demand[g, t][None, :]
             total = need.sum(axis=1)
             taken = np.minimum(left, total)
-            share = np.divide(taken, total, out=np.zeros_like(taken), where=total > 0)
-            origin[:, plan.products[g], t] += need * share[:, None]
+            fill = np.divide(taken, total, out=np.zeros_like(taken), where=total > 0)
+            origin[:, plan.products[g, t]] += need * fill[:, None]
             left = left - taken
 
 
 def feed_origin(
-    data: np.ndarray, cols: np.ndarray, index: SpeciesIndex, tracked: np.ndarray
+    data: np.ndarray, cols: np.ndarray, index: SpeciesIndex, elements: OriginElements
 ) -> np.ndarray:
-    """Battery-origin kg of each tracked element in each feed species: all of it."""
-    return data[:, :, None] * index.E[np.ix_(cols, tracked)][None, :, :]
+    """Battery-origin kg of each tracked element in each feed species: all of it, (rows, pairs)."""
+    keys = elements.pairs(cols)
+    width = max(elements.tracked.size, 1)
+    k = np.searchsorted(cols, keys // width)
+    fraction = index.E[cols[k], elements.tracked[elements.element_of(keys)]]
+    return data[:, k] * fraction

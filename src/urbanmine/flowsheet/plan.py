@@ -8,8 +8,9 @@ shape (rows, a few) instead of (rows, all species), and bases become one dot pro
 vector fixed at compile time.
 
 Beside its species masses a stream may carry its battery-origin tracer (``origin``): kg of each
-tracked element that came from the feed, per species (``urbanmine.flowsheet.origin``). Units move
-it with the mass: splits share it, mixers add it, reactions and burning hand it to products.
+tracked element that came from the feed, per (species, element) pair whose species holds the
+element (``urbanmine.flowsheet.origin``). Units move it with the mass: splits share it, mixers
+add it, reactions and burning hand it to products.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ Resolve = Callable[[Value], "float | np.ndarray"]
 class Stream:
     """Species masses (kg) of a stream on the species it can hold: ``data[:, k]`` is the mass of
     species ``cols[k]`` of the flowsheet's species index; every other species is zero.
-    ``origin[:, k, t]`` (if tracked) is kg of tracked element ``t`` in species ``cols[k]`` that
-    came from the feed."""
+    ``origin[:, j]`` (if tracked) is kg of the tracked element of pair ``j`` in its species that
+    came from the feed, for the pairs ``OriginElements.pairs(cols)`` in their order."""
 
     cols: np.ndarray
     data: np.ndarray
@@ -100,7 +101,10 @@ class UnitPlan:
     molar_mass: np.ndarray  # g/mol of the work species
     releases: tuple[ReleasePlan, ...]  # per reaction: battery-origin hand-over
     burn_releases: Mapping[str, ReleasePlan]  # per burned species
-    tracked: int  # number of tracked elements
+    pairs: int  # number of (species, tracked element) pairs of ``work``
+    inlet_pairs: tuple[np.ndarray, ...]  # per inlet: positions of its pairs in the work pairs
+    outlet_pairs: tuple[np.ndarray, ...]  # per outlet: positions of its pairs in the work pairs
+    outlet_pair_species: tuple[np.ndarray, ...]  # per outlet: each pair's species in the outlet
 
     @property
     def changes(self) -> bool:
@@ -145,11 +149,24 @@ def plan_unit(
         listed = tuple((at[k], v) for k, v in table.items() if k != "*" and k in at)
         shares.append(OutletPlan(table.get("*", 0.0), listed))
     molar_mass = index.molar_mass[work]
+    keys = elements.pairs(work)
+    width = max(elements.tracked.size, 1)
+    pair_at = {
+        (index.names[int(k) // width], int(k) % width): j for j, k in enumerate(keys.tolist())
+    }
+    inlet_pairs = tuple(
+        np.searchsorted(keys, elements.pairs(np.flatnonzero(active[s]))) for s in unit.inlets
+    )
+    outlet_keys = [elements.pairs(c) for c in outlet_cols]
+    outlet_pairs = tuple(np.searchsorted(keys, k) for k in outlet_keys)
+    outlet_pair_species = tuple(
+        np.searchsorted(c, k // width) for c, k in zip(outlet_cols, outlet_keys, strict=True)
+    )
     releases = tuple(
         release_plan(
             reaction_products(r.stoichiometry),
             [n for n, nu in r.stoichiometry.items() if nu < 0],
-            local,
+            pair_at,
             index,
             elements,
             r.origin_first,
@@ -157,7 +174,9 @@ def plan_unit(
         for r in unit.reactions
     )
     burn_releases = {
-        n: release_plan(burn_products(combustion_change(n), index), [n], local, index, elements, {})
+        n: release_plan(
+            burn_products(combustion_change(n), index), [n], pair_at, index, elements, {}
+        )
         for n in unit.burn
         if n in local
     }
@@ -177,7 +196,10 @@ def plan_unit(
         molar_mass=molar_mass,
         releases=releases,
         burn_releases=burn_releases,
-        tracked=elements.tracked.size,
+        pairs=keys.size,
+        inlet_pairs=inlet_pairs,
+        outlet_pairs=outlet_pairs,
+        outlet_pair_species=outlet_pair_species,
     )
 
 
@@ -240,17 +262,17 @@ def mix(plan: UnitPlan, inlets: list[Stream]) -> np.ndarray:
 
 
 def mix_origin(plan: UnitPlan, inlets: list[Stream]) -> np.ndarray | None:
-    """The mixed inlet's battery-origin tracer (rows, len(work), tracked), or None when an
-    inlet carries none (the linear passes of a recycle solve)."""
+    """The mixed inlet's battery-origin tracer (rows, work pairs), or None when an inlet carries
+    none (the linear passes of a recycle solve)."""
     held = [s.origin for s in inlets]
     if any(o is None for o in held):
         return None
-    if len(held) == 1 and inlets[0].cols.size == plan.work.size:
+    if len(held) == 1 and plan.inlet_pairs[0].size == plan.pairs:
         only = np.asarray(held[0])
         return only.copy() if plan.changes else only  # reactions change it in place
-    out = np.zeros((inlets[0].data.shape[0], plan.work.size, plan.tracked))
-    for pos, o in zip(plan.inlet_pos, held, strict=True):
-        out[:, pos, :] += np.asarray(o)
+    out = np.zeros((inlets[0].data.shape[0], plan.pairs))
+    for pos, o in zip(plan.inlet_pairs, held, strict=True):
+        out[:, pos] += np.asarray(o)
     return out
 
 
@@ -360,16 +382,19 @@ def _hand_over(
 ) -> None:
     """Move battery-origin atoms for one reaction: each reactant gives up the share of its mass
     the reaction consumes (the reference reactant exactly its conversion)."""
-    held = stream[:, handover.reactants]
-    used = extent[:, None] * np.array(
-        [
-            -float(reaction.stoichiometry[plan.names[k]]) * plan.molar_mass[k]
-            for k in handover.reactants
-        ]
-    )
+    held_pairs = [k for k in handover.taken if k.size]
+    if not any(origin[:, k].any() for k in held_pairs):
+        return
+    names = [n for n, nu in reaction.stoichiometry.items() if nu < 0]
+    cols = [plan.local[n] for n in names]
+    held = stream[:, cols]
+    per_extent = [
+        -float(reaction.stoichiometry[n]) * plan.molar_mass[c]
+        for n, c in zip(names, cols, strict=True)
+    ]
+    used = extent[:, None] * np.array(per_extent)
     share = np.clip(np.divide(used, held, out=np.zeros_like(used), where=held > 0), 0.0, 1.0)
-    ref = int(np.flatnonzero(handover.reactants == plan.local[reaction.reactant])[0])
-    share[:, ref] = conversion
+    share[:, names.index(reaction.reactant)] = conversion
     release(handover, origin, share, extent)
 
 
@@ -410,25 +435,32 @@ def split(
     unit = plan.unit
     if len(unit.outlets) == 1:
         pos = plan.outlet_pos[0]
-        whole = pos.size == plan.work.size
-        data = stream if whole else stream[:, pos]
-        kept = origin if origin is None or whole else origin[:, pos, :]
+        data = stream if pos.size == plan.work.size else stream[:, pos]
+        pairs = plan.outlet_pairs[0]
+        kept = origin if origin is None or pairs.size == plan.pairs else origin[:, pairs]
         return {unit.outlets[0]: Stream(plan.outlet_cols[0], data, kept)}
     rest = stream.copy()
     rest_origin = None if origin is None else origin.copy()
     outlets = {}
-    for name, cols, pos, share in zip(
-        unit.outlets, plan.outlet_cols, plan.outlet_pos, outlet_shares(plan, resolve), strict=False
+    for k, (name, cols, pos, share) in enumerate(
+        zip(
+            unit.outlets,
+            plan.outlet_cols,
+            plan.outlet_pos,
+            outlet_shares(plan, resolve),
+            strict=False,
+        )
     ):
         taken = stream[:, pos] * share
         rest[:, pos] -= taken
         taken_origin = None
         if origin is not None and rest_origin is not None:
-            taken_origin = origin[:, pos, :] * share[:, :, None]
-            rest_origin[:, pos, :] -= taken_origin
+            pairs = plan.outlet_pairs[k]
+            taken_origin = origin[:, pairs] * share[:, plan.outlet_pair_species[k]]
+            rest_origin[:, pairs] -= taken_origin
         outlets[name] = Stream(cols, taken, taken_origin)
     pos = plan.outlet_pos[-1]
     last = rest if pos.size == plan.work.size else rest[:, pos]
-    last_origin = None if rest_origin is None else rest_origin[:, pos, :]
+    last_origin = None if rest_origin is None else rest_origin[:, plan.outlet_pairs[-1]]
     outlets[unit.outlets[-1]] = Stream(plan.outlet_cols[-1], last, last_origin)
     return outlets

@@ -71,35 +71,27 @@ def origin_elements_kg(ev: Evaluation, stream: Stream, water: int | None) -> np.
     """Battery-origin kg of every element of the index in ``stream``, per row, shape (rows,
     elements): all of a feed-only element, the tracer of a tracked element, none of the rest;
     water (column ``water``) left out."""
-    data, origin = stream.data, stream.origin
-    if water is not None and np.any(stream.cols == water):
-        keep = stream.cols != water
-        data = data[:, keep]
-        origin = None if origin is None else origin[:, keep, :]
-        cols = stream.cols[keep]
-    else:
-        cols = stream.cols
-    out = np.zeros((data.shape[0], len(ev.index.elements)))
-    only = ev.elements.feed_only
-    out[:, only] = data @ ev.index.E[np.ix_(cols, only)]
-    if origin is not None:
-        out[:, ev.elements.tracked] = origin.sum(axis=1)
+    w1, w2 = ev.elements.element_weights(stream.cols, ev.index, -1 if water is None else water)
+    out = stream.data @ w1
+    if stream.origin is not None:
+        out += stream.origin @ w2
     return out
 
 
 def origin_balance_error(ev: Evaluation, sinks: Mapping[str, str]) -> np.ndarray:
     """Largest relative error per sample of the battery-origin balance of tracked elements:
     battery-origin atoms in the feed vs in all outputs (water included)."""
-    feed = ev.feed.origin
-    if feed is None or feed.shape[2] == 0:
-        return np.zeros(ev.feed.data.shape[0])
-    into = feed.sum(axis=1)
+    elements = ev.elements
+    feed = ev.feed
+    if feed.origin is None or elements.tracked.size == 0:
+        return np.zeros(feed.data.shape[0])
+    into = elements.by_element(elements.pairs(feed.cols), feed.origin)
     out = np.zeros_like(into)
     for name in sinks:
-        held = ev.parts[name].origin
-        if held is not None:
-            out += held.sum(axis=1)
-    floor = 1e-12 * np.maximum(ev.feed.mass(), 1e-300)[:, None]
+        s = ev.parts[name]
+        if s.origin is not None:
+            out += elements.by_element(elements.pairs(s.cols), s.origin)
+    floor = 1e-12 * np.maximum(feed.mass(), 1e-300)[:, None]
     return (np.abs(into - out) / np.maximum(into, floor)).max(axis=1)
 
 
@@ -140,15 +132,16 @@ def measure(ev: Evaluation, sinks: Mapping[str, str]) -> ChunkMetrics:
     """Reduce one evaluation to the metrics a result reports; raises if the balance does not close.
 
     Per-sample keys (kg unless named otherwise): ``feed.mass_kg``, ``outputs.<sink>.mass_kg``,
-    ``outputs.<sink>.origin_kg`` (battery-origin mass, water left out) and
-    ``outputs.<sink>.water_kg``, ``fate.<fate>.<species>`` (each species leaving in each fate),
-    ``input_fraction.<element>`` (the feed's element mass, water left out),
-    ``counted_origin.<element>`` (battery-origin element mass in outputs of counted fates),
-    ``recovery.<element>`` (their ratio), ``recycling_efficiency`` (battery-origin counting,
-    share), ``recycling_efficiency_element_capped`` (each element's counted mass capped at its
-    input: an upper bound that counts reagent atoms), ``recycled_output_kg`` (battery-origin mass
-    of counted outputs), ``counted_output_mass_kg`` (their whole mass),
-    ``inventory.reagents_kg.<species>``, ``inventory.<utility>`` and ``balance``.
+    ``fate.<fate>.<species>`` (each species leaving in each fate), ``recovery.<element>``
+    (battery-origin element mass in outputs of counted fates over the feed's, water left out),
+    ``recycling_efficiency`` (battery-origin counting, share),
+    ``recycling_efficiency_element_capped`` (each element's counted mass capped at its input: an
+    upper bound that counts reagent atoms), ``recycled_output_kg`` (battery-origin mass of
+    counted outputs), ``counted_output_mass_kg`` (their whole mass),
+    ``inventory.reagents_kg.<species>``, ``inventory.<utility>`` and ``balance``. Sums over the
+    samples (per element of the index): ``input_fraction.elements_kg``,
+    ``counted_origin.elements_kg``, ``outputs.<sink>.origin_elements_kg`` and
+    ``outputs.<sink>.water_kg``, besides the streams' species and element sums.
     """
     fates = by_fate(ev, sinks)
     err = element_balance_error(ev, sinks, fates)
@@ -188,8 +181,7 @@ def measure(ev: Evaluation, sinks: Mapping[str, str]) -> ChunkMetrics:
         sums[f"outputs.{name}.species_kg"] = species_total
         sums[f"outputs.{name}.elements_kg"] = species_total @ E
         origin_el = origin_elements_kg(ev, s, water)
-        per[f"outputs.{name}.origin_kg"] = origin_el.sum(axis=1)
-        per[f"outputs.{name}.water_kg"] = s.data[:, s.cols == water].sum(axis=1)
+        sums[f"outputs.{name}.water_kg"] = np.atleast_1d(s.data[:, s.cols == water].sum())
         sums[f"outputs.{name}.origin_elements_kg"] = origin_el.sum(axis=0)
         if sinks[name] in COUNTED_FATES:
             counted_origin += origin_el
@@ -209,8 +201,8 @@ def measure(ev: Evaluation, sinks: Mapping[str, str]) -> ChunkMetrics:
     for j, element in enumerate(idx.elements):
         if np.any(input_el[:, j] > 0):
             per[f"recovery.{element}"] = recovery[:, j]
-            per[f"input_fraction.{element}"] = input_el[:, j]
-            per[f"counted_origin.{element}"] = counted_origin[:, j]
+    sums["input_fraction.elements_kg"] = input_el.sum(axis=0)
+    sums["counted_origin.elements_kg"] = counted_origin.sum(axis=0)
     per["recycling_efficiency"] = counted_origin.sum(axis=1) / input_el.sum(axis=1)
     per["recycling_efficiency_element_capped"] = (
         np.minimum(counted_el, feed_el).sum(axis=1) / feed_mass

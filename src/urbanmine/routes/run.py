@@ -96,11 +96,9 @@ class RouteResult:
                 "mass_kg": self.mean("feed.mass_kg"),
                 "capacity_kWh": self.feed.capacity_kWh,
                 "elements_kg": _nonzero(idx.elements, feed_el),
-                "input_fraction_elements_kg": {
-                    k.split(".", 1)[1]: self.mean(k)
-                    for k in sorted(self.per_sample)
-                    if k.startswith("input_fraction.")
-                },
+                "input_fraction_elements_kg": _nonzero(
+                    idx.elements, self.sums["input_fraction.elements_kg"] / n
+                ),
             },
             "route": self.route.name,
             "samples": n,
@@ -115,9 +113,7 @@ class RouteResult:
             "counting": {
                 "rule": "battery_origin",
                 "upper_bound": "element_capped",
-                "input_fraction_kg": sum(
-                    self.mean(k) for k in self.per_sample if k.startswith("input_fraction.")
-                ),
+                "input_fraction_kg": float(self.sums["input_fraction.elements_kg"].sum()) / n,
                 "not_counted_species": list(NOT_COUNTED_SPECIES),
             },
             "recycled_output_kg": self.mean("recycled_output_kg"),
@@ -142,8 +138,9 @@ class RouteResult:
         """What one output fraction adds to the recycling efficiency, and what is left out and
         why (battery-origin counting: Reg. (EU) 493/2012 Art. 2(5), water per Annexes IV-V)."""
         idx = self.compiled.index
-        origin = self.mean(f"outputs.{name}.origin_kg")
-        water = self.mean(f"outputs.{name}.water_kg")
+        origin_el = self.sums[f"outputs.{name}.origin_elements_kg"] / self.samples
+        origin = float(origin_el.sum())
+        water = float(self.sums[f"outputs.{name}.water_kg"][0]) / self.samples
         mass = self.mean(f"outputs.{name}.mass_kg")
         counts = fate in COUNTED_FATES
         left_out: dict[str, Any] = {}
@@ -159,9 +156,7 @@ class RouteResult:
             left_out["reagent_origin"] = {"kg": reagent, "why": REAGENT_NOTE}
         return {
             "battery_origin_kg": origin,
-            "battery_origin_elements_kg": _nonzero(
-                idx.elements, self.sums[f"outputs.{name}.origin_elements_kg"] / self.samples
-            ),
+            "battery_origin_elements_kg": _nonzero(idx.elements, origin_el),
             "counted_kg": origin if counts else 0.0,
             "left_out": left_out,
         }
@@ -203,12 +198,11 @@ def _nonzero(names: tuple[str, ...], values: np.ndarray) -> dict[str, float]:
 
 
 def chunk_size(compiled: CompiledFlowsheet) -> int:
-    """Samples per chunk so the widest arrays a unit works on fit the budget: its work array with
-    its battery-origin tracer (one more per tracked element), the recycle solve's (one row per
-    tear unknown and sample) and the tracer's Newton passes (one row per tracer unknown)."""
-    tracked = compiled.elements.tracked.size
-    passes = max(1 + tracked, compiled.tear_width() + 1, tracked * (compiled.tracer_width() + 1))
-    width = compiled.work_width() * passes
+    """Samples per chunk so the widest arrays a unit works on fit the budget: the recycle solve's
+    work arrays (one row per tear unknown and sample), and the work arrays with their
+    battery-origin tracer pairs, in the tracer's Newton passes one row per tracer unknown."""
+    work, pairs = compiled.work_width(), compiled.pair_width()
+    width = max(work * (compiled.tear_width() + 1), (work + pairs) * (compiled.tracer_width() + 1))
     return max(1, MEMORY_BUDGET_FLOATS // max(width, 1))
 
 
