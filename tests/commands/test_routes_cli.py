@@ -61,3 +61,13 @@ def test_flowsheet_monte_carlo_text_says_how_far_the_means_move():
     )
     one = call("flowsheet", "NMC622-cell", "--route", "hydro")
     assert "differ from a run at the cited point values" not in one.stdout
+
+
+def test_routes_show_lists_the_atom_mappings_of_reactions():
+    """hydro's LFP leach names FePO4 as the product that keeps the phosphate's battery oxygen."""
+    r = call("routes", "show", "hydro", "--json")
+    assert r.returncode == 0, r.stderr
+    mappings = {
+        eq: m for u in json.loads(r.stdout)["units"] for eq, m in u["atom_mappings"].items()
+    }
+    assert mappings == {"4 LFP + 2 H2SO4 + O2 -> 2 Li2SO4 + 4 FePO4 + 2 H2O": {"O": ["FePO4"]}}

@@ -59,6 +59,11 @@ def routes_show(route: str, preset: str = PresetOpt, as_json: bool = JsonOpt) ->
                 "outlets": list(u.outlets),
                 "source": u.source,
                 "reactions": [r.equation for r in u.reactions],
+                "atom_mappings": {
+                    r.equation: {el: list(ps) for el, ps in r.origin_first.items()}
+                    for r in u.reactions
+                    if r.origin_first
+                },
             }
             for u in spec.units
         ],
