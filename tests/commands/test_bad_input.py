@@ -83,6 +83,8 @@ ROUTES = {
     "mode_outside": ("low = 0.8, mode = 0.9", "low = 0.8, mode = 0.7"),
     "bound_nan": ("low = 0.4, high = 0.6", "low = nan, high = 0.6"),
     "loop_no_exit": ('"*" = "recycle"', '"*" = 1.0'),
+    "unknown_unit_key": ('outlets = ["back", "waste"]', 'outlet = ["back", "waste"]'),
+    "unknown_parameter_key": ('value = 0.9\nunit = "MJ/kg"', 'value = 0.9\nunits = "MJ/kg"'),
 }
 
 FACTS = {
@@ -110,6 +112,8 @@ CASES: dict[str, tuple[list[str], str]] = {
             ("mode_outside", "mode = 0.7"),
             ("bound_nan", "distribution.low = nan"),
             ("loop_no_exit", "recycle loop mix -> separate -> bleed"),
+            ("unknown_unit_key", "unknown key 'outlet' in unit (did you mean 'outlets'?)"),
+            ("unknown_parameter_key", "unknown key 'units' in parameter (did you mean 'unit'?)"),
         ]
     },
     "route is a folder": ([*TINY_RUN, "{tmp}/folder.toml"], "is a directory"),

@@ -20,6 +20,49 @@ from urbanmine.materials.species import registry
 DISTRIBUTION_NUMBERS = ("low", "mode", "high", "mean", "sd", "median", "sigma")
 """Keys of a ``distribution`` table that hold numbers (others, e.g. ``*_source``, are text)."""
 
+KEYS = {
+    "file": ("route", "parameters", "units", "sinks", "handoff"),
+    "[route]": ("name", "title", "intake", "accepts", "source"),
+    "parameter": ("value", "source", "unit", "assumption", "distribution"),
+    "distribution": (
+        "kind",
+        *DISTRIBUTION_NUMBERS,
+        *(f"{k}_source" for k in DISTRIBUTION_NUMBERS),
+        "source",
+    ),
+    "unit": (
+        "name",
+        "inlets",
+        "outlets",
+        "label",
+        "source",
+        "equipment",
+        "split",
+        "reactions",
+        "burn",
+        "doses",
+        "utilities",
+    ),
+    "reaction": ("equation", "reactant", "conversion", "dosed", "origin_first"),
+    "dose": ("species", "amount", "basis"),
+    "utility": ("kind", "amount", "basis"),
+    "basis": ("kind", "names", "stream", "per_mol"),
+}
+"""The keys each table of a route file may hold (docs/routes.md documents every one): a key
+outside them is a typo (``outlet`` for ``outlets``) that would otherwise be ignored."""
+
+
+def _known(rec: Mapping[str, Any], table: str, where: str) -> None:
+    """Refuse keys ``table`` does not take, naming the closest allowed one."""
+    allowed = KEYS[table]
+    for key in rec:
+        if key not in allowed:
+            near = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise RouteError(
+                f"{where}: unknown key {key!r} in {table}{hint}; allowed: {', '.join(allowed)}"
+            )
+
 
 def _fail(where: str, what: str, value: Any, allowed: str) -> RouteError:
     shown = repr(value) if not isinstance(value, Mapping | list) else type(value).__name__
@@ -86,6 +129,7 @@ def _basis(rec: Any, where: str) -> None:
     if rec is None or isinstance(rec, str):
         return  # the loader names the allowed words
     basis = _table(rec, where, "basis")
+    _known(basis, "basis", where)
     _text(basis, "kind", where)
     _text(basis, "stream", where)
     names = basis.get("names", [])
@@ -107,6 +151,7 @@ def _check_unit(rec: Any, where: str) -> str:
     unit = _table(rec, where, "[[units]] entry")
     _text(unit, "name", where, required=True)
     where = f"{where}, unit {unit['name']!r}"
+    _known(unit, "unit", where)
     for key in ("inlets", "outlets", "equipment"):
         _texts(unit, key, where)
     for key in ("label", "source"):
@@ -118,16 +163,19 @@ def _check_unit(rec: Any, where: str) -> str:
             _value(v, where, f"split.{outlet}.{sp}")
     _values(unit, "burn", where, species=True)
     for r in _entries(unit, "reactions", where):
+        _known(r, "reaction", f"{where}, reaction")
         _text(r, "equation", f"{where}, reaction", required=True)
         _text(r, "reactant", f"{where}, reaction", required=True)
         _value(r.get("conversion", 1.0), f"{where}, reaction {r['equation']!r}", "conversion")
         _values(r, "dosed", f"{where}, reaction {r['equation']!r}", species=False)
     for d in _entries(unit, "doses", where):
+        _known(d, "dose", f"{where}, dose")
         _text(d, "species", f"{where}, dose", required=True)
         _species(d["species"], f"{where}, dose")
         _value(d.get("amount"), f"{where}, dose of {d['species']}", "amount")
         _basis(d.get("basis"), f"{where}, dose of {d['species']}")
     for u in _entries(unit, "utilities", where):
+        _known(u, "utility", f"{where}, utility")
         _text(u, "kind", f"{where}, utility", required=True)
         _value(u.get("amount"), f"{where}, utility {u['kind']}", "amount")
         _basis(u.get("basis"), f"{where}, utility {u['kind']}")
@@ -138,6 +186,7 @@ def _check_distribution(dist: Any, value: float, where: str) -> None:
     """A parameter's distribution: finite numbers in order (low <= mode <= high, low < high for a
     triangle), positive spreads, no draws below 0, and the point ``value`` inside its bounds."""
     d = _table(dist, where, "distribution")
+    _known(d, "distribution", where)
     nums = {k: _number(d[k], where, f"distribution.{k}") for k in DISTRIBUTION_NUMBERS if k in d}
     kind = d.get("kind")
     low, high = nums.get("low"), nums.get("high")
@@ -172,6 +221,7 @@ def _check_parameter(name: str, rec: Any, where: str) -> None:
     distribution (see :func:`_check_distribution`)."""
     where = f"{where}, [parameters.{name}]"
     p = _table(rec, where, "parameter")
+    _known(p, "parameter", where)
     if "value" not in p:
         raise RouteError(f"{where}: missing key 'value' (a finite number >= 0)")
     value = _number(p["value"], where, "value")
@@ -183,7 +233,9 @@ def _check_parameter(name: str, rec: Any, where: str) -> None:
 
 def check_route_data(data: Mapping[str, Any], where: str) -> None:
     """Check a parsed route file (see module docstring); ``where`` names it in messages."""
+    _known(data, "file", where)
     meta = _table(data.get("route"), where, "[route]")
+    _known(meta, "[route]", f"{where}, [route]")
     _text(meta, "name", f"{where}, [route]", required=True)
     for key in ("title", "intake", "source"):
         _text(meta, key, f"{where}, [route]")
