@@ -43,3 +43,18 @@ def test_a_long_json_run_piped_leaves_stderr_empty():
     )  # fmt: skip
     assert r.returncode == 0 and r.stderr == ""
     assert r.stdout.startswith("{")
+
+
+def test_closed_loop_monte_carlo_draws_its_bar(monkeypatch: pytest.MonkeyPatch):
+    """closed-loop --samples runs the route sample by sample chunk: its bar shows, with --json."""
+    from typer.testing import CliRunner
+
+    from urbanmine.cli import app
+
+    buf = io.StringIO()
+    monkeypatch.setattr(common, "err", Console(file=buf, force_terminal=True, width=100))
+    monkeypatch.setattr(common, "PROGRESS_DELAY_S", 0.0)
+    args = ["closed-loop", "NMC622", "--route", "hydro", "--samples", "64", "--seed", "1", "--json"]
+    out = CliRunner().invoke(app, args)
+    assert out.exit_code == 0, out.output
+    assert "samples" in buf.getvalue()

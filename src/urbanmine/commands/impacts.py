@@ -84,17 +84,19 @@ def closed_loop_cmd(
 
     if samples < 1:
         raise InputError(f"--samples must be at least 1, got {samples}")
-    data = closed_loop(
-        chemistry,
-        route,
-        preset,
-        factor_set=factor_set,
-        location=location,
-        product=product,
-        capacity_t=capacity_t,
-        samples=samples,
-        seed=seed,
-    )
+    with StderrProgress() as bar:
+        data = closed_loop(
+            chemistry,
+            route,
+            preset,
+            factor_set=factor_set,
+            location=location,
+            product=product,
+            capacity_t=capacity_t,
+            samples=samples,
+            seed=seed,
+            progress=lambda done: bar.update("samples", done, samples),
+        )
     if as_json:
         print_json(data)
         return

@@ -232,6 +232,7 @@ def closed_loop(
     transport_mode: str = "hgv_average",
     product: str = "cathode",
     capacity_t: float = DEFAULT_CAPACITY_T,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Per kg ``product`` (cathode, or its hydroxide precursor): ``{"virgin": {...},
     "recycled": {...}, "steps": [{"step", "ghg_kg_co2e", "energy_MJ"}], ...}``, steps = virgin
@@ -242,6 +243,7 @@ def closed_loop(
     Each side's ``cost_usd`` (USD per kg product, the mean over samples of the per-sample cost;
     see the module docstring) prices the route in a plant of ``capacity_t`` tonnes of feed a year
     at ``location``; ``currency`` and ``fallback_to_us`` are those of the plant's costs.
+    ``progress``, if given, is called with the number of samples the route has run.
     """
     data = load_toml("closed_loop", "everbatt2023.toml")
     if chemistry not in data["cathode"]:
@@ -266,7 +268,7 @@ def closed_loop(
             f"got {chemistry}"
         )
     feed = get_feed(f"{chemistry}-{form}", preset or "everbatt2023").scaled(mass_kg=1.0)
-    result = run(feed, route, samples, seed, preset=preset)
+    result = run(feed, route, samples, seed, progress=progress, preset=preset)
     n = result.samples
     notes: list[str] = []
     supplied = _supplied_elements(result)
