@@ -1,0 +1,294 @@
+"""Engine behaviour that mutation testing found unchecked (docs/testing.md): per-sample results of
+a run whose samples differ, outputs counted in two fates, water and utilities, the battery-origin
+balance, recycle loops with several tear streams, and a loop with no exit. Every expected number
+follows by hand from stoichiometry, mass conservation and IUPAC atomic weights
+(tests/conftest.py), never from the engine's own output."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import IUPAC
+
+from urbanmine.errors import InputError
+from urbanmine.flowsheet.errors import BalanceError, RouteError
+from urbanmine.flowsheet.flowsheet import Flowsheet
+from urbanmine.flowsheet.plan import Stream
+from urbanmine.flowsheet.reaction import Reaction
+from urbanmine.flowsheet.result import measure, origin_balance_error
+from urbanmine.flowsheet.units import Basis, Dose, Unit, Utility
+
+W = IUPAC
+
+
+def mw(**atoms: float) -> float:
+    """Molar mass (g/mol) from IUPAC atomic weights."""
+    return sum(n * W[el] for el, n in atoms.items())
+
+
+LCO = mw(Li=1, Co=1, O=2)
+H2SO4 = mw(H=2, S=1, O=4)
+H2O2 = mw(H=2, O=2)
+NAOH = mw(Na=1, O=1, H=1)
+H2O = mw(H=2, O=1)
+LI2SO4 = mw(Li=2, S=1, O=4)
+NA2SO4 = mw(Na=2, S=1, O=4)
+COOH2 = mw(Co=1, O=2, H=2)
+LI2CO3 = mw(Li=2, C=1, O=3)
+
+
+def evaluate(fs: Flowsheet, rows: list[dict[str, float]], params=None):  # type: ignore[no-untyped-def]
+    """Compile for every species of ``rows`` and evaluate one row per dict (kg)."""
+    species = sorted({n for r in rows for n in r})
+    compiled = fs.compile(species, params)
+    feed = np.zeros((len(rows), len(compiled.index)))
+    for i, r in enumerate(rows):
+        for name, kg in r.items():
+            feed[i, compiled.index.position(name)] = kg
+    return compiled, compiled.evaluate(feed, params)
+
+
+def lco_to_two_fates() -> Flowsheet:
+    """LiCoO2 leached (H2SO4 + H2O2, exact), Co precipitated with NaOH as Co(OH)2 and sold
+    (``product``); the liquor evaporated: steam and O2 emitted, the salts (Li2SO4, Na2SO4 and any
+    graphite) ``recycled``. The leach books 0.5 kWh per kg of its inlet, the precipitation 0.25 kWh
+    per kg of its inlet."""
+    leach = Reaction.build(
+        "2 LCO + 3 H2SO4 + H2O2 -> Li2SO4 + 2 CoSO4 + 4 H2O + O2",
+        "LCO",
+        1.0,
+        {"H2SO4": 0.0, "H2O2": 0.0},
+    )
+    precip = Reaction.build("CoSO4 + 2 NaOH -> Co(OH)2 + Na2SO4", "CoSO4", 1.0, {"NaOH": 0.0})
+    power = (Utility("electricity_kWh", 0.5, Basis()), Utility("electricity_kWh", 0.25, Basis()))
+    units = (
+        Unit("leach", ("feed",), ("liquor",), reactions=(leach,), utilities=(power[0],)),
+        Unit("precip", ("liquor",), ("slurry",), reactions=(precip,), utilities=(power[1],)),
+        Unit("filter", ("slurry",), ("cake", "filtrate"), split={"cake": {"Co(OH)2": 1.0}}),
+        Unit("evap", ("filtrate",), ("vapour", "salts"), split={"vapour": {"H2O": 1, "O2": 1}}),
+    )
+    sinks = {"cake": "product", "salts": "recycled", "vapour": "emission"}
+    return Flowsheet("two-fates", units, sinks)
+
+
+ROWS = [{"LCO": 1.0}, {"LCO": 2.0, "graphite": 0.5}, {"graphite": 0.5}]
+
+
+def test_samples_that_differ_are_reported_sample_by_sample() -> None:
+    """Three samples: 1 kg LiCoO2; 2 kg LiCoO2 + 0.5 kg graphite; 0.5 kg graphite. Per mol LCO
+    the cake is 1 mol Co(OH)2, the salts 1/2 mol Li2SO4 + 1 mol Na2SO4, the steam 2 mol H2O; the
+    battery's share of what is counted is its Li and Co (the oxide's O went to the water and the
+    O2, the products' O and H are the reagents') plus graphite whole."""
+    fs = lco_to_two_fates()
+    _, ev = evaluate(fs, ROWS)
+    m = measure(ev, fs.sinks)
+    per, sums = m.per_sample, m.sums
+    lco = np.array([1.0, 2.0, 0.0])
+    graphite = np.array([0.0, 0.5, 0.5])
+    mol = lco / LCO  # kmol LCO per sample
+    np.testing.assert_allclose(per["fate.product.Co(OH)2"], mol * COOH2, rtol=1e-4)
+    np.testing.assert_allclose(per["fate.recycled.Li2SO4"], mol * LI2SO4 / 2, rtol=1e-4)
+    np.testing.assert_allclose(per["fate.recycled.Na2SO4"], mol * NA2SO4, rtol=1e-4)
+    np.testing.assert_allclose(per["fate.recycled.graphite"], graphite, rtol=1e-12)
+    assert "fate.product.Na2SO4" not in per  # no sodium sulfate leaves in the cake
+    # counted whole mass: both counted fates added
+    counted = mol * (COOH2 + LI2SO4 / 2 + NA2SO4) + graphite
+    np.testing.assert_allclose(per["counted_output_mass_kg"], counted, rtol=1e-4)
+    battery = mol * (W["Li"] + W["Co"]) + graphite
+    np.testing.assert_allclose(per["recycled_output_kg"], battery, rtol=1e-4)
+    np.testing.assert_allclose(per["recycling_efficiency"], battery / (lco + graphite), rtol=1e-4)
+    # recovery: per element, nan where a sample has none of it in its input fraction
+    np.testing.assert_allclose(per["recovery.Co"][:2], [1.0, 1.0], rtol=1e-12)
+    assert np.isnan(per["recovery.Co"][2])
+    np.testing.assert_allclose(per["recovery.O"][:2], [0.0, 0.0], atol=1e-12)
+    assert "recovery.S" not in per and "recovery.Na" not in per  # reagent-only elements
+    # inventory per sample: NaOH 2 mol per mol LCO; power on the leach inlet (the feed) and on
+    # the precipitation inlet (feed + acid + peroxide)
+    np.testing.assert_allclose(per["inventory.reagents_kg.NaOH"], mol * 2 * NAOH, rtol=1e-4)
+    leach_in = lco + graphite
+    precip_in = leach_in + mol * (1.5 * H2SO4 + 0.5 * H2O2)
+    power = 0.5 * leach_in + 0.25 * precip_in
+    np.testing.assert_allclose(per["inventory.electricity_kWh"], power, rtol=1e-4)
+    # sums over the samples: 3 kg LCO in all
+    total = 3.0 / LCO
+    assert sums["outputs.vapour.water_kg"][0] == pytest.approx(total * 2 * H2O, rel=1e-4)
+    assert sums["outputs.salts.water_kg"][0] == 0.0
+    names = list(ev.index.names)
+    salts = sums["outputs.salts.species_kg"]
+    assert salts[names.index("Li2SO4")] == pytest.approx(total * LI2SO4 / 2, rel=1e-4)
+    assert salts[names.index("graphite")] == pytest.approx(1.0, rel=1e-12)
+    elements = list(ev.index.elements)
+    counted = sums["counted_origin.elements_kg"]
+    assert counted[elements.index("Co")] == pytest.approx(total * W["Co"], rel=1e-4)
+    assert counted[elements.index("Li")] == pytest.approx(total * W["Li"], rel=1e-4)
+    assert counted[elements.index("O")] == pytest.approx(0.0, abs=1e-12)
+    assert counted[elements.index("C")] == pytest.approx(1.0, rel=1e-12)
+
+
+def test_a_sample_with_no_input_fraction_is_refused_even_beside_others() -> None:
+    fs = lco_to_two_fates()
+    _, ev = evaluate(fs, [{"LCO": 1.0}, {"LCO": 0.0}])
+    with pytest.raises(InputError, match="positive input fraction"):
+        measure(ev, fs.sinks)
+
+
+def _pair(ev, stream: Stream, species: str, element: str) -> int:  # type: ignore[no-untyped-def]
+    """Position in ``stream.origin`` of the (species, tracked element) pair."""
+    el = ev.elements
+    keys = el.pairs(stream.cols)
+    width = el.tracked.size
+    t = [ev.index.elements[j] for j in el.tracked].index(element)
+    return int(np.flatnonzero(keys == ev.index.position(species) * width + t)[0])
+
+
+def test_a_battery_origin_balance_that_does_not_close_is_refused() -> None:
+    """Battery-origin oxygen made from nothing in the steam of the graphite-only sample (which
+    brought no oxygen): its error is relative to 1e-12 of that sample's feed mass (0.5 kg), so
+    1e-13 kg is an error of 0.2; the other samples still close."""
+    fs = lco_to_two_fates()
+    _, ev = evaluate(fs, ROWS)
+    vapour = ev.parts["vapour"]
+    origin = np.array(vapour.origin)
+    origin[2, _pair(ev, vapour, "H2O", "O")] += 1e-13
+    ev.parts["vapour"] = Stream(vapour.cols, vapour.data, origin)
+    np.testing.assert_allclose(origin_balance_error(ev, fs.sinks), [0, 0, 0.2], atol=1e-12)
+    with pytest.raises(BalanceError, match="battery-origin balance does not close"):
+        measure(ev, fs.sinks)
+
+
+def test_battery_oxygen_lost_in_one_sample_is_refused() -> None:
+    """A tenth of the battery oxygen in the steam of sample 1 dropped: the feed's 2 x 2 O/LCO
+    kg against 10 % of the steam's battery oxygen (the water's 4/6 share of it), per 2 kg LCO."""
+    fs = lco_to_two_fates()
+    _, ev = evaluate(fs, ROWS)
+    vapour = ev.parts["vapour"]
+    origin = np.array(vapour.origin)
+    j = _pair(ev, vapour, "H2O", "O")
+    origin[1, j] *= 0.9
+    ev.parts["vapour"] = Stream(vapour.cols, vapour.data, origin)
+    into = 2.0 * 2 * W["O"] / LCO
+    lost = 0.1 * into * 4 / 6
+    err = origin_balance_error(ev, fs.sinks)
+    np.testing.assert_allclose(err, [0, lost / into, 0], atol=1e-12)
+
+
+def test_no_tracked_element_gives_a_balance_per_sample() -> None:
+    """No reagent: nothing to trace, and the balance is still one number per sample."""
+    units = (Unit("sieve", ("feed",), ("fines", "coarse"), split={"fines": {"graphite": 1.0}}),)
+    fs = Flowsheet("sieve", units, {"fines": "recycled", "coarse": "landfill"})
+    _, ev = evaluate(fs, [{"graphite": 1.0, "Cu": 1.0}, {"graphite": 2.0}, {"Cu": 3.0}])
+    m = measure(ev, fs.sinks)
+    assert m.per_sample["balance"].shape == (3,)
+    np.testing.assert_allclose(m.per_sample["recycling_efficiency"], [0.5, 1.0, 0.0], rtol=1e-12)
+
+
+def sieve_loop(fines: dict[str, float | str], back: float | str) -> Flowsheet:
+    """Mixer -> sieve (``fines`` shares sold) -> bleed sending ``back`` of the coarse round."""
+    units = (
+        Unit("mix", ("feed", "back"), ("m",)),
+        Unit("sieve", ("m",), ("fines", "coarse"), split={"fines": fines}),
+        Unit("bleed", ("coarse",), ("back", "reject"), split={"back": {"*": back}}),
+    )
+    return Flowsheet("sieve", units, {"fines": "recycled", "reject": "landfill"})
+
+
+FEED3 = {"graphite": 1.0, "Al": 1.0, "Cu": 1.0}
+
+
+@pytest.mark.parametrize(
+    ("fines", "stuck"),
+    [
+        ({"graphite": 0.5}, "Al, Cu"),  # neither metal is ever sieved out
+        ({"graphite": 0.5, "Al": 0.2}, "Cu"),  # aluminium leaves, copper does not
+    ],
+)
+def test_a_loop_without_an_exit_names_what_cannot_leave(fines: dict, stuck: str) -> None:
+    """Everything coarse goes back (share 1): a species the sieve never takes circulates for
+    ever, and the error names exactly those species, not the ones that leave."""
+    with pytest.raises(RouteError, match=rf"has no exit for {stuck}: everything"):
+        evaluate(sieve_loop(fines, 1.0), [FEED3])
+
+
+def test_a_loop_without_an_exit_in_one_sample_is_named() -> None:
+    """Recycle share 0.5 in sample 0 and 1 in sample 1: only sample 1 has no steady state, and
+    the message names its stuck copper (aluminium leaves through the sieve in both)."""
+    r = np.array([0.5, 1.0])
+    with pytest.raises(RouteError, match=r"has no exit for Cu: everything"):
+        evaluate(sieve_loop({"graphite": 0.5, "Al": 0.2}, "r"), [FEED3, FEED3], {"r": r})
+
+
+def three_tears() -> Flowsheet:
+    """A splitter sends 30 % of everything, 20 % of the LiCoO2 and 10 % of the Li2CO3 round
+    through three separate returns (three tear streams holding 2, 1 and 1 species); a wash
+    downstream doses water, so oxygen (in the feed and the water) is traced."""
+    units = (
+        Unit("mix", ("feed", "b1", "b2", "b3"), ("m",)),
+        Unit(
+            "split",
+            ("m",),
+            ("x1", "x2", "x3", "out"),
+            split={"x1": {"*": 0.3}, "x2": {"LCO": 0.2}, "x3": {"Li2CO3": 0.1}},
+        ),
+        Unit("p1", ("x1",), ("b1",)),
+        Unit("p2", ("x2",), ("b2",)),
+        Unit("p3", ("x3",), ("b3",)),
+        Unit("wash", ("out",), ("washed",), doses=(Dose("H2O", 0.1),)),
+    )
+    return Flowsheet("three", units, {"washed": "product"})
+
+
+def test_three_tear_streams_each_get_their_own_steady_state() -> None:
+    """Per kg of each feed species: LiCoO2 goes round with share 0.3 + 0.2 = 0.5, so 2 kg pass
+    the splitter, 0.6 kg return through b1 and 0.4 kg through b2; Li2CO3 goes round with 0.4,
+    so 1/0.6 kg pass, 0.5 kg return through b1 and 1/6 kg through b3. No reaction: the oxygen
+    of each return is the battery's, 2 O per LCO and 3 O per Li2CO3."""
+    fs = three_tears()
+    compiled, ev = evaluate(fs, [{"LCO": 1.0, "Li2CO3": 1.0}, {"LCO": 2.0, "Li2CO3": 0.0}])
+    s = ev.streams
+    pos = compiled.index.position
+    lco = np.array([1.0, 2.0])
+    carbonate = np.array([1.0, 0.0])
+    np.testing.assert_allclose(s["b1"][:, pos("LCO")], 0.6 * lco, rtol=1e-12)
+    np.testing.assert_allclose(s["b1"][:, pos("Li2CO3")], 0.5 * carbonate, rtol=1e-12)
+    np.testing.assert_allclose(s["b2"][:, pos("LCO")], 0.4 * lco, rtol=1e-12)
+    np.testing.assert_allclose(s["b3"][:, pos("Li2CO3")], carbonate / 6, rtol=1e-12)
+    o_lco, o_carb = 2 * W["O"] / LCO, 3 * W["O"] / LI2CO3
+    expected = {
+        "b1": (0.6 * lco * o_lco, 0.5 * carbonate * o_carb),
+        "b2": (0.4 * lco * o_lco, 0 * carbonate),
+        "b3": (0 * lco, carbonate / 6 * o_carb),
+    }
+    for name, (from_lco, from_carbonate) in expected.items():
+        part = ev.parts[name]
+        traced = np.zeros((2, 2))
+        for k, sp in enumerate(("LCO", "Li2CO3")):
+            if pos(sp) in part.cols:
+                traced[:, k] = np.asarray(part.origin)[:, _pair(ev, part, sp, "O")]
+        np.testing.assert_allclose(traced[:, 0], from_lco, rtol=1e-4, atol=1e-15, err_msg=name)
+        np.testing.assert_allclose(
+            traced[:, 1], from_carbonate, rtol=1e-4, atol=1e-15, err_msg=name
+        )
+    m = measure(ev, fs.sinks)
+    np.testing.assert_allclose(m.per_sample["recycling_efficiency"], [1.0, 1.0], rtol=1e-12)
+
+
+def test_a_loop_whose_co_reactant_comes_only_with_the_feed() -> None:
+    """Li2CO3 + H2SO4 -> Li2SO4 + H2O + CO2 at 50 % conversion of the carbonate, the acid (twice
+    the stoichiometric amount) in the feed, half of the product sent back: per pass the tank
+    holds c = 1 + 0.5 x 0.5 c, so c = 4/3 kg of carbonate, 2/3 kg react, 1/3 kg leaves.
+    Solving the loop superposes parts that alone would take acid they do not hold; that must
+    not be refused."""
+    r = Reaction.build("Li2CO3 + H2SO4 -> Li2SO4 + H2O + CO2", "Li2CO3", 0.5)
+    units = (
+        Unit("mix", ("feed", "back"), ("m",)),
+        Unit("tank", ("m",), ("t",), reactions=(r,)),
+        Unit("bleed", ("t",), ("back", "out"), split={"back": {"*": 0.5}}),
+    )
+    fs = Flowsheet("acid-loop", units, {"out": "product"})
+    acid = 2 * H2SO4 / LI2CO3
+    compiled, ev = evaluate(fs, [{"Li2CO3": 1.0, "H2SO4": acid}])
+    out = ev.streams["out"][0]
+    pos = compiled.index.position
+    assert out[pos("Li2CO3")] == pytest.approx(1 / 3, rel=1e-12)
+    assert out[pos("Li2SO4")] == pytest.approx(2 / 3 * LI2SO4 / LI2CO3, rel=1e-4)
+    assert out[pos("H2SO4")] == pytest.approx(acid - 2 / 3 * H2SO4 / LI2CO3, rel=1e-4)
