@@ -292,3 +292,206 @@ def test_a_loop_whose_co_reactant_comes_only_with_the_feed() -> None:
     assert out[pos("Li2CO3")] == pytest.approx(1 / 3, rel=1e-12)
     assert out[pos("Li2SO4")] == pytest.approx(2 / 3 * LI2SO4 / LI2CO3, rel=1e-4)
     assert out[pos("H2SO4")] == pytest.approx(acid - 2 / 3 * H2SO4 / LI2CO3, rel=1e-4)
+
+
+# --- doses and utilities on every kind of basis ---------------------------------------------------
+
+
+def based_unit(**extra) -> Flowsheet:  # type: ignore[no-untyped-def]
+    """One unit: 1 kg LiCoO2 + 0.5 kg graphite in, 40 % of the graphite to outlet a, the rest to
+    b; NaOH dosed at 2 kmol per kmol LiCoO2 and a utility on each kind of basis."""
+    unit = Unit(
+        "u",
+        ("feed",),
+        ("a", "b"),
+        split={"a": {"graphite": 0.4}},
+        doses=(Dose("NaOH", 2.0, Basis("species", ("LCO",), per_mol=True)),),
+        utilities=(
+            Utility("electricity_kWh", 2.0, Basis("outlet", ("LCO",), stream="b")),
+            Utility("natural_gas_MJ", 3.0, Basis("outlet", stream="a")),
+            Utility("diesel_MJ", 1.0, Basis("element", ("Co", "Li"), per_mol=True)),
+            Utility("water_kg", 1.0, Basis("element", ("O", "C"))),
+        ),
+        **extra,
+    )
+    return Flowsheet("based", (unit,), {"a": "product", "b": "landfill"})
+
+
+def test_doses_and_utilities_follow_their_bases() -> None:
+    """kg or kmol of the basis, by hand: NaOH 2 x 1/M(LCO) kmol; 2 kWh per kg LiCoO2 in outlet b
+    (1 kg); 3 MJ per kg of outlet a (0.2 kg graphite); 1 MJ per kmol of Co and Li in the inlet
+    (1 + 1 per LCO); 1 kg water per kg of O and C in the inlet (dose not included)."""
+    _, ev = evaluate(based_unit(), [{"LCO": 1.0, "graphite": 0.5}])
+    assert ev.reagents["u"]["NaOH"][0] == pytest.approx(2 * NAOH / LCO, rel=1e-4)
+    util = {k: float(np.asarray(v).reshape(-1)[0]) for k, v in ev.utilities["u"].items()}
+    assert util["electricity_kWh"] == pytest.approx(2.0, rel=1e-12)
+    assert util["natural_gas_MJ"] == pytest.approx(3.0 * 0.2, rel=1e-12)
+    assert util["diesel_MJ"] == pytest.approx(2 / LCO, rel=1e-4)
+    assert util["water_kg"] == pytest.approx(2 * W["O"] / LCO + 0.5, rel=1e-4)
+
+
+def test_a_basis_on_an_outlet_the_unit_does_not_have_is_refused() -> None:
+    bad = Utility("electricity_kWh", 1.0, Basis("outlet", stream="nope"))
+    unit = Unit("u", ("feed",), ("a",), utilities=(bad,))
+    with pytest.raises(InputError, match=r"basis outlet 'nope' is not one of its outlets \(a\)"):
+        Flowsheet("x", (unit,), {"a": "product"}).compile(["LCO"])
+
+
+def test_excess_reagent_per_sample() -> None:
+    """Acid dosed with 0 % and 50 % excess in two samples: 1.5 (1 + e) kmol per kmol LCO."""
+    leach = Reaction.build(
+        "2 LCO + 3 H2SO4 + H2O2 -> Li2SO4 + 2 CoSO4 + 4 H2O + O2",
+        "LCO",
+        1.0,
+        {"H2SO4": "e", "H2O2": 0.0},
+    )
+    fs = Flowsheet(
+        "x", (Unit("leach", ("feed",), ("out",), reactions=(leach,)),), {"out": "product"}
+    )
+    e = np.array([0.0, 0.5])
+    _, ev = evaluate(fs, [{"LCO": 1.0}, {"LCO": 1.0}], {"e": e})
+    np.testing.assert_allclose(
+        ev.reagents["leach"]["H2SO4"], 1.5 * (1 + e) * H2SO4 / LCO, rtol=1e-4
+    )
+
+
+# --- split shares ---------------------------------------------------------------------------------
+
+
+def three_way(second: float | str) -> Flowsheet:
+    units = (
+        Unit(
+            "split",
+            ("feed",),
+            ("x", "y", "z"),
+            split={"x": {"*": 0.3}, "y": {"*": second}},
+        ),
+    )
+    return Flowsheet("three-way", units, {"x": "product", "y": "product", "z": "landfill"})
+
+
+def test_shares_to_two_outlets_may_vary_by_sample() -> None:
+    """30 % to x in every sample, 20 % or 50 % to y: z keeps the rest, 50 % or 20 %, of both
+    species."""
+    s = np.array([0.2, 0.5])
+    feed = {"Cu": 1.0, "graphite": 2.0}
+    compiled, ev = evaluate(three_way("s"), [feed, feed], {"s": s})
+    for name, kg in feed.items():
+        j = compiled.index.position(name)
+        np.testing.assert_allclose(ev.streams["x"][:, j], [0.3 * kg, 0.3 * kg], rtol=1e-12)
+        np.testing.assert_allclose(ev.streams["y"][:, j], s * kg, rtol=1e-12)
+        np.testing.assert_allclose(ev.streams["z"][:, j], [0.5 * kg, 0.2 * kg], rtol=1e-12)
+
+
+@pytest.mark.parametrize("second", [0.8, np.array([0.2, 0.8])])
+def test_shares_to_two_outlets_adding_above_one_are_refused(second: float | np.ndarray) -> None:
+    """0.3 + 0.8 of the copper cannot leave: refused, whether 0.8 is fixed or one sample's."""
+    with pytest.raises(InputError, match="sum to at most 1"):
+        evaluate(three_way("s"), [{"Cu": 1.0}, {"Cu": 1.0}], {"s": second})
+
+
+# --- a co-reactant short on a small stream, exactly enough on a large one ------------------------
+
+
+def _tank(feed_kg: float, acid_share: float):  # type: ignore[no-untyped-def]
+    r = Reaction.build("Li2CO3 + H2SO4 -> Li2SO4 + H2O + CO2", "Li2CO3", 1.0)
+    fs = Flowsheet("n", (Unit("tank", ("feed",), ("out",), reactions=(r,)),), {"out": "product"})
+    compiled = fs.compile(["Li2CO3", "H2SO4"], {})
+    m = compiled.index.molar_mass
+    pos = compiled.index.position
+    feed = np.zeros((1, len(compiled.index)))
+    feed[0, pos("Li2CO3")] = feed_kg
+    feed[0, pos("H2SO4")] = feed_kg * acid_share * m[pos("H2SO4")] / m[pos("Li2CO3")]
+    return compiled, compiled.evaluate(feed, {})
+
+
+def test_a_shortfall_is_judged_against_the_stream_however_small() -> None:
+    """1 microgram of carbonate with 98 % of its acid is short, as 1 kg is."""
+    with pytest.raises(InputError, match="consumes more H2SO4"):
+        _tank(1e-9, 0.98)
+
+
+def test_exactly_enough_co_reactant_on_a_large_stream_is_not_short() -> None:
+    """1000 t of carbonate with exactly its acid: the round-off of a complete conversion is not
+    a shortfall, and no acid is left."""
+    compiled, ev = _tank(1e6, 1.0)
+    assert ev.streams["out"][0, compiled.index.position("H2SO4")] == pytest.approx(0, abs=1e-6)
+
+
+def test_a_loop_whose_only_varying_parameter_is_a_conversion() -> None:
+    """Unconverted NMC811 recirculates with share 1 - r: converted share X / (1 - (1 - X) r')
+    with r' = 0.5 the share sent back, X per sample."""
+    r = Reaction.build(
+        "2 NMC811 + 3 H2SO4 + H2O2 -> Li2SO4 + 1.6 NiSO4 + 0.2 MnSO4 + 0.2 CoSO4 + 4 H2O + O2",
+        "NMC811",
+        "X",
+        {"H2SO4": 0.0, "H2O2": 0.0},
+    )
+    units = (
+        Unit("mix", ("feed", "back"), ("m",)),
+        Unit("leach", ("m",), ("s",), reactions=(r,)),
+        Unit("filter", ("s",), ("solids", "liquor"), split={"solids": {"NMC811": 1.0}}),
+        Unit("purge", ("solids",), ("back", "residue"), split={"back": {"*": 0.5}}),
+    )
+    fs = Flowsheet("loop", units, {"liquor": "product", "residue": "landfill"})
+    X = np.array([0.2, 0.9])
+    compiled, ev = evaluate(fs, [{"NMC811": 1.0}, {"NMC811": 1.0}], {"X": X})
+    left = ev.streams["residue"][:, compiled.index.position("NMC811")]
+    np.testing.assert_allclose(1 - left, X / (1 - (1 - X) * 0.5), rtol=1e-12)
+
+
+# --- the atom mapping and burning ---------------------------------------------------------------
+
+
+def oxygen_route(first: dict[str, list[str]] | None) -> Flowsheet:
+    """LiCoO2 leached; the O2 released is sold (a test device), everything else is effluent."""
+    leach = Reaction.build(
+        "2 LCO + 3 H2SO4 + H2O2 -> Li2SO4 + 2 CoSO4 + 4 H2O + O2",
+        "LCO",
+        1.0,
+        {"H2SO4": 0.0, "H2O2": 0.0},
+        first,
+    )
+    units = (
+        Unit("leach", ("feed",), ("slurry",), reactions=(leach,)),
+        Unit("vent", ("slurry",), ("gas", "effluent"), split={"gas": {"O2": 1.0}}),
+    )
+    return Flowsheet("o2", units, {"gas": "product", "effluent": "emission"})
+
+
+def test_the_atom_mapping_can_name_a_product_of_coefficient_one() -> None:
+    """Per 2 LiCoO2 the battery brings 4 O. Mapped to O2 first, the O2 takes 2 of them: 1 O per
+    LCO counts. By default the 4 fill H2O (4 O) and O2 (2 O) in proportion: 2/3 O per LCO."""
+    mapped = measure(*_ev(oxygen_route({"O": ["O2"]}))).per_sample
+    assert mapped["recycling_efficiency"][0] == pytest.approx(W["O"] / LCO, rel=1e-4)
+    default = measure(*_ev(oxygen_route(None))).per_sample
+    assert default["recycling_efficiency"][0] == pytest.approx(2 / 3 * W["O"] / LCO, rel=1e-4)
+
+
+def _ev(fs: Flowsheet):  # type: ignore[no-untyped-def]
+    _, ev = evaluate(fs, [{"LCO": 1.0}])
+    return ev, fs.sinks
+
+
+def test_the_atom_mapping_must_name_a_product_of_this_reaction() -> None:
+    """CoSO4 holds O but is not in the reaction at all."""
+    eq = "LCO -> 0.5 Li2O + CoO + 0.25 O2"
+    with pytest.raises(InputError, match="names 'CoSO4', which is not a product"):
+        Reaction.build(eq, "LCO", 1.0, None, {"O": ["CoSO4"]})
+
+
+def test_burning_shares_the_battery_oxygen_by_what_each_product_holds() -> None:
+    """EC (C3H4O3) burned in air: C3H4O3 + 2.5 O2 -> 3 CO2 + 2 H2O. Its 3 battery O atoms go to
+    the products in proportion to their O (CO2 6, H2O 2): 2.25 to CO2. Sold CO2 counts its 3 C
+    (C only the battery brings) and those 2.25 O."""
+    units = (
+        Unit("kiln", ("feed",), ("gas",), burn={"EC": 1.0}),
+        Unit("condense", ("gas",), ("water", "co2"), split={"water": {"H2O": 1.0}}),
+    )
+    fs = Flowsheet("kiln", units, {"water": "emission", "co2": "product"})
+    _, ev = evaluate(fs, [{"EC": 1.0}])
+    m = measure(ev, fs.sinks).per_sample
+    ec = mw(C=3, H=4, O=3)
+    assert m["recycling_efficiency"][0] == pytest.approx(
+        (3 * W["C"] + 2.25 * W["O"]) / ec, rel=1e-4
+    )
