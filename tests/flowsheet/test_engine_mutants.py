@@ -6,15 +6,17 @@ follows by hand from stoichiometry, mass conservation and IUPAC atomic weights
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from conftest import IUPAC
 
 from urbanmine.errors import InputError
-from urbanmine.flowsheet.errors import BalanceError, RouteError
+from urbanmine.flowsheet.errors import BalanceError, RouteError, UnbalancedReactionError
 from urbanmine.flowsheet.flowsheet import Flowsheet
 from urbanmine.flowsheet.plan import Stream
-from urbanmine.flowsheet.reaction import Reaction
+from urbanmine.flowsheet.reaction import Reaction, atom_residual, parse_equation
 from urbanmine.flowsheet.result import measure, origin_balance_error
 from urbanmine.flowsheet.units import Basis, Dose, Unit, Utility
 
@@ -495,3 +497,123 @@ def test_burning_shares_the_battery_oxygen_by_what_each_product_holds() -> None:
     assert m["recycling_efficiency"][0] == pytest.approx(
         (3 * W["C"] + 2.25 * W["O"]) / ec, rel=1e-4
     )
+
+
+# --- which species a stream can hold (compile-time analysis) -------------------------------------
+
+LEACH_LCO = "2 LCO + 3 H2SO4 + H2O2 -> Li2SO4 + 2 CoSO4 + 4 H2O + O2"
+
+
+def test_a_reagent_dosed_in_excess_leaves_its_excess() -> None:
+    """Acid at 100 % excess: 1.5 kmol per kmol LCO react and another 1.5 kmol leave unreacted."""
+    r = Reaction.build(LEACH_LCO, "LCO", 1.0, {"H2SO4": 1.0, "H2O2": 0.0})
+    fs = Flowsheet("x", (Unit("leach", ("feed",), ("out",), reactions=(r,)),), {"out": "product"})
+    compiled, ev = evaluate(fs, [{"LCO": 1.0}])
+    acid = ev.streams["out"][0, compiled.index.position("H2SO4")]
+    assert acid == pytest.approx(1.5 * H2SO4 / LCO, rel=1e-4)
+
+
+def test_a_named_species_share_that_varies_by_sample_reaches_its_outlet() -> None:
+    units = (Unit("split", ("feed",), ("x", "y"), split={"x": {"Cu": "s"}}),)
+    fs = Flowsheet("x", units, {"x": "product", "y": "landfill"})
+    s = np.array([0.25, 0.75])
+    compiled, ev = evaluate(fs, [{"Cu": 1.0, "Al": 1.0}] * 2, {"s": s})
+    cu, al = compiled.index.position("Cu"), compiled.index.position("Al")
+    np.testing.assert_allclose(ev.streams["x"][:, cu], s, rtol=1e-12)
+    np.testing.assert_allclose(ev.streams["y"][:, cu], 1 - s, rtol=1e-12)
+    np.testing.assert_allclose(ev.streams["y"][:, al], [1.0, 1.0], rtol=1e-12)
+
+
+def test_an_outlet_the_split_does_not_name_gets_nothing() -> None:
+    """Half the copper to x; y is not in the split table, so z (the last) takes the other half."""
+    units = (Unit("split", ("feed",), ("x", "y", "z"), split={"x": {"Cu": 0.5}}),)
+    fs = Flowsheet("x", units, {"x": "product", "y": "product", "z": "landfill"})
+    compiled, ev = evaluate(fs, [{"Cu": 1.0}])
+    assert ev.parts["y"].cols.size == 0
+    assert ev.streams["z"][0, compiled.index.position("Cu")] == pytest.approx(0.5, rel=1e-12)
+
+
+def test_a_share_fixed_at_zero_when_compiled_cannot_change() -> None:
+    """Compiled with nothing sent to x, x holds no species; evaluating with 0.5 is refused."""
+    units = (Unit("split", ("feed",), ("x", "y"), split={"x": {"*": "s"}}),)
+    fs = Flowsheet("x", units, {"x": "product", "y": "landfill"})
+    compiled = fs.compile(["Cu"], {"s": 0.0})
+    assert not compiled.active["x"].any()
+    feed = np.ones((1, len(compiled.index)))
+    with pytest.raises(RouteError, match="'s' was 0 when the flowsheet was compiled"):
+        compiled.evaluate(feed, {"s": 0.5})
+
+
+# --- structure ----------------------------------------------------------------------------------
+
+
+def test_structure_errors_name_the_stream_and_the_units() -> None:
+    one = Unit("a", ("feed",), ("x",))
+    with pytest.raises(RouteError, match="stream 'x' is produced by more than one unit"):
+        Flowsheet("bad", (one, Unit("b", ("feed2",), ("x",))), {"x": "product"})
+    with pytest.raises(RouteError, match="stream 'feed' is produced by more than one unit"):
+        Flowsheet("bad", (Unit("a", ("x",), ("feed",)),), {})
+    with pytest.raises(RouteError, match="stream 'x' feeds both 'b' and 'c'"):
+        Flowsheet(
+            "bad", (one, Unit("b", ("x",), ("y",)), Unit("c", ("x",), ("z",))), {"y": "product"}
+        )
+    with pytest.raises(RouteError, match="sink 'x' is also an inlet of unit 'b'"):
+        Flowsheet("bad", (one, Unit("b", ("x",), ("y",))), {"x": "product", "y": "product"})
+
+
+@pytest.mark.parametrize(
+    ("outlets", "split"),
+    [
+        (("x",), {"x": {"Cu": 0.5}}),  # one outlet: it takes everything, a split means nothing
+        (("x", "y"), {"y": {"Cu": 0.5}}),  # the last outlet takes the rest
+        (("x", "y"), {"w": {"Cu": 0.5}}),  # no such outlet
+    ],
+)
+def test_a_split_naming_an_outlet_that_takes_no_share_is_refused(
+    outlets: tuple[str, ...], split: dict
+) -> None:
+    unit = Unit("u", ("feed",), outlets, split=split)
+    with pytest.raises(RouteError, match=r"unit 'u': split names \['[wxy]'\]"):
+        Flowsheet("bad", (unit,), dict.fromkeys(outlets, "product"))
+
+
+# --- reactions as written -----------------------------------------------------------------------
+
+
+def test_a_species_on_both_sides_keeps_its_net_coefficient() -> None:
+    """2 H2O2 -> 2 H2O + O2 written with a spectator H2O2 on the right: net -1, and a species
+    that cancels out entirely is dropped."""
+    assert parse_equation("2 H2O2 -> 2 H2O + O2 + H2O2") == {"H2O2": -1, "H2O": 2, "O2": 1}
+    assert parse_equation("H2O2 + Cu -> H2O2 + Cu") == {}
+
+
+def test_coefficients_as_fractions_and_unreadable_terms() -> None:
+    assert parse_equation("LCO -> 1/2 Li2O + CoO + 1/4 O2")["O2"] == pytest.approx(0.25)
+    with pytest.raises(InputError, match="coefficient '1/0' divides by zero"):
+        parse_equation("LCO -> 1/0 Li2O + CoO")
+    with pytest.raises(InputError, match="cannot read term '2 CoO extra'"):
+        parse_equation("LCO -> 2 CoO extra")
+
+
+def test_an_unbalanced_reaction_reports_the_atoms_it_creates() -> None:
+    """H2O2 -> H2O + O2 creates one O atom per extent."""
+    assert atom_residual(parse_equation("H2O2 -> H2O + O2")) == {"O": 1}
+    with pytest.raises(UnbalancedReactionError, match=r"atoms created per extent: O \+1\)"):
+        Reaction.build("H2O2 -> H2O + O2", "H2O2", 1.0)
+
+
+@pytest.mark.parametrize("name", ["O2", "CoSO4"])  # a product (coefficient 1/4), not in it
+def test_the_reference_reactant_and_dosed_reagents_must_be_reactants(name: str) -> None:
+    eq = "LCO -> 0.5 Li2O + CoO + 0.25 O2"
+    with pytest.raises(InputError, match=f"reference reactant '{name}' must be on the left"):
+        Reaction.build(eq, name, 1.0)
+    with pytest.raises(InputError, match=f"dosed reagent '{name}' must be a reactant"):
+        Reaction.build(eq, "LCO", 1.0, {name: 0.0})
+
+
+def test_messages_name_the_reaction_as_written() -> None:
+    eq = "LCO -> 0.5 Li2O + CoO + 0.25 O2"
+    with pytest.raises(InputError, match=rf"reaction '{re.escape(eq)}': origin_first.O names"):
+        Reaction.build(eq, "LCO", 1.0, None, {"O": ["CoSO4"]})
+    r = Reaction.build("Li2CO3 + H2SO4 -> Li2SO4 + H2O + CO2", "Li2CO3", 1.0)
+    assert r.equation == "Li2CO3 + H2SO4 -> Li2SO4 + H2O + CO2"
