@@ -212,11 +212,14 @@ def test_a_loop_without_an_exit_names_what_cannot_leave(fines: dict, stuck: str)
 
 
 def test_a_loop_without_an_exit_in_one_sample_is_named() -> None:
-    """Recycle share 0.5 in sample 0 and 1 in sample 1: only sample 1 has no steady state, and
-    the message names its stuck copper (aluminium leaves through the sieve in both)."""
-    r = np.array([0.5, 1.0])
+    """Sample 0 sends back 99 % of the coarse and sieves out 80 % of the graphite, 30 % of the
+    copper and 0.1 % of the aluminium (each leaves, aluminium slowest); sample 1 sends back
+    everything and sieves no copper. Only sample 1 has no steady state, and the message names
+    its copper, not sample 0's slowest species."""
+    fines = {"graphite": 0.8, "Al": "a", "Cu": "c"}
+    values = {"r": np.array([0.99, 1.0]), "a": np.array([0.001, 0.5]), "c": np.array([0.3, 0])}
     with pytest.raises(RouteError, match=r"has no exit for Cu: everything"):
-        evaluate(sieve_loop({"graphite": 0.5, "Al": 0.2}, "r"), [FEED3, FEED3], {"r": r})
+        evaluate(sieve_loop(fines, "r"), [FEED3, FEED3], values)
 
 
 def three_tears() -> Flowsheet:
@@ -272,6 +275,27 @@ def test_three_tear_streams_each_get_their_own_steady_state() -> None:
         )
     m = measure(ev, fs.sinks)
     np.testing.assert_allclose(m.per_sample["recycling_efficiency"], [1.0, 1.0], rtol=1e-12)
+
+
+def test_widths_count_the_unknowns_of_loops_and_the_widest_unit() -> None:
+    """The three returns hold 2 + 1 + 1 species, each with its oxygen traced (4 pairs); the
+    widest unit is the wash (LiCoO2, Li2CO3 and the water it doses, all holding O). A flowsheet
+    without a loop has no loop unknowns."""
+    compiled = three_tears().compile(["LCO", "Li2CO3"])
+    assert (compiled.tear_width(), compiled.tracer_width()) == (4, 4)
+    assert (compiled.work_width(), compiled.pair_width()) == (3, 3)
+    plain = lco_to_two_fates().compile(["LCO"])
+    assert (plain.tear_width(), plain.tracer_width()) == (0, 0)
+
+
+def test_no_samples_measure_to_empty_arrays() -> None:
+    """A chunk of no samples: every per-sample metric is empty and nothing is refused."""
+    fs = lco_to_two_fates()
+    compiled = fs.compile(["LCO"])
+    m = measure(compiled.evaluate(np.zeros((0, len(compiled.index)))), fs.sinks)
+    assert m.rows == 0
+    assert m.per_sample["balance"].shape == (0,)
+    assert m.per_sample["recycling_efficiency"].shape == (0,)
 
 
 def test_a_loop_whose_co_reactant_comes_only_with_the_feed() -> None:
