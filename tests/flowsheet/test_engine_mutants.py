@@ -284,8 +284,10 @@ def test_widths_count_the_unknowns_of_loops_and_the_widest_unit() -> None:
     compiled = three_tears().compile(["LCO", "Li2CO3"])
     assert (compiled.tear_width(), compiled.tracer_width()) == (4, 4)
     assert (compiled.work_width(), compiled.pair_width()) == (3, 3)
-    plain = lco_to_two_fates().compile(["LCO"])
+    plain = lco_to_two_fates().compile(["LCO", "graphite"])
     assert (plain.tear_width(), plain.tracer_width()) == (0, 0)
+    # the leach works on graphite and 7 species that all hold oxygen (the only traced element)
+    assert (plain.work_width(), plain.pair_width()) == (8, 7)
 
 
 def test_no_samples_measure_to_empty_arrays() -> None:
@@ -323,37 +325,41 @@ def test_a_loop_whose_co_reactant_comes_only_with_the_feed() -> None:
 # --- doses and utilities on every kind of basis ---------------------------------------------------
 
 
-def based_unit(**extra) -> Flowsheet:  # type: ignore[no-untyped-def]
+def based_unit() -> Flowsheet:
     """One unit: 1 kg LiCoO2 + 0.5 kg graphite in, 40 % of the graphite to outlet a, the rest to
-    b; NaOH dosed at 2 kmol per kmol LiCoO2 and a utility on each kind of basis."""
+    b; NaOH dosed at ``d`` kmol per kmol LiCoO2 and a utility on each kind of basis, electricity
+    twice (once given in MJ per kg of inlet, ``p``, turned into kWh by a scale of 1/3.6)."""
     unit = Unit(
         "u",
         ("feed",),
         ("a", "b"),
         split={"a": {"graphite": 0.4}},
-        doses=(Dose("NaOH", 2.0, Basis("species", ("LCO",), per_mol=True)),),
+        doses=(Dose("NaOH", "d", Basis("species", ("LCO",), per_mol=True)),),
         utilities=(
             Utility("electricity_kWh", 2.0, Basis("outlet", ("LCO",), stream="b")),
+            Utility("electricity_kWh", "p", Basis(), scale=1 / 3.6),
             Utility("natural_gas_MJ", 3.0, Basis("outlet", stream="a")),
             Utility("diesel_MJ", 1.0, Basis("element", ("Co", "Li"), per_mol=True)),
             Utility("water_kg", 1.0, Basis("element", ("O", "C"))),
         ),
-        **extra,
     )
     return Flowsheet("based", (unit,), {"a": "product", "b": "landfill"})
 
 
 def test_doses_and_utilities_follow_their_bases() -> None:
-    """kg or kmol of the basis, by hand: NaOH 2 x 1/M(LCO) kmol; 2 kWh per kg LiCoO2 in outlet b
-    (1 kg); 3 MJ per kg of outlet a (0.2 kg graphite); 1 MJ per kmol of Co and Li in the inlet
-    (1 + 1 per LCO); 1 kg water per kg of O and C in the inlet (dose not included)."""
-    _, ev = evaluate(based_unit(), [{"LCO": 1.0, "graphite": 0.5}])
-    assert ev.reagents["u"]["NaOH"][0] == pytest.approx(2 * NAOH / LCO, rel=1e-4)
-    util = {k: float(np.asarray(v).reshape(-1)[0]) for k, v in ev.utilities["u"].items()}
-    assert util["electricity_kWh"] == pytest.approx(2.0, rel=1e-12)
-    assert util["natural_gas_MJ"] == pytest.approx(3.0 * 0.2, rel=1e-12)
-    assert util["diesel_MJ"] == pytest.approx(2 / LCO, rel=1e-4)
-    assert util["water_kg"] == pytest.approx(2 * W["O"] / LCO + 0.5, rel=1e-4)
+    """kg or kmol of the basis, by hand, in two samples: NaOH d x 1/M(LCO) kmol; 2 kWh per kg
+    LiCoO2 in outlet b (1 kg) plus p/3.6 kWh per kg of inlet (1.5 kg); 3 MJ per kg of outlet a
+    (0.2 kg graphite); 1 MJ per kmol of Co and Li in the inlet (1 + 1 per LCO); 1 kg water per
+    kg of O and C in the inlet (the dose not included)."""
+    d, p = np.array([2.0, 1.0]), np.array([3.6, 7.2])
+    feed = {"LCO": 1.0, "graphite": 0.5}
+    _, ev = evaluate(based_unit(), [feed, feed], {"d": d, "p": p})
+    np.testing.assert_allclose(ev.reagents["u"]["NaOH"], d * NAOH / LCO, rtol=1e-4)
+    util = {k: np.broadcast_to(v, (2,)) for k, v in ev.utilities["u"].items()}
+    np.testing.assert_allclose(util["electricity_kWh"], 2.0 + 1.5 * p / 3.6, rtol=1e-12)
+    np.testing.assert_allclose(util["natural_gas_MJ"], 3.0 * 0.2, rtol=1e-12)
+    np.testing.assert_allclose(util["diesel_MJ"], 2 / LCO, rtol=1e-4)
+    np.testing.assert_allclose(util["water_kg"], 2 * W["O"] / LCO + 0.5, rtol=1e-4)
 
 
 def test_a_basis_on_an_outlet_the_unit_does_not_have_is_refused() -> None:
@@ -529,12 +535,18 @@ LEACH_LCO = "2 LCO + 3 H2SO4 + H2O2 -> Li2SO4 + 2 CoSO4 + 4 H2O + O2"
 
 
 def test_a_reagent_dosed_in_excess_leaves_its_excess() -> None:
-    """Acid at 100 % excess: 1.5 kmol per kmol LCO react and another 1.5 kmol leave unreacted."""
+    """Acid at 100 % excess: 1.5 kmol per kmol LCO react and another 1.5 kmol leave unreacted,
+    and none is dosed to a sample without LiCoO2. Everything is sold: the battery's share is Li,
+    Co and the oxide oxygen that went to the O2 (per 2 LCO, 4 O fill 4 H2O + O2 in proportion:
+    4/3 to the O2), or the graphite whole."""
     r = Reaction.build(LEACH_LCO, "LCO", 1.0, {"H2SO4": 1.0, "H2O2": 0.0})
     fs = Flowsheet("x", (Unit("leach", ("feed",), ("out",), reactions=(r,)),), {"out": "product"})
-    compiled, ev = evaluate(fs, [{"LCO": 1.0}])
-    acid = ev.streams["out"][0, compiled.index.position("H2SO4")]
-    assert acid == pytest.approx(1.5 * H2SO4 / LCO, rel=1e-4)
+    compiled, ev = evaluate(fs, [{"LCO": 1.0}, {"graphite": 1.0}])
+    acid = ev.streams["out"][:, compiled.index.position("H2SO4")]
+    np.testing.assert_allclose(acid, [1.5 * H2SO4 / LCO, 0.0], rtol=1e-4)
+    m = measure(ev, fs.sinks).per_sample
+    battery = (W["Li"] + W["Co"] + 2 / 3 * W["O"]) / LCO
+    np.testing.assert_allclose(m["recycling_efficiency"], [battery, 1.0], rtol=1e-4)
 
 
 def test_a_named_species_share_that_varies_by_sample_reaches_its_outlet() -> None:
@@ -641,3 +653,62 @@ def test_messages_name_the_reaction_as_written() -> None:
         Reaction.build(eq, "LCO", 1.0, None, {"O": ["CoSO4"]})
     r = Reaction.build("Li2CO3 + H2SO4 -> Li2SO4 + H2O + CO2", "Li2CO3", 1.0)
     assert r.equation == "Li2CO3 + H2SO4 -> Li2SO4 + H2O + CO2"
+
+
+# --- the tracer through mixers, reactors in series and partial burning --------------------------
+
+
+def test_split_and_mixed_again_keeps_every_battery_atom() -> None:
+    """LiCoO2 split 30/70 and mixed again before a leach: the mixer adds both halves' tracer,
+    so the count is as if never split (Li, Co and 2/3 O per LCO, see above)."""
+    r = Reaction.build(LEACH_LCO, "LCO", 1.0, {"H2SO4": 0.0, "H2O2": 0.0})
+    units = (
+        Unit("split", ("feed",), ("a", "b"), split={"a": {"*": 0.3}}),
+        Unit("mix", ("a", "b"), ("m",)),
+        Unit("leach", ("m",), ("out",), reactions=(r,)),
+    )
+    fs = Flowsheet("remix", units, {"out": "product"})
+    _, ev = evaluate(fs, [{"LCO": 1.0}])
+    m = measure(ev, fs.sinks).per_sample
+    battery = (W["Li"] + W["Co"] + 2 / 3 * W["O"]) / LCO
+    assert m["recycling_efficiency"][0] == pytest.approx(battery, rel=1e-4)
+
+
+def test_a_reactor_downstream_does_not_change_what_an_earlier_stream_carried() -> None:
+    """Two leaches in series, half the LiCoO2 each (acid and peroxide 10 % in excess): between
+    them the stream still holds 0.5 kg LiCoO2 with all its oxygen, 0.5 x 2 O / LCO kg."""
+    first = Reaction.build(LEACH_LCO, "LCO", 0.5, {"H2SO4": 0.1, "H2O2": 0.1})
+    second = Reaction.build(LEACH_LCO, "LCO", 1.0, {"H2SO4": 0.1, "H2O2": 0.1})
+    units = (
+        Unit("leach1", ("feed",), ("half",), reactions=(first,)),
+        Unit("leach2", ("half",), ("out",), reactions=(second,)),
+    )
+    fs = Flowsheet("series", units, {"out": "product"})
+    _, ev = evaluate(fs, [{"LCO": 1.0}])
+    half = ev.parts["half"]
+    lco_oxygen = np.asarray(half.origin)[0, _pair(ev, half, "LCO", "O")]
+    assert lco_oxygen == pytest.approx(0.5 * 2 * W["O"] / LCO, rel=1e-4)
+
+
+def test_burning_part_of_a_species_hands_on_the_share_burned() -> None:
+    """EC burned with share b (0.5 or 1) in a kiln that also doses water, so hydrogen is traced
+    and water (holding no battery-only element) takes battery oxygen first: per kmol EC burned
+    (C3H4O3 + 2.5 O2 -> 3 CO2 + 2 H2O) the water takes 2 of the 3 battery O atoms, the CO2 the
+    last one. Sold: the CO2 with the EC not burned (battery mass whole)."""
+    units = (
+        Unit(
+            "kiln",
+            ("feed",),
+            ("gas",),
+            burn={"EC": "b"},
+            doses=(Dose("H2O", 0.1),),
+        ),
+        Unit("condense", ("gas",), ("water", "co2"), split={"water": {"H2O": 1.0}}),
+    )
+    fs = Flowsheet("kiln", units, {"water": "emission", "co2": "product"})
+    b = np.array([0.5, 1.0])
+    _, ev = evaluate(fs, [{"EC": 1.0}, {"EC": 1.0}], {"b": b})
+    m = measure(ev, fs.sinks).per_sample
+    ec = mw(C=3, H=4, O=3)
+    battery = (1 - b) + b / ec * (3 * W["C"] + W["O"])
+    np.testing.assert_allclose(m["recycling_efficiency"], battery, rtol=1e-4)
