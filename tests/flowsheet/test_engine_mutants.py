@@ -17,7 +17,7 @@ from urbanmine.flowsheet.errors import BalanceError, RouteError, UnbalancedReact
 from urbanmine.flowsheet.flowsheet import Flowsheet
 from urbanmine.flowsheet.plan import Stream
 from urbanmine.flowsheet.reaction import Reaction, atom_residual, parse_equation
-from urbanmine.flowsheet.result import measure, origin_balance_error
+from urbanmine.flowsheet.result import element_balance_error, measure, origin_balance_error
 from urbanmine.flowsheet.units import Basis, Dose, Unit, Utility
 
 W = IUPAC
@@ -712,3 +712,33 @@ def test_burning_part_of_a_species_hands_on_the_share_burned() -> None:
     ec = mw(C=3, H=4, O=3)
     battery = (1 - b) + b / ec * (3 * W["C"] + W["O"])
     np.testing.assert_allclose(m["recycling_efficiency"], battery, rtol=1e-4)
+
+
+def test_element_balance_error_is_relative_to_the_sample_input_where_an_element_is_absent() -> None:
+    """Elements made from nothing: 1e-13 kg graphite in the salts of sample 0 (no carbon in),
+    1e-13 kg Co(OH)2 in the cake of sample 2 (no cobalt, oxygen or hydrogen in). Each error is
+    relative to 1e-12 of that sample's input mass, feed plus reagents: sample 0 takes 1.5 H2SO4,
+    0.5 H2O2 and 2 NaOH per LCO; sample 2 (0.5 kg graphite) takes none, and its worst element
+    is cobalt, the heaviest share of Co(OH)2."""
+    fs = lco_to_two_fates()
+    _, ev = evaluate(fs, ROWS)
+    pos = ev.index.position
+    for sink, row, species in (("salts", 0, "graphite"), ("cake", 2, "Co(OH)2")):
+        part = ev.parts[sink]
+        data = np.array(part.data)
+        data[row, int(np.flatnonzero(part.cols == pos(species))[0])] += 1e-13
+        ev.parts[sink] = Stream(part.cols, data, part.origin)
+    mass_in0 = 1.0 + (1.5 * H2SO4 + 0.5 * H2O2 + 2 * NAOH) / LCO
+    expected = [0.1 / mass_in0, 0.0, 0.2 * W["Co"] / COOH2]
+    np.testing.assert_allclose(element_balance_error(ev, fs.sinks), expected, rtol=1e-4, atol=1e-9)
+
+
+@pytest.mark.parametrize("later", [{}, {"s": np.array([1.0, 1.0])}])
+def test_a_relied_value_missing_or_sampled_later_is_refused(later: dict) -> None:
+    """Compiled with everything sent to x (s = 1): evaluating without s, or with s drawn per
+    sample, is refused, even if the draws happen to be 1."""
+    units = (Unit("split", ("feed",), ("x", "y"), split={"x": {"*": "s"}}),)
+    compiled = Flowsheet("x", units, {"x": "product", "y": "landfill"}).compile(["Cu"], {"s": 1.0})
+    feed = np.ones((2, len(compiled.index)))
+    with pytest.raises(RouteError, match="'s' was 1 when the flowsheet was compiled"):
+        compiled.evaluate(feed, later)
