@@ -369,6 +369,16 @@ def test_a_basis_on_an_outlet_the_unit_does_not_have_is_refused() -> None:
         Flowsheet("x", (unit,), {"a": "product"}).compile(["LCO"])
 
 
+def test_a_dose_on_an_outlet_basis_is_refused() -> None:
+    """A dose enters before anything leaves the unit: it cannot be in proportion to an outlet
+    (this used to fail inside numpy, or silently use the inlet when the widths matched)."""
+    dose = Dose("NaOH", 1.0, Basis("outlet", stream="a"))
+    unit = Unit("u", ("feed",), ("a", "b"), split={"a": {"Cu": 0.5}}, doses=(dose,))
+    fs = Flowsheet("x", (unit,), {"a": "product", "b": "landfill"})
+    with pytest.raises(InputError, match="unit 'u': dose of 'NaOH' has basis outlet 'a'"):
+        fs.compile(["Cu", "Al"])
+
+
 def test_excess_reagent_per_sample() -> None:
     """Acid dosed with 0 % and 50 % excess in two samples: 1.5 (1 + e) kmol per kmol LCO."""
     leach = Reaction.build(
