@@ -159,13 +159,12 @@ def check_structure(fs: Flowsheet) -> None:
             consumed[s] = u.name
             if s != FEED and s not in produced and not any(s in v.outlets for v in fs.units):
                 raise RouteError(f"unit {u.name!r}: inlet {s!r} is produced by no unit")
-        if len(u.outlets) > 1:
-            unknown = set(u.split) - set(u.outlets[:-1])
-            if unknown:
-                raise RouteError(
-                    f"unit {u.name!r}: split names {sorted(unknown)}, which are not among its "
-                    f"outlets except the last ({list(u.outlets[:-1])})"
-                )
+        unknown = set(u.split) - set(u.outlets[:-1])  # a one-outlet unit takes no split
+        if unknown:
+            raise RouteError(
+                f"unit {u.name!r}: split names {sorted(unknown)}, which are not among its "
+                f"outlets except the last ({list(u.outlets[:-1])}); the last outlet takes the rest"
+            )
     if FEED not in consumed:
         raise RouteError("no unit takes the 'feed' stream")
     for s in produced:

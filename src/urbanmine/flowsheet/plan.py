@@ -148,6 +148,13 @@ def plan_unit(
         at = {index.names[c]: k for k, c in enumerate(cols)}
         listed = tuple((at[k], v) for k, v in table.items() if k != "*" and k in at)
         shares.append(OutletPlan(table.get("*", 0.0), listed))
+    for d in unit.doses:
+        if d.basis.kind == "outlet":  # a dose goes into the unit before anything leaves it
+            raise InputError(
+                f"unit {unit.name!r}: dose of {d.species!r} has basis outlet "
+                f"{d.basis.stream!r}; a dose is added before the unit's outlets exist, so base it "
+                "on the inlet, species or element"
+            )
     molar_mass = index.molar_mass[work]
     keys = elements.pairs(work)
     width = max(elements.tracked.size, 1)
