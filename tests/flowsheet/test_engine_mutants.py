@@ -120,7 +120,7 @@ def test_samples_that_differ_are_reported_sample_by_sample() -> None:
     assert salts[names.index("Li2SO4")] == pytest.approx(total * LI2SO4 / 2, rel=1e-4)
     assert salts[names.index("graphite")] == pytest.approx(1.0, rel=1e-12)
     elements = list(ev.index.elements)
-    counted = sums["counted_origin.elements_kg"]
+    counted = sums["outputs.cake.origin_elements_kg"] + sums["outputs.salts.origin_elements_kg"]
     assert counted[elements.index("Co")] == pytest.approx(total * W["Co"], rel=1e-4)
     assert counted[elements.index("Li")] == pytest.approx(total * W["Li"], rel=1e-4)
     assert counted[elements.index("O")] == pytest.approx(0.0, abs=1e-12)

@@ -361,12 +361,28 @@ class CompiledFlowsheet:
         rows = streams[FEED].data.shape[0]
         sizes = [self.elements.pairs(streams[s].cols).size for s in step.tears]
         m = sum(sizes)
+        if m:
+            self._origin_newton(step, streams, values, sizes)
+        else:  # no tracer unknowns: nothing tracked circulates
+            for s in step.tears:
+                streams[s] = Stream(streams[s].cols, streams[s].data, np.zeros((rows, 0)))
+
+    def _origin_newton(
+        self,
+        step: Step,
+        streams: dict[str, Stream],
+        values: Mapping[str, float | np.ndarray],
+        sizes: list[int],
+    ) -> None:
+        """Newton steps on the tear tracer's unknowns (``sizes`` per tear, at least one)."""
+        rows = streams[FEED].data.shape[0]
+        m = sum(sizes)
         internal = {s for u in step.units for s in u.outlets}
         outside = {s for u in step.units for s in u.inlets if s not in internal}
         guess = np.zeros((rows, m))
         scale = max(float(np.abs(streams[FEED].origin).max(initial=0.0)), 1e-300)  # type: ignore[arg-type]
         step_size = 1e-6 * scale
-        for _ in range(ORIGIN_NEWTON_STEPS if m else 0):  # no unknowns: nothing circulates
+        for _ in range(ORIGIN_NEWTON_STEPS):
             k = m + 1
             trial = np.repeat(guess, k, axis=0).reshape(rows, k, m)
             trial[:, 1:, :] += step_size * np.eye(m)
@@ -384,12 +400,11 @@ class CompiledFlowsheet:
                 :, :, 0
             ]
         else:
-            if m:
-                raise RouteError(
-                    "battery-origin tracer of the recycle loop through "
-                    f"{', '.join(u.name for u in step.units)} did not settle in "
-                    f"{ORIGIN_NEWTON_STEPS} Newton steps"
-                )
+            raise RouteError(
+                "battery-origin tracer of the recycle loop through "
+                f"{', '.join(u.name for u in step.units)} did not settle in "
+                f"{ORIGIN_NEWTON_STEPS} Newton steps"
+            )
         start = 0
         for s, size in zip(step.tears, sizes, strict=True):
             held = guess[:, start : start + size]

@@ -67,6 +67,10 @@ class OriginElements:
         flat = np.flatnonzero(self.holds[cols].ravel())
         return np.asarray(cols, dtype=int)[flat // max(width, 1)] * width + flat % max(width, 1)
 
+    def species_of(self, keys: np.ndarray) -> np.ndarray:
+        """Species column of each pair key."""
+        return keys // max(self.tracked.size, 1)
+
     def element_of(self, keys: np.ndarray) -> np.ndarray:
         """Tracked element (0..tracked-1) of each pair key."""
         return keys % max(self.tracked.size, 1)
@@ -86,7 +90,7 @@ class OriginElements:
             keys = self.pairs(cols)
             w2 = np.zeros((keys.size, len(index.elements)))
             w2[np.arange(keys.size), self.tracked[self.element_of(keys)]] = 1.0
-            w2[keys // max(self.tracked.size, 1) == leave_out] = 0.0
+            w2[self.species_of(keys) == leave_out] = 0.0
             self._weights[key] = (w1, w2)
         return self._weights[key]
 
@@ -196,7 +200,6 @@ def feed_origin(
 ) -> np.ndarray:
     """Battery-origin kg of each tracked element in each feed species: all of it, (rows, pairs)."""
     keys = elements.pairs(cols)
-    width = max(elements.tracked.size, 1)
-    k = np.searchsorted(cols, keys // width)
+    k = np.searchsorted(cols, elements.species_of(keys))
     fraction = index.E[cols[k], elements.tracked[elements.element_of(keys)]]
     return data[:, k] * fraction

@@ -157,9 +157,11 @@ def plan_unit(
             )
     molar_mass = index.molar_mass[work]
     keys = elements.pairs(work)
-    width = max(elements.tracked.size, 1)
     pair_at = {
-        (index.names[int(k) // width], int(k) % width): j for j, k in enumerate(keys.tolist())
+        (index.names[int(c)], int(t)): j
+        for j, (c, t) in enumerate(
+            zip(elements.species_of(keys), elements.element_of(keys), strict=True)
+        )
     }
     inlet_pairs = tuple(
         np.searchsorted(keys, elements.pairs(np.flatnonzero(active[s]))) for s in unit.inlets
@@ -167,7 +169,8 @@ def plan_unit(
     outlet_keys = [elements.pairs(c) for c in outlet_cols]
     outlet_pairs = tuple(np.searchsorted(keys, k) for k in outlet_keys)
     outlet_pair_species = tuple(
-        np.searchsorted(c, k // width) for c, k in zip(outlet_cols, outlet_keys, strict=True)
+        np.searchsorted(c, elements.species_of(k))
+        for c, k in zip(outlet_cols, outlet_keys, strict=True)
     )
     releases = tuple(
         release_plan(

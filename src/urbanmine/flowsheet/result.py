@@ -21,10 +21,10 @@ COUNTED_FATES = ("product", "recycled")
 """Fates whose outputs count as recycled (Art. 3(60) of (EU) 2023/1542: energy recovery, landfill
 and emissions do not)."""
 
-NOT_COUNTED_SPECIES = ("H2O",)
-"""Species left out of both the input fraction and the output fractions: water (Reg. (EU)
-493/2012 Annexes IV and V subtract water from the input; water in an output is not a material
-produced from the battery)."""
+WATER = "H2O"
+"""The species left out of both the input fraction and the output fractions (Reg. (EU) 493/2012
+Annexes IV and V subtract water from the input; water in an output is not a material produced
+from the battery)."""
 
 QUANTILES = (0.05, 0.5, 0.95)
 
@@ -140,8 +140,8 @@ def measure(ev: Evaluation, sinks: Mapping[str, str]) -> ChunkMetrics:
     counted outputs), ``counted_output_mass_kg`` (their whole mass),
     ``inventory.reagents_kg.<species>``, ``inventory.<utility>`` and ``balance``. Sums over the
     samples (per element of the index): ``input_fraction.elements_kg``,
-    ``counted_origin.elements_kg``, ``outputs.<sink>.origin_elements_kg`` and
-    ``outputs.<sink>.water_kg``, besides the streams' species and element sums.
+    ``outputs.<sink>.origin_elements_kg`` and ``outputs.<sink>.water_kg``, besides the streams'
+    species and element sums.
     """
     fates = by_fate(ev, sinks)
     err = element_balance_error(ev, sinks, fates)
@@ -165,7 +165,7 @@ def measure(ev: Evaluation, sinks: Mapping[str, str]) -> ChunkMetrics:
     feed_el = feed.data @ E[feed.cols]
     feed_mass = feed.mass()
     per: dict[str, np.ndarray] = {"balance": np.maximum(err, origin_err), "feed.mass_kg": feed_mass}
-    water = idx.names.index("H2O") if "H2O" in idx.names else None
+    water = idx.names.index(WATER) if WATER in idx.names else None
     input_el = origin_elements_kg(ev, feed, water)
     if not np.all(input_el.sum(axis=1) > 0):
         raise InputError(
@@ -202,7 +202,6 @@ def measure(ev: Evaluation, sinks: Mapping[str, str]) -> ChunkMetrics:
         if np.any(input_el[:, j] > 0):
             per[f"recovery.{element}"] = recovery[:, j]
     sums["input_fraction.elements_kg"] = input_el.sum(axis=0)
-    sums["counted_origin.elements_kg"] = counted_origin.sum(axis=0)
     per["recycling_efficiency"] = counted_origin.sum(axis=1) / input_el.sum(axis=1)
     per["recycling_efficiency_element_capped"] = (
         np.minimum(counted_el, feed_el).sum(axis=1) / feed_mass

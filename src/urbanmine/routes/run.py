@@ -13,8 +13,8 @@ from urbanmine.flowsheet.flowsheet import CompiledFlowsheet
 from urbanmine.flowsheet.params import asymmetric, sample_parameters
 from urbanmine.flowsheet.result import (
     COUNTED_FATES,
-    NOT_COUNTED_SPECIES,
     QUANTILES,
+    WATER,
     Accumulator,
     measure,
 )
@@ -114,7 +114,7 @@ class RouteResult:
                 "rule": "battery_origin",
                 "upper_bound": "element_capped",
                 "input_fraction_kg": float(self.sums["input_fraction.elements_kg"].sum()) / n,
-                "not_counted_species": list(NOT_COUNTED_SPECIES),
+                "not_counted_species": [WATER],
             },
             "recycled_output_kg": self.mean("recycled_output_kg"),
             "counted_output_mass_kg": self.mean("counted_output_mass_kg"),
