@@ -85,6 +85,16 @@ class OutletPlan:
 
 
 @dataclass(frozen=True)
+class Consumption:
+    """A reaction's reactants on the unit's work columns: ``cols``, kg of each used per kmol of
+    extent, and which of them is the reference reactant (fixed at compile time)."""
+
+    cols: np.ndarray
+    kg_per_extent: np.ndarray
+    reference: int
+
+
+@dataclass(frozen=True)
 class UnitPlan:
     """A unit compiled against a species index and the streams' activity masks."""
 
@@ -100,6 +110,7 @@ class UnitPlan:
     utility_bases: tuple[WeightedBasis, ...]
     molar_mass: np.ndarray  # g/mol of the work species
     releases: tuple[ReleasePlan, ...]  # per reaction: battery-origin hand-over
+    consumptions: tuple[Consumption, ...]  # per reaction: its reactants, for the hand-over
     burn_releases: Mapping[str, ReleasePlan]  # per burned species
     pairs: int  # number of (species, tracked element) pairs of ``work``
     inlet_pairs: tuple[np.ndarray, ...]  # per inlet: positions of its pairs in the work pairs
@@ -183,6 +194,7 @@ def plan_unit(
         )
         for r in unit.reactions
     )
+    consumptions = tuple(_consumption(r, local, molar_mass) for r in unit.reactions)
     burn_releases = {
         n: release_plan(
             burn_products(combustion_change(n), index), [n], pair_at, index, elements, {}
@@ -205,6 +217,7 @@ def plan_unit(
         ),
         molar_mass=molar_mass,
         releases=releases,
+        consumptions=consumptions,
         burn_releases=burn_releases,
         pairs=keys.size,
         inlet_pairs=inlet_pairs,
@@ -310,8 +323,10 @@ def run_plan(plan: UnitPlan, inlets: list[Stream], resolve: Resolve, book: bool 
             kg = kg * plan.molar_mass[plan.local[dose.species]]
         add_reagent(dose.species, np.broadcast_to(kg, (rows,)).copy())
 
-    for reaction, handover in zip(unit.reactions, plan.releases, strict=True):
-        _react(plan, reaction, stream, resolve, add_reagent, book, origin, handover)
+    for reaction, handover, used in zip(
+        unit.reactions, plan.releases, plan.consumptions, strict=True
+    ):
+        _react(plan, reaction, stream, resolve, add_reagent, book, origin, handover, used)
     if unit.burn:
         burning = tuple(n for n in unit.burn if n in plan.local)
         shares = [resolve(unit.burn[n]) for n in burning]
@@ -344,6 +359,7 @@ def _react(
     check: bool,
     origin: np.ndarray | None = None,
     handover: ReleasePlan | None = None,
+    used: Consumption | None = None,
 ) -> None:
     unit = plan.unit
     r = plan.local[reaction.reactant]
@@ -360,8 +376,8 @@ def _react(
         e = np.asarray(resolve(excess)).reshape(-1)
         nu = -float(reaction.stoichiometry[name])
         add_reagent(name, extent * nu * (1.0 + e) * plan.molar_mass[plan.local[name]])
-    if origin is not None and handover is not None:
-        _hand_over(plan, reaction, stream, handover, origin, extent, conversion)
+    if origin is not None and handover is not None and used is not None:
+        _hand_over(stream, handover, used, origin, extent, conversion)
     for name, coefficient in reaction.stoichiometry.items():
         j = plan.local[name]
         stream[:, j] += extent * (float(coefficient) * plan.molar_mass[j])
@@ -381,30 +397,33 @@ def _react(
     stream[:, cols] = np.maximum(stream[:, cols], 0.0)  # round-off of complete conversions
 
 
+def _consumption(
+    reaction: Reaction, local: Mapping[str, int], molar_mass: np.ndarray
+) -> Consumption:
+    """The reaction's reactants on the work columns, in its stoichiometry's order (the order
+    ``release_plan`` numbers them in)."""
+    names = [n for n, nu in reaction.stoichiometry.items() if nu < 0]
+    cols = np.array([local[n] for n in names], dtype=int)
+    kg = np.array([-float(reaction.stoichiometry[n]) for n in names]) * molar_mass[cols]
+    return Consumption(cols, kg, names.index(reaction.reactant))
+
+
 def _hand_over(
-    plan: UnitPlan,
-    reaction: Reaction,
     stream: np.ndarray,
     handover: ReleasePlan,
+    used: Consumption,
     origin: np.ndarray,
     extent: np.ndarray,
     conversion: np.ndarray,
 ) -> None:
     """Move battery-origin atoms for one reaction: each reactant gives up the share of its mass
     the reaction consumes (the reference reactant exactly its conversion)."""
-    held_pairs = [k for k in handover.taken if k.size]
-    if not any(origin[:, k].any() for k in held_pairs):
+    if not any(origin[:, k].any() for k in handover.taken if k.size):
         return
-    names = [n for n, nu in reaction.stoichiometry.items() if nu < 0]
-    cols = [plan.local[n] for n in names]
-    held = stream[:, cols]
-    per_extent = [
-        -float(reaction.stoichiometry[n]) * plan.molar_mass[c]
-        for n, c in zip(names, cols, strict=True)
-    ]
-    used = extent[:, None] * np.array(per_extent)
-    share = np.clip(np.divide(used, held, out=np.zeros_like(used), where=held > 0), 0.0, 1.0)
-    share[:, names.index(reaction.reactant)] = conversion
+    held = stream[:, used.cols]
+    kg = extent[:, None] * used.kg_per_extent
+    share = np.clip(np.divide(kg, held, out=np.zeros_like(kg), where=held > 0), 0.0, 1.0)
+    share[:, used.reference] = conversion
     release(handover, origin, share, extent)
 
 
