@@ -184,7 +184,7 @@ def free_port() -> int:
 
 def serve(url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "urbanmine.registry.api:create_app", "--factory"]
+    cmd = [sys.executable, "-m", "uvicorn", "urbanmine.registry.app:create_app", "--factory"]
     cmd += ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
     proc = subprocess.Popen(cmd, env={**os.environ, "URBANMINE_DATABASE_URL": url})
     base = f"http://127.0.0.1:{port}/api/v1"

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from urbanmine.registry.api import create_app
+from urbanmine.registry.app import create_app
 from urbanmine.registry.keys import issue_key
 from urbanmine.registry.store import Base, Operator, make_engine, migrate, session_factory
 

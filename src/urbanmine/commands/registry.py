@@ -204,7 +204,7 @@ def serve_cmd(
     """Run the registry web service (API under /api/v1, pages at /p/{id} and /operator)."""
     import uvicorn
 
-    from urbanmine.registry.api import create_app
+    from urbanmine.registry.app import create_app
     from urbanmine.registry.store import ENV_URL, migrate
 
     _check_port(host, port)
@@ -215,5 +215,5 @@ def serve_cmd(
         uvicorn.run(create_app(url), host=host, port=port, log_level="info")
         return
     os.environ[ENV_URL] = url  # each worker process builds its own app from the environment
-    app = "urbanmine.registry.api:create_app"
+    app = "urbanmine.registry.app:create_app"
     uvicorn.run(app, factory=True, workers=workers, host=host, port=port, log_level="info")

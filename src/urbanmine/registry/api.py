@@ -9,31 +9,21 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from urbanmine.registry import batch, service
 from urbanmine.registry.batch import MAX_BATCH
 from urbanmine.registry.domain import DEFAULT_TOLERANCE
-from urbanmine.registry.errors import Invalid, RegistryError
-from urbanmine.registry.keys import Principal, authenticate
-from urbanmine.registry.store import make_engine, session_factory
+from urbanmine.registry.keys import Principal
+from urbanmine.registry.transaction import run
 
-T = TypeVar("T")
 PREFIX = "/api/v1"
-SWITCH_INTERVAL = 0.0005
-"""Seconds a thread may hold the GIL while another waits (Python's default: 0.005). Batch writes
-are CPU-bound Python; at the default a read queued behind one waits up to 5 ms at each of its
-hand-overs between the event loop and the worker threads."""
 
 
 class Strict(BaseModel):
@@ -125,32 +115,6 @@ class EprIn(Strict):
     country: str
     year: int
     mass_kg: float
-
-
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return request.cookies.get("um_key")
-
-
-def run(request: Request, fn: Callable[[Session, Principal], T]) -> T:
-    """Run ``fn`` in one transaction as the caller; retry once on a unique-key race.
-
-    GET and HEAD requests read: on SQLite their transactions do not wait for the writer.
-    """
-    reads = request.method in ("GET", "HEAD")
-    factory = request.app.state.readers if reads else request.app.state.sessions
-    for attempt in (1, 2):
-        try:
-            with factory.begin() as s:
-                return fn(s, authenticate(s, _bearer(request)))
-        except IntegrityError:
-            if attempt == 2:
-                raise
-        except DataError as exc:  # e.g. a NUL character PostgreSQL will not store in text
-            raise Invalid(f"a value cannot be stored: {exc.orig}") from None
-    raise AssertionError("unreachable")
 
 
 def _created(result: tuple[Any, bool], view: Callable[[Any], dict[str, Any]]) -> JSONResponse:
@@ -329,51 +293,3 @@ def ledger_csv(rows: list[dict[str, Any]]) -> str:
 def ledger_as_csv(request: Request, producer: str) -> PlainTextResponse:
     rows = run(request, lambda s, p: service.ledger(s, p, producer))
     return PlainTextResponse(ledger_csv(rows), media_type="text/csv")
-
-
-def create_app(url: str | None = None) -> FastAPI:
-    """The registry web service on the database at ``url`` (see ``store.database_url``)."""
-    from urbanmine.registry.pages import router as pages_router
-
-    app = FastAPI(
-        title="urbanmine registry",
-        version="1",
-        description="Battery passports (Battery Pass v1.2), chain of custody, mass-balance lots and producer responsibility.",
-        openapi_url=f"{PREFIX}/openapi.json",
-        docs_url=f"{PREFIX}/docs",
-        redoc_url=None,
-    )
-    sys.setswitchinterval(SWITCH_INTERVAL)
-    engine = make_engine(url)
-    app.state.sessions = session_factory(engine)
-    app.state.readers = session_factory(engine, read_only=True)
-    app.include_router(router)
-    app.include_router(pages_router)
-
-    @app.exception_handler(RegistryError)
-    def _registry_error(_: Request, exc: RegistryError) -> JSONResponse:
-        return JSONResponse({"message": str(exc)}, status_code=exc.status)
-
-    @app.exception_handler(RequestValidationError)
-    def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(x) for x in first.get("loc", ()))
-        return JSONResponse(
-            {
-                "message": f"{where}: {first.get('msg', 'invalid request')}",
-                "errors": jsonable(exc.errors()),
-            },
-            status_code=422,
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse({"message": str(exc.detail)}, status_code=exc.status_code)
-
-    return app
-
-
-def jsonable(errors: Any) -> Any:
-    from fastapi.encoders import jsonable_encoder
-
-    return jsonable_encoder(errors, custom_encoder={Exception: str})

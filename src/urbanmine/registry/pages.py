@@ -17,9 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from urbanmine.registry import service
-from urbanmine.registry.api import run
 from urbanmine.registry.errors import RegistryError
 from urbanmine.registry.keys import PUBLIC, authenticate
+from urbanmine.registry.transaction import KEY_COOKIE, run
 
 templates = Jinja2Templates(directory=str(resources.files("urbanmine.registry") / "templates"))
 router = APIRouter(include_in_schema=False)
@@ -89,14 +89,14 @@ async def operator_login(request: Request) -> Response:
         )
     response = RedirectResponse("/operator", status_code=303)
     if principal.role != "public":
-        response.set_cookie("um_key", key, httponly=True, samesite="strict")
+        response.set_cookie(KEY_COOKIE, key, httponly=True, samesite="strict")
     return response
 
 
 @router.post("/operator/logout")
 def operator_logout() -> Response:
     response = RedirectResponse("/operator", status_code=303)
-    response.delete_cookie("um_key")
+    response.delete_cookie(KEY_COOKIE)
     return response
 
 

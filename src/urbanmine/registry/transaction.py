@@ -1,0 +1,48 @@
+"""One request, one database transaction, as the caller the request's key stands for.
+
+Shared by the API (``api.py``) and the pages (``pages.py``); the application that plugs both in is
+assembled in ``app.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from fastapi import Request
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
+
+from urbanmine.registry.errors import Invalid
+from urbanmine.registry.keys import Principal, authenticate
+
+T = TypeVar("T")
+KEY_COOKIE = "um_key"
+"""The HttpOnly cookie the operator pages keep the signed-in key in."""
+
+
+def bearer(request: Request) -> str | None:
+    """The key a request carries: ``Authorization: Bearer <key>``, else the pages' key cookie."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.cookies.get(KEY_COOKIE)
+
+
+def run(request: Request, fn: Callable[[Session, Principal], T]) -> T:
+    """Run ``fn`` in one transaction as the caller; retry once on a unique-key race.
+
+    GET and HEAD requests read: on SQLite their transactions do not wait for the writer.
+    """
+    reads = request.method in ("GET", "HEAD")
+    factory = request.app.state.readers if reads else request.app.state.sessions
+    for attempt in (1, 2):
+        try:
+            with factory.begin() as s:
+                return fn(s, authenticate(s, bearer(request)))
+        except IntegrityError:
+            if attempt == 2:
+                raise
+        except DataError as exc:  # e.g. a NUL character PostgreSQL will not store in text
+            raise Invalid(f"a value cannot be stored: {exc.orig}") from None
+    raise AssertionError("unreachable")
