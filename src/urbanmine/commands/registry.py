@@ -200,13 +200,27 @@ def serve_cmd(
     workers: int = typer.Option(
         1, "--workers", min=1, help="server processes (reads stay fast while batches are written)"
     ),
+    public_url: str | None = typer.Option(
+        None,
+        "--public-url",
+        help="base URL the passport QR codes link to, e.g. https://passports.example.org "
+        "(default: $URBANMINE_PUBLIC_URL, else http://HOST:PORT of this server)",
+    ),
 ) -> None:
     """Run the registry web service (API under /api/v1, pages at /p/{id} and /operator)."""
     import uvicorn
 
     from urbanmine.registry.app import create_app
+    from urbanmine.registry.settings import ENV_PUBLIC_URL
+    from urbanmine.registry.settings import public_url as check_public_url
     from urbanmine.registry.store import ENV_URL, migrate
 
+    if public_url is None and not os.environ.get(ENV_PUBLIC_URL):
+        local = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(
+            host, f"[{host}]" if ":" in host else host
+        )
+        public_url = f"http://{local}:{port}"
+    os.environ[ENV_PUBLIC_URL] = check_public_url(public_url)  # read by each worker's create_app
     _check_port(host, port)
     engine = _engine(db, must_exist=False)
     url = engine.url.render_as_string(hide_password=False)

@@ -36,7 +36,7 @@ from urbanmine.registry.domain import (
     totals,
 )
 from urbanmine.registry.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from urbanmine.registry.identifiers import check_identifier
+from urbanmine.registry.identifiers import check_identifier, check_lot_id
 from urbanmine.registry.keys import Principal, issue_key
 from urbanmine.registry.rules import (
     COUNTRY,
@@ -376,9 +376,7 @@ def create_lot(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Lot, boo
     ``tolerance`` (relative, default 1e-9). Battery inputs are shredded: their passports end.
     """
     operator_id = require_operator(p)
-    ident = body.get("id")
-    if not isinstance(ident, str) or not 0 < len(ident) <= 128:
-        raise Invalid("id is required: a string of 1-128 characters")
+    ident = check_lot_id(body.get("id"))
     product = body.get("product")
     if not isinstance(product, str) or not 0 < len(product) <= 64:
         raise Invalid(
