@@ -3,6 +3,8 @@ public base URL and lot identifiers that a URL path can carry."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from typing import Any
 
@@ -87,6 +89,15 @@ def test_security_headers_on_writes_and_errors(reg: Registry) -> None:
         login.status_code == 401
         and "frame-ancestors 'none'" in login.headers["content-security-policy"]
     )
+
+
+def test_docs_page_admits_only_its_own_inline_script(reg: Registry) -> None:
+    r = reg.client.get(f"{P}/docs")
+    csp = r.headers["content-security-policy"]
+    scripts = re.findall(r"<script>(.*?)</script>", r.text, flags=re.S)
+    assert len(scripts) == 1 and "'unsafe-inline'" not in csp
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in csp and "frame-ancestors 'none'" in csp
 
 
 def test_pages_carry_no_inline_script_or_style(reg: Registry) -> None:
