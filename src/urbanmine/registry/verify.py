@@ -433,12 +433,13 @@ class Verification:
         if not expected:
             return
         c = LEDGER.c
-        q = select(c.id, c.event_id, *(c[f] for f in LINE_FIELDS)).where(
-            c.event_id.in_(list(expected))
-        )
+        ids = list(expected)
         stored: dict[Any, list[Any]] = defaultdict(list)
-        for row in self.s.execute(q.order_by(c.id)):
-            stored[row.event_id].append(row)
+        for start in range(0, len(ids), CHUNK):  # bounded IN lists
+            q = select(c.id, c.event_id, *(c[f] for f in LINE_FIELDS))
+            q = q.where(c.event_id.in_(ids[start : start + CHUNK])).order_by(c.id)
+            for row in self.s.execute(q):
+                stored[row.event_id].append(row)
         for row_id, (name, seq, line) in expected.items():
             lines = stored.get(row_id, [])
             if line is None:
