@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from urbanmine.passport.batterypass import example_document
 from urbanmine.registry.app import create_app
 from urbanmine.registry.keys import issue_key
 from urbanmine.registry.store import Base, Operator, make_engine, migrate, session_factory
@@ -59,42 +60,9 @@ class Registry:
 
 
 def document(ident: str, category: str = "ev", mass_kg: float = 450.0) -> dict[str, Any]:
-    """A Battery Pass v1.2 document with fields from every access tier."""
-    return {
-        "GeneralProductInformation": {
-            "batteryPassportIdentifier": ident,
-            "productIdentifier": "SN-0001",
-            "batteryCategory": category,
-            "batteryMass": mass_kg,
-            "manufacturingDate": "2027-01",
-            "puttingIntoService": "2027-03-01",
-        },
-        "CarbonFootprintForBatteries": {"batteryCarbonFootprint": 61.2},
-        "MaterialComposition": {
-            "batteryChemistry": {
-                "shortName": "NMC811",
-                "clearName": "lithium nickel manganese cobalt oxide",
-            },
-            "batteryMaterials": [
-                {
-                    "batteryMaterialName": "NMC811 cathode",
-                    "batteryMaterialMass": 95000,
-                    "isCriticalRawMaterial": True,
-                }
-            ],
-        },
-        "Labeling": {"resultOfTestReport": "https://example.org/test-report.pdf"},
-        "Circularity": {
-            "safetyMeasures": {
-                "extinguishingAgent": ["water"],
-                "safetyInstructions": "https://example.org/safety",
-            }
-        },
-        "PerformanceAndDurability": {
-            "batteryTechicalProperties": {"ratedCapacity": 200.0},
-            "batteryCondition": {"stateOfCertifiedEnergy": 97.5},
-        },
-    }
+    """The Battery Pass consortium's published example payloads of all seven aspects as one
+    document (fields from every access tier), with this identifier, category and mass."""
+    return example_document(ident, category, mass_kg)
 
 
 def event(

@@ -15,6 +15,7 @@ from typing import Any
 
 import typer
 
+from urbanmine import jsonbytes
 from urbanmine.commands.common import JsonOpt, err, guarded, out, print_json
 from urbanmine.errors import InputError
 from urbanmine.registry.errors import RegistryError
@@ -147,7 +148,8 @@ def anchor_cmd(
 @guarded
 def import_cmd(
     file: Path = typer.Argument(
-        ..., help="Battery Pass v1.2 JSON: one document or a list of them."
+        ...,
+        help="Battery Pass v1.2 JSON: one document or a list of them (UTF-8, or UTF-16 with a byte-order mark).",
     ),
     operator: str = typer.Option(..., "--operator", help="Responsible operator (must exist)."),
     db: str | None = DbOpt,
@@ -158,9 +160,11 @@ def import_cmd(
     from urbanmine.registry.store import Operator
 
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = jsonbytes.loads(file.read_bytes())
+    except OSError as exc:
         raise InputError(f"{file}: cannot read JSON ({exc})") from None
+    except InputError as exc:
+        raise InputError(f"{file}: {exc}") from None
     docs = data if isinstance(data, list) else [data]
     imported = []
     try:

@@ -41,6 +41,9 @@ class Field:
     kind: str
     requirement: dict[str, str]
     source: tuple[str, ...]
+    names: str = ""
+    """For a true/false flag inside a list (``a[].flag``): the key of the item's name, shown with
+    the flag where it is true; items where it is false are not part of the field."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ def _build_field(raw: dict[str, Any], sources: dict[str, str]) -> Field:
         problems.append(f"requirement values must be among {REQUIREMENTS}")
     if raw["kind"] not in ("static", "dynamic"):
         problems.append("kind must be static or dynamic")
+    if raw.get("names") and "[]" not in raw["path"]:
+        problems.append("names applies to a flag inside a list (a path with [])")
     unknown = [s for s in raw["source"] if s not in sources]
     if unknown or not raw["source"]:
         problems.append(f"source keys {unknown} not in [sources]")
@@ -88,6 +93,7 @@ def _build_field(raw: dict[str, Any], sources: dict[str, str]) -> Field:
         kind=raw["kind"],
         requirement=dict(raw["requirement"]),
         source=tuple(raw["source"]),
+        names=raw.get("names", ""),
     )
 
 

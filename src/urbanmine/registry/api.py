@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from urbanmine.registry import batch, service
 from urbanmine.registry.batch import MAX_BATCH
+from urbanmine.registry.bodies import JsonBodyRoute
 from urbanmine.registry.domain import DEFAULT_TOLERANCE
 from urbanmine.registry.keys import Principal
 from urbanmine.registry.transaction import run
@@ -122,7 +123,7 @@ def _created(result: tuple[Any, bool], view: Callable[[Any], dict[str, Any]]) ->
     return JSONResponse(view(obj), status_code=201 if created else 200)
 
 
-router = APIRouter(prefix=PREFIX)
+router = APIRouter(prefix=PREFIX, route_class=JsonBodyRoute)
 
 
 @router.post("/operators", status_code=201)

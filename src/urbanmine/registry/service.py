@@ -242,7 +242,7 @@ def update_passport(s: Session, p: Principal, ident: str, body: dict[str, Any]) 
         )
     if passport.closed:
         raise Conflict(f"passport {ident} is read-only ({passport.closed})")
-    doc = documents.validate(body.get("document"))
+    doc = documents.validate(body.get("document"), ident)
     if doc.get("GeneralProductInformation", {}).get("batteryPassportIdentifier", ident) != ident:
         raise Invalid("the document's batteryPassportIdentifier differs from the passport id")
     if doc["GeneralProductInformation"]["batteryCategory"] != passport.category:
