@@ -18,7 +18,7 @@ from urbanmine import jsonbytes
 from urbanmine.cli import app
 from urbanmine.errors import InputError
 from urbanmine.passport import batterypass
-from urbanmine.registry.documents import validate, validator
+from urbanmine.registry.documents import fast_validator, validate, validator
 from urbanmine.registry.errors import Invalid
 from urbanmine.registry.store import Operator, make_engine, session_factory
 
@@ -166,13 +166,15 @@ def test_the_registry_refuses_whatever_the_published_schema_refuses(aspect: str)
         example["batteryMaterials"][0]["batteryMaterialIdentifier"] = "7439-93-2"
     published = Draft4Validator(batterypass.schema(aspect))
     assert published.is_valid(example)
-    ours = validator(aspect)
+    ours, fast = validator(aspect), fast_validator(aspect)
+    assert fast.is_valid(example)
     checked = 0
     for path in wrong_types(example):
         if path == ("batteryPassportIdentifier",):  # checked by check_identifier instead
             continue
         for value in ({"x": 1}, "x", 1.5, True, None):
             bad = replaced(example, path, value)
+            assert fast.is_valid(bad) == ours.is_valid(bad), (path, value)
             if not published.is_valid(bad):
                 assert not ours.is_valid(bad), (path, value)
                 checked += 1

@@ -71,7 +71,17 @@ def _by_name(doc: dict[str, Any]) -> dict[str, Row]:
 
 
 def test_fields_read_as_label_value_unit() -> None:
-    rows = _by_name(document("urn:acme:bat0001"))
+    doc = document("urn:acme:bat0001")
+    doc["CarbonFootprintForBatteries"]["batteryCarbonFootprint"] = 61.2
+    doc["GeneralProductInformation"]["manufacturingDate"] = "2027-01-15T10:00:00+01:00"
+    doc["GeneralProductInformation"]["puttingIntoService"] = "2027-03-01T09:00:00+01:00"
+    doc["PerformanceAndDurability"]["batteryTechicalProperties"]["ratedCapacity"] = 200
+    doc["MaterialComposition"]["batteryChemistry"] = {
+        "shortName": "NMC811",
+        "clearName": "lithium nickel manganese cobalt oxide",
+    }
+    doc["Circularity"]["safetyMeasures"]["extinguishingAgent"] = ["water"]
+    rows = _by_name(doc)
     assert (rows["batteryMass"].label, rows["batteryMass"].value) == (
         "Battery mass",
         Text("450 kg"),
@@ -80,8 +90,8 @@ def test_fields_read_as_label_value_unit() -> None:
     assert "carbon footprint" in footprint.label.lower()
     assert footprint.value == Text("61.2 kg CO2e/kWh")
     assert rows["batteryCategory"].value == Text("Electric vehicle battery")
-    assert rows["manufacturingDate"].value == Text("January 2027")
-    assert rows["puttingIntoService"].value == Text("1 March 2027")
+    assert rows["manufacturingDate"].value == Text("15 January 2027, 10:00 (UTC+01:00)")
+    assert rows["puttingIntoService"].value == Text("1 March 2027, 09:00 (UTC+01:00)")
     assert rows["batteryTechicalProperties.ratedCapacity"].value == Text("200 A·h")
     assert rows["batteryTechicalProperties.ratedCapacity"].label == "Rated capacity"
     chemistry = rows["batteryChemistry"].value

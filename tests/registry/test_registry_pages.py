@@ -94,9 +94,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 def _seed(base: str, keys: dict[str, str]) -> None:
     acme = {"Authorization": f"Bearer {keys['acme']}"}
     store = {"Authorization": f"Bearer {keys['storage-co']}"}
+    doc = document(BAT)
+    doc["CarbonFootprintForBatteries"]["batteryCarbonFootprint"] = 61.2
     with httpx.Client(base_url=f"{base}/api/v1") as c:
         steps = [
-            (c.post, "/passports", {"document": document(BAT)}, acme),
+            (c.post, "/passports", {"document": doc}, acme),
             (
                 c.post,
                 f"/passports/{BAT}/events",

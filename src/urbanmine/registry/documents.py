@@ -19,8 +19,10 @@ present is validated against the consortium's published JSON schema for it (draf
 - ``GeneralProductInformation`` is required (it carries the identifier and category); the other
   aspects may be absent, as a passport fills over its life.
 
-Validators are built once per aspect from the inlined schemas; validating the seven published
-examples as one document takes about 2 ms (bench/documents.py).
+Two validators are built once per aspect from the same inlined tree: ``jsonschema-rs`` (Rust)
+decides whether a body is valid, about 0.05 ms for the seven published examples as one
+document; only a refused body goes through ``jsonschema`` (about 2 ms) for its best-matching error
+and a message naming the JSON path (bench/documents.py).
 """
 
 from __future__ import annotations
@@ -174,8 +176,21 @@ def _format_checker() -> Any:
 
 
 @cache
+def fast_validator(aspect: str) -> Any:
+    """The registry's validity check for one aspect in ``jsonschema-rs`` (built once): the same
+    tree and format checks as :func:`validator`, without error messages."""
+    import jsonschema_rs
+
+    return jsonschema_rs.Draft4Validator(
+        registry_schema(aspect),
+        formats={"date-time": _is_date_time, "uri": _is_uri},
+        validate_formats=True,
+    )
+
+
+@cache
 def validator(aspect: str) -> Any:
-    """The registry's validator for one aspect (built once)."""
+    """The registry's validator for one aspect (built once), for messages."""
     from jsonschema import Draft4Validator
 
     return Draft4Validator(registry_schema(aspect), format_checker=_format_checker())
@@ -208,11 +223,15 @@ def _message(aspect: str, error: Any) -> str:
 def check_aspect(aspect: str, body: Any) -> None:
     """``Invalid`` naming the JSON path and what is allowed if ``body`` breaks the aspect's schema
     or the registry's rules."""
+    fast = fast_validator(aspect)
+    if fast.is_valid(body):
+        return
     from jsonschema.exceptions import best_match
 
     error = best_match(validator(aspect).iter_errors(body))
-    if error is not None:
-        raise Invalid(_message(aspect, error))
+    if error is None:  # the two validators disagree: refuse, with the Rust validator's words
+        raise Invalid(f"{aspect}: {next(fast.iter_errors(body))}")
+    raise Invalid(_message(aspect, error))
 
 
 def validate(document: Any, identifier: str | None = None) -> dict[str, Any]:
