@@ -506,3 +506,28 @@ def test_unexpected_errors_are_json_and_logged(
     assert r.status_code == 500
     assert r.json() == {"message": "internal error; it has been logged"}
     assert "boom" in caplog.text
+
+
+# ---------------------------------------------------------------- command line
+def test_cli_import_refuses_what_the_api_refuses(tmp_path: Any) -> None:
+    """The same limits on a file given to ``registry import``: one message, exit 2."""
+    from typer.testing import CliRunner
+
+    from urbanmine.cli import app
+
+    runner = CliRunner()
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    runner.invoke(app, ["registry", "init", "--db", db])
+    Registry(db).key("acme")
+    src = tmp_path / "in.json"
+    text = json.dumps([document("urn:acme:c1"), document("urn:acme:c2")])
+    for bad, words in (
+        ('"batteryMass": NaN', ("in.json[1].GeneralProductInformation.batteryMass", "finite")),
+        ('"batteryMass": "\\ud800"', ("batteryMass", "surrogate")),
+        (f'"batteryMass": {nested(40, "1")}', ("batteryMass", "nested deeper")),
+    ):
+        at = text.rindex('"batteryMass": 450.0')
+        src.write_text(text[:at] + bad + text[at + len('"batteryMass": 450.0') :])
+        r = runner.invoke(app, ["registry", "import", str(src), "--operator", "acme", "--db", db])
+        assert r.exit_code == 2, r.output
+        assert all(word in r.output for word in words), r.output

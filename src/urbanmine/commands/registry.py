@@ -117,12 +117,14 @@ def import_cmd(
     """Register passports from Battery Pass JSON as OPERATOR, all or nothing; prints the ids (JSON)."""
     from urbanmine.registry import service
     from urbanmine.registry.keys import Principal
+    from urbanmine.registry.limits import check_json
     from urbanmine.registry.store import Operator
 
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{file}: cannot read JSON ({exc})") from None
+    check_json(data, str(file))  # the API's limits (registry/limits.py)
     docs = data if isinstance(data, list) else [data]
     imported = []
     try:
