@@ -71,23 +71,36 @@ def _problem(node: Any, depth: int) -> str | None:
 
 
 def _scan(value: Any) -> str | None:
-    """The first problem found in ``value`` (fast: no paths kept), or ``None``."""
-    stack = [(value, 1)]
-    pop, push = stack.pop, stack.append
+    """The first problem found in ``value`` (fast: scalars checked in place, no paths kept), or
+    ``None``. ``x - x`` is NaN exactly when ``x`` is NaN or infinite."""
+    problem = _problem(value, 1)
+    stack = [(value, 1)] if problem is None and type(value) in (dict, list) else []
+    pop, push, search = stack.pop, stack.append, _SURROGATE.search
     while stack:
         node, depth = pop()
-        problem = _problem(node, depth)
-        if problem is not None:
-            return problem
         if type(node) is dict:
-            for key, item in node.items():
-                if _problem(key, depth) is not None:
+            for key in node:
+                if not key.isascii() and search(key):
                     return SURROGATE
+            items = node.values()
+        else:
+            items = node
+        for item in items:
+            kind = type(item)
+            if kind is str:
+                if not item.isascii() and search(item):
+                    return SURROGATE
+            elif kind is float:
+                if item - item != 0.0:
+                    return NOT_FINITE
+            elif kind is int:
+                if not -MAX_INTEGER <= item <= MAX_INTEGER:
+                    return TOO_BIG
+            elif kind is dict or kind is list:
+                if depth >= MAX_DEPTH:
+                    return TOO_DEEP
                 push((item, depth + 1))
-        elif type(node) is list:
-            for item in node:
-                push((item, depth + 1))
-    return None
+    return problem
 
 
 def _locate(node: Any, path: list[str | int], problem: str) -> list[str | int] | None:
