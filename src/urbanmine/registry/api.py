@@ -2,8 +2,9 @@
 
 Every request runs in one database transaction; errors are JSON ``{"message": ...}`` with 401
 (bad or missing key where one is needed), 403 (key may not do this), 404, 409 (conflicts with what is
-stored: mass balance, read-only passport, reused client event id) or 422 (malformed input).
-"""
+stored: mass balance, read-only passport, reused client event id), 422 (malformed input), 400 (bytes
+that are not UTF-8) or 413 (body too large); the limits are in ``limits.py`` (docs/registry.md,
+"Limits and bad input")."""
 
 from __future__ import annotations
 
