@@ -1,5 +1,6 @@
 """The registry web application: the API router (``api.py``) and the pages (``pages.py``) plugged
-into one FastAPI app with its error handlers and settings (``create_app``).
+into one FastAPI app with its error handlers, settings (``settings.py``: the public base URL) and
+middleware (``headers.py``: security headers on every response) (``create_app``).
 
 Run it with ``urbanmine serve`` or ``uvicorn urbanmine.registry.app:create_app --factory``.
 """
@@ -8,11 +9,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,8 +24,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from urbanmine.registry.api import PREFIX
 from urbanmine.registry.api import router as api_router
 from urbanmine.registry.errors import RegistryError
+from urbanmine.registry.headers import SecurityHeaders, docs_policy
 from urbanmine.registry.limits import MAX_BODY_BYTES, SURROGATE
 from urbanmine.registry.pages import router as pages_router
+from urbanmine.registry.settings import public_url as check_public_url
 from urbanmine.registry.store import make_engine, session_factory
 
 log = logging.getLogger(__name__)
@@ -32,23 +38,34 @@ are CPU-bound Python; at the default a read queued behind one waits up to 5 ms a
 hand-overs between the event loop and the worker threads."""
 
 
-def create_app(url: str | None = None) -> FastAPI:
-    """The registry web service on the database at ``url`` (see ``store.database_url``)."""
+def create_app(url: str | None = None, public_url: str | None = None) -> FastAPI:
+    """The registry web service on the database at ``url`` (see ``store.database_url``); its pages'
+    QR codes link under ``public_url`` (see ``settings.public_url``)."""
     app = FastAPI(
         title="urbanmine registry",
         version="1",
         description="Battery passports (Battery Pass v1.2), chain of custody, mass-balance lots and producer responsibility.",
         openapi_url=f"{PREFIX}/openapi.json",
-        docs_url=f"{PREFIX}/docs",
+        docs_url=None,
         redoc_url=None,
     )
+    app.state.public_url = check_public_url(public_url)
     sys.setswitchinterval(SWITCH_INTERVAL)
     engine = make_engine(url)
     app.state.sessions = session_factory(engine)
     app.state.readers = session_factory(engine, read_only=True)
     app.include_router(api_router)
     app.include_router(pages_router)
-    app.add_middleware(RequestLimits)
+    app.add_middleware(RequestLimits)  # inside SecurityHeaders: its refusals get the headers too
+    static = resources.files("urbanmine.registry") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    docs = get_swagger_ui_html(openapi_url=f"{PREFIX}/openapi.json", title="urbanmine registry")
+    app.add_api_route(
+        f"{PREFIX}/docs", lambda: HTMLResponse(docs.body), include_in_schema=False, methods=["GET"]
+    )
+    app.add_middleware(
+        SecurityHeaders, policies={f"{PREFIX}/docs": docs_policy(bytes(docs.body).decode())}
+    )
 
     @app.exception_handler(RegistryError)
     def _registry_error(_: Request, exc: RegistryError) -> JSONResponse:

@@ -67,6 +67,8 @@ STATUS_AFTER = {"reused": "re-used", "collected": "waste", "dismantled": "waste"
 """Events that change the status of the same passport."""
 
 EPR_EVENTS = ("placed_on_market", "collected")
+PRODUCER_EVENTS = ("declared",)
+"""Events on a producer's own chain (subject type ``producer``): aggregate EPR declarations."""
 
 
 def normalise_status(value: str) -> str:
@@ -262,6 +264,19 @@ def share_of(origins: Origins, elements: Elements) -> Origins:
         if total <= 0:
             out[el]["primary"] = kg
     return out
+
+
+def input_origins(kind: str, elements: Elements, source: Origins | None = None) -> Origins:
+    """What one input brings into a lot: a share of the ``source`` lot's mixture (kind ``lot``),
+    else all of ``elements`` from the kind's origin (``INPUT_ORIGIN``)."""
+    if kind == "lot":
+        return share_of(source or {}, elements)
+    return single_origin(elements, INPUT_ORIGIN[kind])
+
+
+def add_elements(total: Elements, part: Elements) -> Elements:
+    """``total`` plus ``part``, element by element (a new mapping)."""
+    return {el: total.get(el, 0.0) + part.get(el, 0.0) for el in set(total) | set(part)}
 
 
 def totals(origins: Origins) -> Elements:

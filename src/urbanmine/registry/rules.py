@@ -21,6 +21,7 @@ from urbanmine.registry.domain import (
     BATTERY_EVENTS,
     GENESIS,
     LOT_EVENTS,
+    NEW_PASSPORT_EVENTS,
     STATUS_AFTER,
     canonical_text,
     check_elements,
@@ -107,12 +108,25 @@ class Registration:
 
     @property
     def payload(self) -> dict[str, Any]:
-        """Payload of the ``registered`` event."""
-        return {
-            "document_sha256": digest(self.document),
-            "elements_kg": self.elements_kg,
-            "made_from": self.made_from,
-        }
+        """Payload of the ``registered`` event: what the passport's state starts from (the
+        predecessor only when one is named, so that registrations without one hash as before)."""
+        lineage = {} if self.predecessor is None else {"predecessor": self.predecessor}
+        return content_payload(
+            self.document, elements_kg=self.elements_kg, made_from=self.made_from, **lineage
+        )
+
+
+def battery_mass(document: Any) -> Any:
+    """The document's ``GeneralProductInformation.batteryMass`` (``None`` when absent)."""
+    gpi = document.get("GeneralProductInformation") if isinstance(document, dict) else None
+    return gpi.get("batteryMass") if isinstance(gpi, dict) else None
+
+
+def content_payload(document: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """Payload of an event that sets a passport's document (``registered``, ``updated``): its
+    SHA-256 and its battery mass, which the ledger lines of later events use (``verify`` derives
+    them from the chain, whatever document is stored by then)."""
+    return {"document_sha256": digest(document), "battery_mass_kg": battery_mass(document), **extra}
 
 
 def registration(body: dict[str, Any]) -> Registration:
@@ -304,6 +318,8 @@ def apply_battery_event(
         battery.status = STATUS_AFTER[etype]
     elif etype == "shredded":
         battery.status, battery.closed = "waste", "recycled"
+    elif etype in NEW_PASSPORT_EVENTS:
+        battery.status, battery.closed = NEW_PASSPORT_EVENTS[etype], "superseded"
 
 
 def apply_lot_event(
@@ -343,16 +359,16 @@ def custody(
 def epr_line(
     producer: str,
     category: str,
-    document: dict[str, Any],
+    mass: Any,
     etype: str,
     time: str,
     payload: dict[str, Any],
 ) -> dict[str, Any]:
-    """The ledger line of a ``placed_on_market`` or ``collected`` event (columns of ``EprEntry``)."""
+    """The ledger line of a ``placed_on_market`` or ``collected`` event (columns of ``EprEntry``);
+    ``mass``: the passport's ``battery_mass`` when the event is recorded."""
     country = payload.get("country")
     if not isinstance(country, str) or not COUNTRY.match(country):
         raise Invalid(f"{etype} needs payload.country: ISO 3166-1 alpha-2 code such as DE")
-    mass = document.get("GeneralProductInformation", {}).get("batteryMass")
     if isinstance(mass, bool) or not isinstance(mass, int | float) or mass <= 0:
         raise Invalid(f"{etype} needs the passport's GeneralProductInformation.batteryMass (kg)")
     check_mass(mass, "the passport's GeneralProductInformation.batteryMass")
@@ -365,6 +381,13 @@ def epr_line(
         "mass_kg": float(mass),
         "declared": False,
     }
+
+
+def declared_line(producer: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The ledger line of a producer's aggregate declaration (its ``declared`` event's payload:
+    kind, category, country, year, mass_kg)."""
+    keys = ("kind", "category", "country", "year", "mass_kg")
+    return {"producer_id": producer, **{k: payload[k] for k in keys}, "declared": True}
 
 
 # ---------------------------------------------------------------- hash chain
