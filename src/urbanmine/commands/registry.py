@@ -157,6 +157,7 @@ def import_cmd(
     """Register passports from Battery Pass JSON as OPERATOR, all or nothing; prints the ids (JSON)."""
     from urbanmine.registry import service
     from urbanmine.registry.keys import Principal
+    from urbanmine.registry.limits import check_json
     from urbanmine.registry.store import Operator
 
     try:
@@ -165,6 +166,7 @@ def import_cmd(
         raise InputError(f"{file}: cannot read JSON ({exc})") from None
     except InputError as exc:
         raise InputError(f"{file}: {exc}") from None
+    check_json(data, str(file))  # the API's limits (registry/limits.py)
     docs = data if isinstance(data, list) else [data]
     imported = []
     try:

@@ -126,7 +126,11 @@ def operator_home(
 
 @router.post("/operator/login", response_class=HTMLResponse)
 async def operator_login(request: Request) -> Response:
-    key = (parse_qs((await request.body()).decode()).get("key") or [""])[0].strip()
+    try:
+        form = (await request.body()).decode()
+    except UnicodeDecodeError:
+        return _login_form(request, "the form was not sent as UTF-8 text; type the key again", 400)
+    key = (parse_qs(form).get("key") or [""])[0].strip()
     factory = request.app.state.sessions
     try:
         with factory.begin() as s:

@@ -22,13 +22,16 @@ from urbanmine.registry import documents
 from urbanmine.registry.domain import (
     DEFAULT_TOLERANCE,
     EPR_EVENTS,
+    FIRST_YEAR,
     GENESIS,
+    LAST_YEAR,
     NEW_PASSPORT_EVENTS,
     Origins,
     add_elements,
     add_origins,
     balance_excess,
     check_elements,
+    check_mass,
     collection_rate,
     digest,
     input_origins,
@@ -46,6 +49,7 @@ from urbanmine.registry.rules import (
     apply_battery_event,
     apply_lot_event,
     battery_mass,
+    battery_mass_checked,
     chain,
     client_event_id,
     common,
@@ -53,6 +57,7 @@ from urbanmine.registry.rules import (
     declared_line,
     epr_line,
     event_type,
+    lot_inputs,
     passport_columns,
     place_of,
     registration,
@@ -242,7 +247,7 @@ def update_passport(s: Session, p: Principal, ident: str, body: dict[str, Any]) 
         )
     if passport.closed:
         raise Conflict(f"passport {ident} is read-only ({passport.closed})")
-    doc = documents.validate(body.get("document"), ident)
+    doc = battery_mass_checked(documents.validate(body.get("document"), ident))
     if doc.get("GeneralProductInformation", {}).get("batteryPassportIdentifier", ident) != ident:
         raise Invalid("the document's batteryPassportIdentifier differs from the passport id")
     if doc["GeneralProductInformation"]["batteryCategory"] != passport.category:
@@ -392,15 +397,13 @@ def create_lot(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Lot, boo
     ):
         raise Invalid("tolerance must be a relative number in [0, 1)")
     inputs = body.get("inputs")
-    if not isinstance(inputs, list) or not inputs:
-        raise Invalid("inputs must be a non-empty list of {battery|lot|scrap|primary, elements_kg}")
+    checked = lot_inputs(inputs)
     out = check_elements(body.get("elements_kg") or {}, "elements_kg")
     cid = client_event_id(body, f"lot:{ident}")
     time = normalise_time(body.get("time", ""))
     place = place_of(body)
     spec = {"product": product, "inputs": inputs, "elements_kg": out, "tolerance": tolerance}
-    batteries = [i["battery"] for i in inputs if isinstance(i, dict) and "battery" in i]
-    etype = "shredded" if batteries else "refined"
+    etype = "shredded" if any(kind == "battery" for kind, _, _ in checked) else "refined"
     payload = {"spec_sha256": digest(spec)}
     stored = _existing(s, operator_id, cid)
     if replays(stored, operator_id, cid, "lot", ident, etype, time, place, payload):
@@ -409,20 +412,11 @@ def create_lot(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Lot, boo
         raise Conflict(f"lot {ident} already exists")
     mix: Origins = {}
     shredded: list[Passport] = []
-    for i, item in enumerate(inputs):
-        kinds = [
-            k
-            for k in ("battery", "lot", "scrap", "primary")
-            if isinstance(item, dict) and k in item
-        ]
-        if len(kinds) != 1:
-            raise Invalid(f"inputs[{i}] must name exactly one of battery, lot, scrap, primary")
-        elements = check_elements(item.get("elements_kg") or {}, f"inputs[{i}].elements_kg")
-        kind = kinds[0]
+    for i, (kind, ref, elements) in enumerate(checked):
         if kind == "lot":
-            src = s.get(Lot, item["lot"], with_for_update=True)
+            src = s.get(Lot, ref, with_for_update=True)
             if src is None:
-                raise NotFound(f"inputs[{i}]: lot {item['lot']} not found")
+                raise NotFound(f"inputs[{i}]: lot {ref} not found")
             if src.custodian_id != operator_id:
                 raise Forbidden(
                     f"inputs[{i}]: lot {src.id} is held by {src.custodian_id}, not {operator_id}"
@@ -431,7 +425,7 @@ def create_lot(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Lot, boo
             add_origins(mix, input_origins(kind, elements, src.origins))
             continue
         if kind == "battery":
-            battery = _get_passport(s, item["battery"], lock=True)
+            battery = _get_passport(s, ref, lock=True)
             if operator_id not in (battery.custodian_id,):
                 raise Forbidden(
                     f"inputs[{i}]: battery {battery.id} is held by {battery.custodian_id}, not {operator_id}"
@@ -550,16 +544,14 @@ def declare_epr(s: Session, p: Principal, body: dict[str, Any]) -> EprEntry:
         raise Invalid(f"category must be one of {', '.join(CATEGORIES)}")
     if not isinstance(country, str) or not COUNTRY.match(country):
         raise Invalid("country must be an ISO 3166-1 alpha-2 code such as DE")
-    if not isinstance(year, int) or not 1990 <= year <= 2100:
-        raise Invalid("year must be an integer between 1990 and 2100")
-    if isinstance(mass, bool) or not isinstance(mass, int | float) or mass < 0:
-        raise Invalid("mass_kg must be a non-negative number")
+    if not isinstance(year, int) or not FIRST_YEAR <= year <= LAST_YEAR:
+        raise Invalid(f"year must be an integer from {FIRST_YEAR} to {LAST_YEAR}")
     payload = {
         "kind": kind,
         "category": category,
         "country": country,
         "year": year,
-        "mass_kg": float(mass),
+        "mass_kg": check_mass(mass, "mass_kg"),
     }
     producer = _producer_chain(s, operator_id)
     cid = f"declared:{uuid4().hex}"
