@@ -6,10 +6,6 @@ Skipped when /usr/bin/chromium is missing, unless URBANMINE_REQUIRE_BROWSER=1 (C
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,19 +13,13 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from registry.registry_helpers import document, event
+from registry.registry_helpers import document, event, running_server
 from urbanmine.registry.keys import issue_key
 from urbanmine.registry.store import Operator, make_engine, migrate, session_factory
 
 CHROMIUM = "/usr/bin/chromium"
 REQUIRED = os.environ.get("URBANMINE_REQUIRE_BROWSER") == "1"
 BAT, NEW = "urn:acme:bat0100", "urn:storage:ess0100"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -59,27 +49,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             s.flush()
             keys[op] = issue_key(s, op, "operator")
     engine.dispose()
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "urbanmine.cli", "serve", "--db", url, "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/api/v1/openapi.json").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("server did not start")
-        _seed(base, keys)
-        yield {"base": base, "keys": keys, "db": make_url(url).database}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with running_server(url) as server:
+        _seed(server.base, keys)
+        yield {"base": server.base, "keys": keys, "db": make_url(url).database}
 
 
 def _seed(base: str, keys: dict[str, str]) -> None:
