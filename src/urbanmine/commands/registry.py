@@ -60,16 +60,18 @@ def _sessions(db: str | None) -> Any:
 @registry_app.command("init")
 @guarded
 def init_cmd(db: str | None = DbOpt) -> None:
-    """Create or upgrade the schema; on first run create the admin and print its key once (JSON)."""
+    """Create or upgrade the schema; when no admin key works (first run, or every admin key
+    revoked or expired) create one and print it once (JSON)."""
     from sqlalchemy import select
 
-    from urbanmine.registry.keys import issue_key
-    from urbanmine.registry.store import ApiKey, Operator, migrate, session_factory
+    from urbanmine.registry.keys import issue_key, usable
+    from urbanmine.registry.store import ApiKey, Operator, migrate, now, session_factory
 
     engine = _engine(db, must_exist=False)
     migrate(engine)
     with session_factory(engine).begin() as s:
-        has_admin = s.scalar(select(ApiKey).where(ApiKey.role == "admin")) is not None
+        admins = s.scalars(select(ApiKey).where(ApiKey.role == "admin"))
+        has_admin = any(usable(row, now()) is None for row in admins)
         key = None
         if not has_admin:
             if s.get(Operator, ADMIN) is None:

@@ -39,6 +39,11 @@ class KeyIn(Strict):
     role: str = Field(
         description="admin, operator, legitimate_interest, notified_body, market_surveillance or commission"
     )
+    expires_at: str | None = Field(
+        None,
+        description="optional: the key is refused from this time on (ISO 8601 with timezone, "
+        "or a date: from the start of that day, UTC)",
+    )
 
 
 class DrawIn(Strict):
@@ -132,9 +137,23 @@ def create_operator(request: Request, body: OperatorIn) -> dict[str, str]:
 
 
 @router.post("/operators/{operator_id}/keys", status_code=201)
-def create_key(request: Request, operator_id: str, body: KeyIn) -> dict[str, str]:
-    key = run(request, lambda s, p: service.create_key(s, p, operator_id, body.role))
-    return {"key": key, "operator": operator_id, "role": body.role}
+def create_key(request: Request, operator_id: str, body: KeyIn) -> dict[str, Any]:
+    """A new key for the operator (admin only): ``key`` is shown in this answer only."""
+    return run(
+        request, lambda s, p: service.create_key(s, p, operator_id, body.role, body.expires_at)
+    )
+
+
+@router.get("/operators/{operator_id}/keys")
+def list_keys(request: Request, operator_id: str) -> list[dict[str, Any]]:
+    """The operator's keys, revoked and expired ones included, without secrets (admin only)."""
+    return run(request, lambda s, p: service.list_keys(s, p, operator_id))
+
+
+@router.delete("/operators/{operator_id}/keys/{key_id}")
+def revoke_key(request: Request, operator_id: str, key_id: str) -> dict[str, Any]:
+    """Revoke a key (admin only): every later request with it is a 401, in every worker."""
+    return run(request, lambda s, p: service.revoke_key(s, p, key_id, operator_id))
 
 
 @router.post(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from urbanmine.passport import access, project
 from urbanmine.passport.catalogue import CATEGORIES
-from urbanmine.registry import documents
+from urbanmine.registry import documents, keys
 from urbanmine.registry.domain import (
     DEFAULT_TOLERANCE,
     EPR_EVENTS,
@@ -37,7 +37,7 @@ from urbanmine.registry.domain import (
 )
 from urbanmine.registry.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from urbanmine.registry.identifiers import check_identifier
-from urbanmine.registry.keys import Principal, issue_key
+from urbanmine.registry.keys import Principal
 from urbanmine.registry.rules import (
     COUNTRY,
     apply_battery_event,
@@ -53,7 +53,7 @@ from urbanmine.registry.rules import (
     registration_replays,
     replays,
 )
-from urbanmine.registry.store import EprEntry, Event, Lot, Operator, Passport
+from urbanmine.registry.store import ApiKey, EprEntry, Event, Lot, Operator, Passport
 
 OPERATOR_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 AUTHORITY_ROLES = ("market_surveillance", "commission")
@@ -101,11 +101,34 @@ def create_operator(s: Session, p: Principal, operator_id: str, name: str) -> Op
     return op
 
 
-def create_key(s: Session, p: Principal, operator_id: str, role: str) -> str:
+def create_key(
+    s: Session, p: Principal, operator_id: str, role: str, expires_at: str | None = None
+) -> dict[str, Any]:
+    """A new key (shown once, in ``key``) and what is stored of it (``keys.key_view``)."""
     require_admin(p)
     if s.get(Operator, operator_id) is None:
         raise NotFound(f"operator {operator_id!r} not found")
-    return issue_key(s, operator_id, role)
+    expiry = None if expires_at is None else keys.parse_expiry(expires_at)
+    key = keys.issue_key(s, operator_id, role, expiry)
+    row = s.scalar(select(ApiKey).where(ApiKey.key_id == keys.key_id_of(key)))
+    assert row is not None
+    return {"key": key, **keys.key_view(row)}
+
+
+def revoke_key(
+    s: Session, p: Principal, key_id: str, operator_id: str | None = None
+) -> dict[str, Any]:
+    """Revoke a key: refused from the next request on, by every worker process."""
+    require_admin(p)
+    return keys.key_view(keys.revoke(s, key_id, operator_id))
+
+
+def list_keys(s: Session, p: Principal, operator_id: str | None = None) -> list[dict[str, Any]]:
+    """The keys (of ``operator_id``) without their secrets or hashes."""
+    require_admin(p)
+    if operator_id is not None and s.get(Operator, operator_id) is None:
+        raise NotFound(f"operator {operator_id!r} not found")
+    return [keys.key_view(row) for row in keys.list_keys(s, operator_id)]
 
 
 # ---------------------------------------------------------------- events
