@@ -30,7 +30,16 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class OperatorIn(Strict):
+class NamespacesIn(Strict):
+    urn_prefix: str | None = Field(
+        None, description="namespace of the urn:<prefix>:<id> identifiers only this operator issues"
+    )
+    gbt_manufacturer: str | None = Field(
+        None, description="GB/T 34014 manufacturer code (3 characters) only this operator issues"
+    )
+
+
+class OperatorIn(NamespacesIn):
     id: str = Field(description="Lower-case id, e.g. acme-cells")
     name: str
 
@@ -131,9 +140,24 @@ router = APIRouter(prefix=PREFIX)
 
 
 @router.post("/operators", status_code=201)
-def create_operator(request: Request, body: OperatorIn) -> dict[str, str]:
-    op = run(request, lambda s, p: service.create_operator(s, p, body.id, body.name))
-    return {"id": op.id, "name": op.name}
+def create_operator(request: Request, body: OperatorIn) -> dict[str, Any]:
+    spaces = body.model_dump(include={"urn_prefix", "gbt_manufacturer"})
+    return run(
+        request,
+        lambda s, p: service.operator_view(
+            service.create_operator(s, p, body.id, body.name, spaces)
+        ),
+    )
+
+
+@router.patch("/operators/{operator_id}")
+def update_operator(request: Request, operator_id: str, body: NamespacesIn) -> dict[str, Any]:
+    """Register the operator's identifier namespaces (admin only)."""
+    spaces = body.model_dump()
+    return run(
+        request,
+        lambda s, p: service.operator_view(service.update_operator(s, p, operator_id, spaces)),
+    )
 
 
 @router.post("/operators/{operator_id}/keys", status_code=201)

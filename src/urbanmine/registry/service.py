@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from urbanmine.passport import access, project
 from urbanmine.passport.catalogue import CATEGORIES
-from urbanmine.registry import documents, keys
+from urbanmine.registry import documents, keys, namespaces
 from urbanmine.registry.domain import (
+    CONSENT_EVENT,
     DEFAULT_TOLERANCE,
     EPR_EVENTS,
     GENESIS,
@@ -47,6 +48,7 @@ from urbanmine.registry.rules import (
     common,
     epr_line,
     event_type,
+    may_succeed,
     passport_columns,
     place_of,
     registration,
@@ -87,7 +89,14 @@ def read_tier(p: Principal, passport: Passport) -> str | None:
 
 
 # ---------------------------------------------------------------- operators and keys
-def create_operator(s: Session, p: Principal, operator_id: str, name: str) -> Operator:
+def create_operator(
+    s: Session,
+    p: Principal,
+    operator_id: str,
+    name: str,
+    spaces: dict[str, str | None] | None = None,
+) -> Operator:
+    """A new operator, with the identifier namespaces it alone issues (``namespaces``)."""
     require_admin(p)
     if not OPERATOR_ID.match(operator_id or ""):
         raise Invalid(f"operator id {operator_id!r} must match {OPERATOR_ID.pattern}")
@@ -98,7 +107,29 @@ def create_operator(s: Session, p: Principal, operator_id: str, name: str) -> Op
     op = Operator(id=operator_id, name=name)
     s.add(op)
     s.flush()
+    namespaces.set_namespaces(s, op, spaces or {})
     return op
+
+
+def update_operator(
+    s: Session, p: Principal, operator_id: str, spaces: dict[str, str | None]
+) -> Operator:
+    """Register identifier namespaces on an existing operator (admin)."""
+    require_admin(p)
+    op = s.get(Operator, operator_id, with_for_update=True)
+    if op is None:
+        raise NotFound(f"operator {operator_id!r} not found")
+    namespaces.set_namespaces(s, op, spaces)
+    return op
+
+
+def operator_view(op: Operator) -> dict[str, Any]:
+    return {
+        "id": op.id,
+        "name": op.name,
+        "urn_prefix": op.urn_prefix,
+        "gbt_manufacturer": op.gbt_manufacturer,
+    }
 
 
 def create_key(
@@ -226,8 +257,9 @@ def create_passport(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Pas
             "made_from takes more of an element than elements_kg says the battery holds: "
             + "; ".join(e.explain() for e in over)
         )
-    if reg.predecessor is not None and s.get(Passport, reg.predecessor) is None:
-        raise Invalid(f"predecessor {reg.predecessor} is not a registered passport")
+    namespaces.may_issue(s, operator_id, reg.ident)
+    if reg.predecessor is not None:
+        _may_succeed(s, operator_id, reg.ident, reg.predecessor)
     passport = Passport(**passport_columns(reg, operator_id), drawn=drawn)
     s.add(passport)
     s.flush()
@@ -243,6 +275,21 @@ def create_passport(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Pas
         reg.payload,
     )
     return passport, True
+
+
+def _may_succeed(s: Session, operator_id: str, new_id: str, predecessor_id: str) -> None:
+    """``rules.may_succeed`` with the predecessor's recorded consents."""
+    predecessor = s.get(Passport, predecessor_id)
+    if predecessor is None:
+        raise Invalid(f"predecessor {predecessor_id} is not a registered passport")
+    consents = s.scalars(
+        select(Event.payload).where(
+            Event.subject_type == "battery",
+            Event.subject_id == predecessor_id,
+            Event.type == CONSENT_EVENT,
+        )
+    )
+    may_succeed(predecessor, operator_id, new_id, consents)
 
 
 def _get_passport(s: Session, ident: str, lock: bool = False) -> Passport:
@@ -351,6 +398,7 @@ def _successor(
     if not isinstance(new_id, str):
         raise Invalid(f"{etype} needs payload.new_passport_id: the identifier of the new passport")
     check_identifier(new_id)
+    namespaces.may_issue(s, operator_id, new_id)
     if s.get(Passport, new_id) is not None:
         raise Conflict(f"passport {new_id} already exists")
     status = NEW_PASSPORT_EVENTS[etype]
