@@ -269,7 +269,7 @@ def list_battery_events(request: Request, ident: str) -> list[dict[str, Any]]:
 
 @router.get("/passports/{ident}/recycled-content")
 def recycled_content(request: Request, ident: str) -> dict[str, Any]:
-    return run(request, lambda s, p: service.passport_recycled_content(s, ident))
+    return run(request, lambda s, p: service.passport_recycled_content(s, p, ident))
 
 
 @router.post("/lots")

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from urbanmine.passport import access, project
+from urbanmine.passport import project
 from urbanmine.passport.catalogue import CATEGORIES
-from urbanmine.registry import documents, keys, namespaces
+from urbanmine.registry import disclosure, documents, keys, namespaces
 from urbanmine.registry.domain import (
     CONSENT_EVENT,
     DEFAULT_TOLERANCE,
@@ -329,20 +329,20 @@ def passport_view(s: Session, p: Principal, passport: Passport) -> dict[str, Any
     tier = read_tier(p, passport)
     current = documents.with_status(passport.document, passport.status, passport.id)
     doc = current if tier is None else project(current, tier)
-    successors = list(s.scalars(select(Passport.id).where(Passport.predecessor_id == passport.id)))
     view: dict[str, Any] = {
         "id": passport.id,
         "category": passport.category,
         "operator": passport.operator_id,
-        "predecessor": passport.predecessor_id,
-        "successors": successors,
-        "closed": passport.closed,
         "tier": tier or "full",
         "document": doc,
     }
-    if tier is None or access(tier, "batteryStatus").allowed:
+    if disclosure.sees(tier, disclosure.STATUS):  # custody, lineage, end of life
+        successors = s.scalars(select(Passport.id).where(Passport.predecessor_id == passport.id))
         view["status"] = passport.status
         view["custodian"] = passport.custodian_id
+        view["predecessor"] = passport.predecessor_id
+        view["successors"] = list(successors)
+        view["closed"] = passport.closed
     return view
 
 
@@ -426,17 +426,28 @@ def _successor(
 
 
 def list_events(s: Session, p: Principal, subject_type: str, ident: str) -> list[dict[str, Any]]:
+    """A battery's or lot's history; a battery's event payloads show each field only to the roles
+    that may read the matching passport field (``disclosure``), listing the keys ``withheld``."""
     if p.role == "public":
         raise Unauthorized("the event history needs an API key (Authorization: Bearer KEY)")
     model = Passport if subject_type == "battery" else Lot
-    if s.get(model, ident) is None:
+    subject = s.get(model, ident)
+    if subject is None:
         raise NotFound(f"{'passport' if subject_type == 'battery' else 'lot'} {ident} not found")
+    tier = read_tier(p, subject) if isinstance(subject, Passport) else None
     q = (
         select(Event)
         .where(Event.subject_type == subject_type, Event.subject_id == ident)
         .order_by(Event.seq)
     )
-    return [event_view(ev) for ev in s.scalars(q)]
+    views = []
+    for ev in s.scalars(q):
+        view = event_view(ev)
+        view["payload"], withheld = disclosure.payload_view(ev.payload, tier)
+        if withheld:
+            view["withheld"] = withheld
+        views.append(view)
+    return views
 
 
 # ---------------------------------------------------------------- lots
@@ -588,11 +599,12 @@ def add_lot_event(s: Session, p: Principal, ident: str, body: dict[str, Any]) ->
     return _append(s, lot, "lot", operator_id, cid, etype, time, place, payload), True
 
 
-def passport_recycled_content(s: Session, ident: str) -> dict[str, Any]:
-    """Recycled content (Art. 8; Battery Pass ``recycledContent``, public) by mass balance."""
+def passport_recycled_content(s: Session, p: Principal, ident: str) -> dict[str, Any]:
+    """Recycled content (Art. 8; Battery Pass ``recycledContent``, public) by mass balance; the
+    element masses behind it only for readers of the battery's composition."""
     passport = _get_passport(s, ident)
     shares = recycled_content(passport.elements_kg, passport.drawn)
-    return {
+    content: dict[str, Any] = {
         "id": ident,
         "recycledContent": [
             {"recycledMaterial": name, **shares[symbol]}
@@ -603,9 +615,11 @@ def passport_recycled_content(s: Session, ident: str) -> dict[str, Any]:
                 ("Pb", "Lead"),
             )
         ],
-        "elements_kg": passport.elements_kg,
-        "drawn_kg": passport.drawn,
     }
+    if disclosure.sees(read_tier(p, passport), disclosure.COMPOSITION):
+        content["elements_kg"] = passport.elements_kg
+        content["drawn_kg"] = passport.drawn
+    return content
 
 
 # ---------------------------------------------------------------- producer responsibility
