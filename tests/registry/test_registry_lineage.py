@@ -176,3 +176,23 @@ def test_namespaces_are_one_operators_each_and_well_formed(reg: Registry) -> Non
         c.patch(f"{P}/operators/b", json={"urn_prefix": "x"}, headers=reg.key("b")).status_code
         == 403
     )
+
+
+def test_consent_recorded_in_a_batch(reg: Registry) -> None:
+    """The batch path checks a consent like the single path (its operator must be registered)."""
+    acme, second = operator(reg, "acme"), operator(reg, "second")
+    assert register(reg, acme, BAT) == 201
+    consent = {
+        "subject_id": BAT,
+        **event("c1", "successor_consented", new_passport_id="urn:second:s1", operator="second"),
+    }
+    r = reg.client.post(f"{P}/events/batch", json={"events": [consent]}, headers=acme)
+    assert r.status_code == 201, r.text
+    unknown = {
+        **consent,
+        "client_event_id": "c2",
+        "payload": {**consent["payload"], "operator": "x"},
+    }
+    r = reg.client.post(f"{P}/events/batch", json={"events": [unknown]}, headers=acme)
+    assert r.status_code == 422 and r.json()["message"].startswith("events[0]")
+    assert register(reg, second, "urn:second:s1", predecessor=BAT) == 201
