@@ -46,6 +46,7 @@ import httpx
 import numpy as np
 from sqlalchemy import func, select, text
 
+from urbanmine.passport.batterypass import example_document
 from urbanmine.registry import batch
 from urbanmine.registry.keys import Principal, issue_key
 from urbanmine.registry.store import (
@@ -61,6 +62,7 @@ from urbanmine.registry.verify import verify
 
 T0 = 1_800_000_000  # 2027-01-15, seconds since the epoch
 TYPES = ("diagnosed", "installed", "removed", "diagnosed")
+ASPECTS = ("GeneralProductInformation", "CarbonFootprintForBatteries")
 
 
 def passport_id(n: int) -> str:
@@ -68,19 +70,9 @@ def passport_id(n: int) -> str:
 
 
 def passport(n: int) -> dict[str, Any]:
-    ident = passport_id(n)
-    return {
-        "document": {
-            "GeneralProductInformation": {
-                "batteryPassportIdentifier": ident,
-                "batteryCategory": "ev",
-                "batteryMass": 450.0,
-            },
-            "CarbonFootprintForBatteries": {"batteryCarbonFootprint": 61.2},
-            "PerformanceAndDurability": {"batteryCondition": {"stateOfCertifiedEnergy": 97.5}},
-        },
-        "time": stamp(n),
-    }
+    """Registration of passport n: the published examples of the general product information
+    and carbon footprint aspects (valid under the Battery Pass 1.2.0 schemas), identifier n."""
+    return {"document": example_document(passport_id(n), aspects=ASPECTS), "time": stamp(n)}
 
 
 def stamp(n: int) -> str:

@@ -63,11 +63,30 @@ def test_unknown_role_or_field_is_bad_input() -> None:
 
 
 def test_longlist_rows_covered_once() -> None:
+    """Every longlist row 1-93 once, except row 66 ("Ratio between nominal battery power and
+    battery energy", DIN DKE SPEC 99100 6.7.3.6), which SAMM carries twice: powerCapabilityRatio
+    and cRate (whose description cites 6.7.3.6)."""
     cat = catalogue()
     rows = [n for f in cat.fields.values() for n in f.longlist] + [
         n for a in cat.absent for n in a["longlist"]
     ]
-    assert sorted(rows) == list(range(1, 94))
+    assert sorted(set(rows)) == list(range(1, 94))
+    twice = {n for n in rows if rows.count(n) > 1}
+    assert twice == {66}
+    assert {f.name for f in cat.fields.values() if 66 in f.longlist} == {
+        "powerCapabilityRatio",
+        "cRate",
+    }
+
+
+def test_temperature_rows() -> None:
+    """Longlist v1.2: row 84 "Temperature information" (legitimate interest), 85-86 idle-state
+    lower and upper boundary (public), 87-90 time in extreme temperatures (legitimate interest)."""
+    fields = catalogue().fields
+    assert fields["temperatureRangeIdleState"].longlist == (85, 86)
+    assert fields["temperatureInformation"].longlist == (84, 87, 88, 89, 90)
+    assert fields["temperatureRangeIdleState"].access_code == "P"
+    assert fields["temperatureInformation"].access_code == "L"
 
 
 def test_access_codes_and_kinds_match_longlist_counts() -> None:
@@ -75,11 +94,11 @@ def test_access_codes_and_kinds_match_longlist_counts() -> None:
     SAMM) are L and dynamic; row 26 (not in §2.2) is the remaining public static row."""
     fields = catalogue().fields.values()
     count = {
-        code: sum(len(f.longlist) for f in fields if f.access_code == code)
+        code: len({n for f in fields if f.access_code == code for n in f.longlist})
         for code in ("P", "L", "L+C", "A")
     }
     assert count == {"P": 60 - 1, "L": 27 - 2, "L+C": 5, "A": 1}
-    dynamic = sum(len(f.longlist) for f in fields if f.kind == "dynamic")
+    dynamic = len({n for f in fields if f.kind == "dynamic" for n in f.longlist})
     assert dynamic == 20 - 2
 
 
@@ -108,21 +127,31 @@ def test_requirements_cited_cases() -> None:
 
 
 def test_project_keeps_only_allowed_paths() -> None:
+    """Longlist row 32 "Critical raw materials" is public: the critical raw materials by name;
+    the rest of the composition (row 33) is for legitimate interest and the Commission."""
     doc = {
         "MaterialComposition": {
-            "batteryMaterials": [{"batteryMaterialName": "NMC", "isCriticalRawMaterial": True}]
+            "batteryMaterials": [
+                {"batteryMaterialName": "Graphite", "isCriticalRawMaterial": False},
+                {
+                    "batteryMaterialName": "Cobalt",
+                    "batteryMaterialMass": 9.5,
+                    "isCriticalRawMaterial": True,
+                },
+            ]
         },
         "Circularity": {
             "safetyMeasures": {"extinguishingAgent": ["CO2"], "safetyInstructions": "u"}
         },
     }
+    crm = {"batteryMaterialName": "Cobalt", "isCriticalRawMaterial": True}
     assert project(doc, "public") == {
-        "MaterialComposition": {"batteryMaterials": [{"isCriticalRawMaterial": True}]},
+        "MaterialComposition": {"batteryMaterials": [crm]},
         "Circularity": {"safetyMeasures": {"extinguishingAgent": ["CO2"]}},
     }
     assert project(doc, "legitimate_interest") == doc
     assert project(doc, "notified_body") == {
-        "MaterialComposition": {"batteryMaterials": [{"isCriticalRawMaterial": True}]},
+        "MaterialComposition": {"batteryMaterials": [crm]},
         "Circularity": {"safetyMeasures": {"extinguishingAgent": ["CO2"]}},
     }
 

@@ -22,6 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from urbanmine.passport.batterypass import example_document
 from urbanmine.registry.app import create_app
 from urbanmine.registry.keys import issue_key
 from urbanmine.registry.store import Base, Operator, make_engine, migrate, session_factory
@@ -71,42 +72,9 @@ class Registry:
 
 
 def document(ident: str, category: str = "ev", mass_kg: float = 450.0) -> dict[str, Any]:
-    """A Battery Pass v1.2 document with fields from every access tier."""
-    return {
-        "GeneralProductInformation": {
-            "batteryPassportIdentifier": ident,
-            "productIdentifier": "SN-0001",
-            "batteryCategory": category,
-            "batteryMass": mass_kg,
-            "manufacturingDate": "2027-01",
-            "puttingIntoService": "2027-03-01",
-        },
-        "CarbonFootprintForBatteries": {"batteryCarbonFootprint": 61.2},
-        "MaterialComposition": {
-            "batteryChemistry": {
-                "shortName": "NMC811",
-                "clearName": "lithium nickel manganese cobalt oxide",
-            },
-            "batteryMaterials": [
-                {
-                    "batteryMaterialName": "NMC811 cathode",
-                    "batteryMaterialMass": 95000,
-                    "isCriticalRawMaterial": True,
-                }
-            ],
-        },
-        "Labeling": {"resultOfTestReport": "https://example.org/test-report.pdf"},
-        "Circularity": {
-            "safetyMeasures": {
-                "extinguishingAgent": ["water"],
-                "safetyInstructions": "https://example.org/safety",
-            }
-        },
-        "PerformanceAndDurability": {
-            "batteryTechicalProperties": {"ratedCapacity": 200.0},
-            "batteryCondition": {"stateOfCertifiedEnergy": 97.5},
-        },
-    }
+    """The Battery Pass consortium's published example payloads of all seven aspects as one
+    document (fields from every access tier), with this identifier, category and mass."""
+    return example_document(ident, category, mass_kg)
 
 
 def event(
@@ -204,12 +172,17 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 @contextlib.contextmanager
 def running_server(
-    url: str, workers: int = 1, deadline_s: float = READY_DEADLINE_S
+    url: str,
+    workers: int = 1,
+    deadline_s: float = READY_DEADLINE_S,
+    options: tuple[str, ...] = (),
 ) -> Iterator[Server]:
-    """``urbanmine serve`` on ``url`` in its own process group, ready when entered; stopped with
-    all its workers on exit, also when the body (or the start-up) fails."""
+    """``urbanmine serve`` on ``url`` (with further ``options``) in its own process group, ready
+    when entered; stopped with all its workers on exit, also when the body (or the start-up)
+    fails."""
     port = _free_port()
     command = [sys.executable, "-m", "urbanmine.cli", "serve", "--db", url, "--port", str(port)]
+    command += options
     with tempfile.TemporaryDirectory(prefix="um-server-") as tmp:
         log = Path(tmp) / "stderr.log"
         with log.open("wb") as err:

@@ -147,6 +147,7 @@ def test_batch_registration_equals_single_registration(reg: Registry, tmp_path: 
         doc = reg.client.get(f"{P}/passports/{BATS[0]}/export", headers=acme).json()
         payload = {
             "document_sha256": hashlib.sha256(canonical(doc)).hexdigest(),
+            "battery_mass_kg": doc["GeneralProductInformation"].get("batteryMass"),
             "elements_kg": {},
             "made_from": [],
         }

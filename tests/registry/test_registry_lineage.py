@@ -5,6 +5,7 @@ namespace registered to another operator are refused."""
 from __future__ import annotations
 
 from registry.registry_helpers import Registry, document, event
+from urbanmine.registry.verify import verify
 
 P = "/api/v1"
 BAT = "urn:acme:bat0001"
@@ -59,6 +60,8 @@ def test_consent_names_the_new_passport_and_its_operator(reg: Registry) -> None:
     assert register(reg, second, "urn:second:s1", predecessor=BAT) == 201
     view = reg.client.get(f"{P}/passports/{BAT}", headers=acme).json()
     assert view["successors"] == ["urn:second:s1"]
+    with reg.sessions.begin() as s:
+        assert verify(s) == []  # the consent replays with the write rules
     # the consent is the predecessor's holder's own write: nobody else may record it
     forged = event("c2", "successor_consented", new_passport_id="urn:mallory:m", operator="mallory")
     assert (

@@ -1,5 +1,5 @@
-"""``urbanmine registry init|verify|import|export``, ``registry operator add``, ``registry key
-add|revoke|list`` and ``urbanmine serve``.
+"""``urbanmine registry init|verify|anchor|import|export``, ``registry operator add``, ``registry
+key add|revoke|list`` and ``urbanmine serve``.
 
 The database is ``--db URL``, else ``URBANMINE_DATABASE_URL``, else ``sqlite:///urbanmine-registry.db``.
 SQLAlchemy, the store and the service are imported inside each command (they take about half a
@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import typer
 
+from urbanmine import jsonbytes
 from urbanmine.commands.common import JsonOpt, err, guarded, out, print_json
 from urbanmine.errors import InputError
 from urbanmine.registry.errors import RegistryError
@@ -185,27 +186,66 @@ def key_list_cmd(
 
 @registry_app.command("verify")
 @guarded
-def verify_cmd(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
-    """Recompute every battery's and lot's hash chain; exit 0 if intact, 1 listing the breaks."""
+def verify_cmd(
+    db: str | None = DbOpt,
+    against: Path | None = typer.Option(
+        None, "--against", help="Anchor file from `registry anchor`: also find rewritten history."
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Recompute every chain and the state it implies; exit 0 if intact, 1 listing the breaks."""
+    from urbanmine.registry import anchor
     from urbanmine.registry.verify import verify
 
+    anchored = None
+    if against is not None:
+        try:
+            data = json.loads(against.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"anchor {against}: cannot read JSON ({exc})") from None
+        anchored = anchor.load(data, anchor.key(), str(against))
     with _sessions(db).begin() as s:
-        breaks = verify(s)
+        breaks = verify(s, anchored)
     if as_json:
-        print_json({"intact": not breaks, "breaks": [b.__dict__ for b in breaks]})
+        report: dict[str, Any] = {"intact": not breaks, "breaks": [b.__dict__ for b in breaks]}
+        if anchored is not None:
+            report["anchor"] = {"created_at": anchored.created_at, "signed": anchored.signed}
+        print_json(report)
     elif not breaks:
-        out.print("all chains intact")
+        since = f" (and match the anchor of {anchored.created_at})" if anchored else ""
+        out.print(f"all chains intact{since}")
     for b in breaks if not as_json else ():
         err.print(f"BREAK {b.subject} event {b.seq}: {b.reason}", markup=False)
     if breaks:
         raise typer.Exit(1)
 
 
+@registry_app.command("anchor")
+@guarded
+def anchor_cmd(
+    db: str | None = DbOpt,
+    out_file: Path | None = typer.Option(None, "--out", help="Write here instead of stdout."),
+) -> None:
+    """Export every chain's head (seq, hash) with a digest and a UTC time, HMAC-signed when
+    URBANMINE_ANCHOR_KEY is set; keep the file outside the database for `verify --against`."""
+    from urbanmine.registry import anchor
+
+    if out_file is not None:
+        _check_writable(out_file)
+    with _sessions(db).begin() as s:
+        exported = anchor.export(s, anchor.key())
+    if out_file is None:
+        print_json(exported)
+    else:
+        out_file.write_text(json.dumps(exported, separators=(",", ":")) + "\n", encoding="utf-8")
+
+
 @registry_app.command("import")
 @guarded
 def import_cmd(
     file: Path = typer.Argument(
-        ..., help="Battery Pass v1.2 JSON: one document or a list of them."
+        ...,
+        help="Battery Pass v1.2 JSON: one document or a list of them (UTF-8, or UTF-16 with a byte-order mark).",
     ),
     operator: str = typer.Option(..., "--operator", help="Responsible operator (must exist)."),
     db: str | None = DbOpt,
@@ -213,12 +253,16 @@ def import_cmd(
     """Register passports from Battery Pass JSON as OPERATOR, all or nothing; prints the ids (JSON)."""
     from urbanmine.registry import service
     from urbanmine.registry.keys import Principal
+    from urbanmine.registry.limits import check_json
     from urbanmine.registry.store import Operator
 
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = jsonbytes.loads(file.read_bytes())
+    except OSError as exc:
         raise InputError(f"{file}: cannot read JSON ({exc})") from None
+    except InputError as exc:
+        raise InputError(f"{file}: {exc}") from None
+    check_json(data, str(file))  # the API's limits (registry/limits.py)
     docs = data if isinstance(data, list) else [data]
     imported = []
     try:
@@ -297,13 +341,27 @@ def serve_cmd(
     workers: int = typer.Option(
         1, "--workers", min=1, help="server processes (reads stay fast while batches are written)"
     ),
+    public_url: str | None = typer.Option(
+        None,
+        "--public-url",
+        help="base URL the passport QR codes link to, e.g. https://passports.example.org "
+        "(default: $URBANMINE_PUBLIC_URL, else http://HOST:PORT of this server)",
+    ),
 ) -> None:
     """Run the registry web service (API under /api/v1, pages at /p/{id} and /operator)."""
     import uvicorn
 
     from urbanmine.registry.app import create_app
+    from urbanmine.registry.settings import ENV_PUBLIC_URL
+    from urbanmine.registry.settings import public_url as check_public_url
     from urbanmine.registry.store import ENV_URL, migrate
 
+    if public_url is None and not os.environ.get(ENV_PUBLIC_URL):
+        local = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(
+            host, f"[{host}]" if ":" in host else host
+        )
+        public_url = f"http://{local}:{port}"
+    os.environ[ENV_PUBLIC_URL] = check_public_url(public_url)  # read by each worker's create_app
     _check_port(host, port)
     engine = _engine(db, must_exist=False)
     url = engine.url.render_as_string(hide_password=False)

@@ -58,28 +58,39 @@ def allowed_fields(role: str) -> list[Field]:
     return [f for f in catalogue().fields.values() if role in TIER_ROLES[f.access_code]]
 
 
-def _copy_path(src: Any, dst: dict[str, Any], path: tuple[str, ...]) -> None:
+def _copy_path(src: Any, dst: dict[str, Any], path: tuple[str, ...], names: str = "") -> None:
     """Copy the value at ``path`` in ``src`` into ``dst``; lists map element-wise. Parents are
-    created only when something is copied into them."""
+    created only when something is copied into them. With ``names`` (``Field.names``) the last key
+    is a flag: copied with the item's name where it is true, not at all otherwise."""
     key, rest = path[0], path[1:]
     name = key.removesuffix("[]")
     if not isinstance(src, dict) or name not in src:
         return
     if not rest:
-        dst[name] = copy.deepcopy(src[name])
+        if not names:
+            dst[name] = copy.deepcopy(src[name])
+        elif src[name] is True:
+            dst[name] = True
+            if names in src:
+                dst[names] = copy.deepcopy(src[names])
         return
     if key.endswith("[]"):
         items = src[name]
         if not isinstance(items, list):
             return
-        targets = dst.get(name) or [{} for _ in items]
+        targets = dst.get(name)
+        if targets is None:  # items with nothing to show are left out
+            mapped: list[dict[str, Any]] = [{} for _ in items]
+            for item, target in zip(items, mapped, strict=True):
+                _copy_path(item, target, rest, names)
+            if any(mapped):
+                dst[name] = [t for t in mapped if t]
+            return
         for item, target in zip(items, targets, strict=True):
-            _copy_path(item, target, rest)
-        if any(targets):
-            dst[name] = targets
+            _copy_path(item, target, rest, names)
         return
     sub = dst.get(name) or {}
-    _copy_path(src[name], sub, rest)
+    _copy_path(src[name], sub, rest, names)
     if sub:
         dst[name] = sub
 
@@ -88,5 +99,5 @@ def project(passport: dict[str, Any], role: str) -> dict[str, Any]:
     """The part of a Battery Pass document (aspect -> properties) that ``role`` may read."""
     view: dict[str, Any] = {}
     for f in allowed_fields(role):
-        _copy_path(passport, view, (f.aspect, *f.path))
+        _copy_path(passport, view, (f.aspect, *f.path), f.names)
     return view

@@ -1,7 +1,8 @@
 """The Battery Pass data model v1.2 field catalogue (``data/passport/battery-pass-v1.2.toml``).
 
-Each field is one SAMM property with its aspect, JSON path, longlist rows, Annex XIII point of
-Regulation (EU) 2023/1542, longlist access code and requirement per battery category.
+Each field is one SAMM property with its human label and unit (from the SAMM model, see
+``tools/samm_labels.py``), aspect, JSON path, longlist rows, Annex XIII point of Regulation (EU)
+2023/1542, longlist access code and requirement per battery category.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ class Field:
     """One SAMM property of the Battery Pass model."""
 
     name: str
+    label: str
+    """Human label: the model's ``samm:preferredName`` in words ("Battery mass")."""
+    unit: str
+    """Unit symbol of the model's characteristic ("kg", "kg CO2e/kWh"); empty when it has none."""
     aspect: str
     path: tuple[str, ...]
     """Keys from the aspect object down to the value; a key ending in ``[]`` maps over a list."""
@@ -36,6 +41,9 @@ class Field:
     kind: str
     requirement: dict[str, str]
     source: tuple[str, ...]
+    names: str = ""
+    """For a true/false flag inside a list (``a[].flag``): the key of the item's name, shown with
+    the flag where it is true; items where it is false are not part of the field."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,10 @@ class Catalogue:
 def _build_field(raw: dict[str, Any], sources: dict[str, str]) -> Field:
     name = raw["name"]
     problems = []
+    if not isinstance(raw.get("label"), str) or not raw["label"].strip():
+        problems.append("label must be a non-empty string (the model's preferred name)")
+    if not isinstance(raw.get("unit"), str):
+        problems.append('unit must be a string (the unit symbol, "" when the field has none)')
     if raw["access"] not in ACCESS_CODES:
         problems.append(f"access {raw['access']!r} not one of {ACCESS_CODES}")
     if raw["annex_xiii"] and not ANNEX_POINT.match(raw["annex_xiii"]):
@@ -62,6 +74,8 @@ def _build_field(raw: dict[str, Any], sources: dict[str, str]) -> Field:
         problems.append(f"requirement values must be among {REQUIREMENTS}")
     if raw["kind"] not in ("static", "dynamic"):
         problems.append("kind must be static or dynamic")
+    if raw.get("names") and "[]" not in raw["path"]:
+        problems.append("names applies to a flag inside a list (a path with [])")
     unknown = [s for s in raw["source"] if s not in sources]
     if unknown or not raw["source"]:
         problems.append(f"source keys {unknown} not in [sources]")
@@ -69,6 +83,8 @@ def _build_field(raw: dict[str, Any], sources: dict[str, str]) -> Field:
         raise ValueError(f"passport catalogue field {name}: " + "; ".join(problems))
     return Field(
         name=name,
+        label=raw["label"],
+        unit=raw["unit"],
         aspect=raw["aspect"],
         path=tuple(raw["path"].split(".")),
         longlist=tuple(raw["longlist"]),
@@ -77,6 +93,7 @@ def _build_field(raw: dict[str, Any], sources: dict[str, str]) -> Field:
         kind=raw["kind"],
         requirement=dict(raw["requirement"]),
         source=tuple(raw["source"]),
+        names=raw.get("names", ""),
     )
 
 

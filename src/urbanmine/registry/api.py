@@ -2,8 +2,9 @@
 
 Every request runs in one database transaction; errors are JSON ``{"message": ...}`` with 401
 (bad or missing key where one is needed), 403 (key may not do this), 404, 409 (conflicts with what is
-stored: mass balance, read-only passport, reused client event id) or 422 (malformed input).
-"""
+stored: mass balance, read-only passport, reused client event id), 422 (malformed input), 400 (bytes
+that are not UTF-8) or 413 (body too large); the limits are in ``limits.py`` (docs/registry.md,
+"Limits and bad input")."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from urbanmine.registry import batch, service
 from urbanmine.registry.batch import MAX_BATCH
 from urbanmine.registry.domain import DEFAULT_TOLERANCE
+from urbanmine.registry.intake import CheckedRoute
 from urbanmine.registry.keys import Principal
 from urbanmine.registry.transaction import run
 
@@ -136,7 +138,7 @@ def _created(result: tuple[Any, bool], view: Callable[[Any], dict[str, Any]]) ->
     return JSONResponse(view(obj), status_code=201 if created else 200)
 
 
-router = APIRouter(prefix=PREFIX)
+router = APIRouter(prefix=PREFIX, route_class=CheckedRoute)  # JSON bodies: intake.parse
 
 
 @router.post("/operators", status_code=201)
@@ -243,11 +245,12 @@ def export_passport(request: Request, ident: str) -> dict[str, Any]:
 
 
 @router.put("/passports/{ident}")
-def update_passport(request: Request, ident: str, body: PassportUpdate) -> dict[str, Any]:
+def update_passport(request: Request, ident: str, body: PassportUpdate) -> JSONResponse:
+    """The answer is rendered inside the transaction: if it cannot be, nothing is stored."""
     return run(
         request,
-        lambda s, p: service.passport_view(
-            s, p, service.update_passport(s, p, ident, body.model_dump())
+        lambda s, p: JSONResponse(
+            service.passport_view(s, p, service.update_passport(s, p, ident, body.model_dump()))
         ),
     )
 

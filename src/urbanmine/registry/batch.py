@@ -44,6 +44,7 @@ from urbanmine.registry.rules import (
     SubjectState,
     apply_battery_event,
     apply_lot_event,
+    battery_mass,
     chain,
     common,
     epr_line,
@@ -233,7 +234,9 @@ def add_events(s: Session, p: Principal, items: Sequence[Item]) -> list[dict[str
                 changed.add((i.subject_type, i.subject_id))
             if i.type in EPR_EVENTS and i.subject_type == "battery":
                 producer, category, document = facts[i.subject_id]
-                line = epr_line(producer, category, document, i.type, i.time, i.payload)
+                line = epr_line(
+                    producer, category, battery_mass(document), i.type, i.time, i.payload
+                )
                 ledger.append((i.client_event_id, line))
             results.append(
                 _result(i.position, (i.client_event_id, i.subject_type, i.subject_id, seq, hash_))

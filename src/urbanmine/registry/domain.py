@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from urbanmine.registry.errors import Invalid
+from urbanmine.registry.limits import MAX_MASS_KG
 
 RECORD = (
     "subject_type",
@@ -72,6 +72,8 @@ STATUS_AFTER = {"reused": "re-used", "collected": "waste", "dismantled": "waste"
 """Events that change the status of the same passport."""
 
 EPR_EVENTS = ("placed_on_market", "collected")
+PRODUCER_EVENTS = ("declared",)
+"""Events on a producer's own chain (subject type ``producer``): aggregate EPR declarations."""
 
 
 def normalise_status(value: str) -> str:
@@ -83,15 +85,30 @@ def normalise_status(value: str) -> str:
     return by_any[key]
 
 
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+"""Years an event (in UTC) or a producer-responsibility declaration may fall in. From 1990: before
+the first lithium-ion cells went on sale (1991) and the EU's first battery directive (91/157/EEC),
+so before any battery this registry follows was made. To 2100: beyond the working life of any
+battery made today (EV packs: 10-20 years), yet wide enough for dates recorded ahead of time. Both
+ends lie far inside what ``datetime`` holds, so the conversion to UTC cannot overflow."""
+
+
 def normalise_time(value: str) -> str:
-    """ISO 8601 time with a timezone -> UTC ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``."""
+    """ISO 8601 time with a timezone -> UTC ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``, in the years
+    ``FIRST_YEAR`` to ``LAST_YEAR``."""
     try:
         t = datetime.fromisoformat(value)
     except (TypeError, ValueError):
         raise Invalid(f"time {value!r} is not ISO 8601 (e.g. 2027-03-01T12:00:00+00:00)") from None
     if t.tzinfo is None:
         raise Invalid(f"time {value!r} needs a timezone offset (e.g. +00:00)")
-    return t.astimezone(UTC).isoformat(timespec="microseconds")
+    try:
+        utc = t.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is in the year 0 in UTC
+        utc = None
+    if utc is None or not FIRST_YEAR <= utc.year <= LAST_YEAR:
+        raise Invalid(f"time {value!r} must fall in the years {FIRST_YEAR} to {LAST_YEAR} (UTC)")
+    return utc.isoformat(timespec="microseconds")
 
 
 # ---------------------------------------------------------------- hash chain
@@ -206,20 +223,26 @@ Origins = dict[str, dict[str, float]]
 """element -> origin -> kg"""
 
 
-def check_elements(elements: Mapping[str, Any], where: str) -> Elements:
-    """Element symbol -> non-negative finite kg; ``Invalid`` naming the bad entry."""
+def check_mass(kg: Any, where: str) -> float:
+    """A mass in kg: a number from 0 to ``MAX_MASS_KG``; ``Invalid`` naming ``where``."""
+    if (
+        isinstance(kg, bool)
+        or not isinstance(kg, int | float)
+        or not 0 <= kg <= MAX_MASS_KG  # also refuses NaN
+    ):
+        raise Invalid(f"{where} must be a number of kg from 0 to {MAX_MASS_KG:g}, got {kg!r}")
+    return float(kg)
+
+
+def check_elements(elements: Any, where: str) -> Elements:
+    """Element symbol -> kg (``check_mass``); ``Invalid`` naming the bad entry."""
+    if not isinstance(elements, Mapping):
+        raise Invalid(f'{where} must be an object of element symbol -> kg, e.g. {{"Co": 1.5}}')
     out: Elements = {}
     for el, kg in elements.items():
         if not (isinstance(el, str) and el[:1].isupper() and el.isalpha() and len(el) <= 2):
             raise Invalid(f"{where}: {el!r} is not an element symbol (e.g. Co, Li, Ni)")
-        if (
-            isinstance(kg, bool)
-            or not isinstance(kg, int | float)
-            or not math.isfinite(kg)
-            or kg < 0
-        ):
-            raise Invalid(f"{where}: {el} mass must be a non-negative number of kg, got {kg!r}")
-        out[el] = float(kg)
+        out[el] = check_mass(kg, f"{where}.{el}")
     return out
 
 
@@ -246,6 +269,19 @@ def share_of(origins: Origins, elements: Elements) -> Origins:
         if total <= 0:
             out[el]["primary"] = kg
     return out
+
+
+def input_origins(kind: str, elements: Elements, source: Origins | None = None) -> Origins:
+    """What one input brings into a lot: a share of the ``source`` lot's mixture (kind ``lot``),
+    else all of ``elements`` from the kind's origin (``INPUT_ORIGIN``)."""
+    if kind == "lot":
+        return share_of(source or {}, elements)
+    return single_origin(elements, INPUT_ORIGIN[kind])
+
+
+def add_elements(total: Elements, part: Elements) -> Elements:
+    """``total`` plus ``part``, element by element (a new mapping)."""
+    return {el: total.get(el, 0.0) + part.get(el, 0.0) for el in set(total) | set(part)}
 
 
 def totals(origins: Origins) -> Elements:

@@ -1,4 +1,4 @@
-"""Battery identifiers the registry accepts: one function, ``check_identifier``.
+"""Identifiers the registry accepts: batteries (``check_identifier``) and lots (``check_lot_id``).
 
 - Battery Pass URN: the data model's pattern for ``batteryPassportIdentifier``
   (``^urn:[a-z0-9]+:[a-z0-9]+$``, Battery Pass SAMM v1.2, reference §2.2 [K8]).
@@ -8,6 +8,8 @@
 """
 
 from __future__ import annotations
+
+import re
 
 from urbanmine.compliance.gbt34014 import check_code
 from urbanmine.passport.catalogue import catalogue
@@ -42,3 +44,19 @@ def check_identifier(identifier: str) -> str:
             f"nor a valid GB/T 34014 code: {'; '.join(errors)}"
         )
     return GBT34014
+
+
+LOT_ID = re.compile(r"^[A-Za-z0-9._:~-]{1,128}$")
+"""Lot ids: RFC 3986 unreserved characters and ``:``, so that ``/lots/{id}`` reaches every lot (a
+``/`` would split the path; ``/lots/{id}/events`` rules out a path converter)."""
+
+
+def check_lot_id(ident: object) -> str:
+    """Return ``ident`` if it is a valid lot id; ``Invalid`` naming the allowed characters otherwise."""
+    if not isinstance(ident, str) or not LOT_ID.match(ident):
+        what = "id is required" if ident is None else f"id {ident!r} is not a lot id"
+        raise Invalid(
+            f"{what}; allowed: 1-{MAX_LENGTH} characters among "
+            "A-Z a-z 0-9 . _ - : ~ (no spaces or slashes)"
+        )
+    return ident

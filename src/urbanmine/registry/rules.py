@@ -22,9 +22,11 @@ from urbanmine.registry.domain import (
     CONSENT_EVENT,
     GENESIS,
     LOT_EVENTS,
+    NEW_PASSPORT_EVENTS,
     STATUS_AFTER,
     canonical_text,
     check_elements,
+    check_mass,
     digest,
     link_hash,
     normalise_status,
@@ -107,12 +109,25 @@ class Registration:
 
     @property
     def payload(self) -> dict[str, Any]:
-        """Payload of the ``registered`` event."""
-        return {
-            "document_sha256": digest(self.document),
-            "elements_kg": self.elements_kg,
-            "made_from": self.made_from,
-        }
+        """Payload of the ``registered`` event: what the passport's state starts from (the
+        predecessor only when one is named, so that registrations without one hash as before)."""
+        lineage = {} if self.predecessor is None else {"predecessor": self.predecessor}
+        return content_payload(
+            self.document, elements_kg=self.elements_kg, made_from=self.made_from, **lineage
+        )
+
+
+def battery_mass(document: Any) -> Any:
+    """The document's ``GeneralProductInformation.batteryMass`` (``None`` when absent)."""
+    gpi = document.get("GeneralProductInformation") if isinstance(document, dict) else None
+    return gpi.get("batteryMass") if isinstance(gpi, dict) else None
+
+
+def content_payload(document: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """Payload of an event that sets a passport's document (``registered``, ``updated``): its
+    SHA-256 and its battery mass, which the ledger lines of later events use (``verify`` derives
+    them from the chain, whatever document is stored by then)."""
+    return {"document_sha256": digest(document), "battery_mass_kg": battery_mass(document), **extra}
 
 
 def registration(body: dict[str, Any]) -> Registration:
@@ -123,10 +138,8 @@ def registration(body: dict[str, Any]) -> Registration:
     time = normalise_time(body.get("time") or datetime.now(UTC).isoformat())
     cid = client_event_id(body, f"register:{ident}")
     elements = check_elements(body.get("elements_kg") or {}, "elements_kg")
-    made_from = body.get("made_from") or []
-    if not isinstance(made_from, list):
-        raise Invalid("made_from must be a list of {lot, elements_kg}")
-    gpi = doc["GeneralProductInformation"]
+    made_from = draws(body.get("made_from") or [])
+    gpi = battery_mass_checked(doc)["GeneralProductInformation"]
     status = normalise_status(gpi.get("batteryStatus", "original"))
     predecessor = body.get("predecessor")
     return Registration(
@@ -141,6 +154,67 @@ def registration(body: dict[str, Any]) -> Registration:
         made_from=made_from,
         predecessor=predecessor if isinstance(predecessor, str) else None,
     )
+
+
+def battery_mass_checked(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` (validated), once its ``batteryMass``, if given, is a mass the registry can
+    add up in ledgers (``check_mass``)."""
+    gpi = document["GeneralProductInformation"]
+    if "batteryMass" in gpi:
+        check_mass(gpi["batteryMass"], "document.GeneralProductInformation.batteryMass")
+    return document
+
+
+def draws(made_from: Any) -> list[dict[str, Any]]:
+    """``made_from`` of a registration: a list of ``{"lot": id, "elements_kg": {...}}``."""
+    if not isinstance(made_from, list):
+        raise Invalid("made_from must be a list of {lot, elements_kg}")
+    for i, item in enumerate(made_from):
+        where = f"made_from[{i}]"
+        _shape(item, where, ("lot",))
+        check_elements(item.get("elements_kg") or {}, f"{where}.elements_kg")
+    return made_from
+
+
+LOT_INPUTS = ("battery", "lot", "scrap", "primary")
+"""What a lot may be made from; each input names one of them (an id or a description)."""
+
+
+def lot_inputs(inputs: Any) -> list[tuple[str, str, dict[str, float]]]:
+    """A lot's ``inputs``: (kind, id or description, element masses) of each, checked for shape.
+
+    Each input is an object naming exactly one of ``LOT_INPUTS`` (a string of 1-128 characters)
+    and ``elements_kg``; a battery may be named once (its passport ends in the lot).
+    """
+    if not isinstance(inputs, list) or not inputs:
+        raise Invalid("inputs must be a non-empty list of {battery|lot|scrap|primary, elements_kg}")
+    out: list[tuple[str, str, dict[str, float]]] = []
+    batteries: set[str] = set()
+    for i, item in enumerate(inputs):
+        where = f"inputs[{i}]"
+        kind = _shape(item, where, LOT_INPUTS)
+        ref = item[kind]
+        if kind == "battery":
+            if ref in batteries:
+                raise Invalid(f"{where}: battery {ref} is already an input of this lot")
+            batteries.add(ref)
+        out.append(
+            (kind, ref, check_elements(item.get("elements_kg") or {}, f"{where}.elements_kg"))
+        )
+    return out
+
+
+def _shape(item: Any, where: str, kinds: tuple[str, ...]) -> str:
+    """The one key of ``kinds`` that ``item`` (an object of it and ``elements_kg``) names, its
+    value a string of 1-128 characters."""
+    named = [k for k in kinds if isinstance(item, dict) and k in item]
+    allowed = " or ".join(kinds)
+    if len(named) != 1 or set(item) - {named[0], "elements_kg"}:
+        raise Invalid(f"{where} must be an object of exactly one of {allowed}, and elements_kg")
+    ref = item[named[0]]
+    if not isinstance(ref, str) or not 0 < len(ref) <= 128:
+        raise Invalid(f"{where}.{named[0]} must be a string of 1-128 characters, got {ref!r}")
+    return named[0]
 
 
 def passport_columns(reg: Registration, operator_id: str) -> dict[str, Any]:
@@ -247,6 +321,8 @@ def apply_battery_event(
         battery.status = STATUS_AFTER[etype]
     elif etype == "shredded":
         battery.status, battery.closed = "waste", "recycled"
+    elif etype in NEW_PASSPORT_EVENTS:
+        battery.status, battery.closed = NEW_PASSPORT_EVENTS[etype], "superseded"
 
 
 def consent_payload(payload: dict[str, Any], is_operator: Callable[[str], bool]) -> None:
@@ -321,18 +397,19 @@ def custody(
 def epr_line(
     producer: str,
     category: str,
-    document: dict[str, Any],
+    mass: Any,
     etype: str,
     time: str,
     payload: dict[str, Any],
 ) -> dict[str, Any]:
-    """The ledger line of a ``placed_on_market`` or ``collected`` event (columns of ``EprEntry``)."""
+    """The ledger line of a ``placed_on_market`` or ``collected`` event (columns of ``EprEntry``);
+    ``mass``: the passport's ``battery_mass`` when the event is recorded."""
     country = payload.get("country")
     if not isinstance(country, str) or not COUNTRY.match(country):
         raise Invalid(f"{etype} needs payload.country: ISO 3166-1 alpha-2 code such as DE")
-    mass = document.get("GeneralProductInformation", {}).get("batteryMass")
     if isinstance(mass, bool) or not isinstance(mass, int | float) or mass <= 0:
         raise Invalid(f"{etype} needs the passport's GeneralProductInformation.batteryMass (kg)")
+    check_mass(mass, "the passport's GeneralProductInformation.batteryMass")
     return {
         "producer_id": producer,
         "category": category,
@@ -342,6 +419,13 @@ def epr_line(
         "mass_kg": float(mass),
         "declared": False,
     }
+
+
+def declared_line(producer: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The ledger line of a producer's aggregate declaration (its ``declared`` event's payload:
+    kind, category, country, year, mass_kg)."""
+    keys = ("kind", "category", "country", "year", "mass_kg")
+    return {"producer_id": producer, **{k: payload[k] for k in keys}, "declared": True}
 
 
 # ---------------------------------------------------------------- hash chain

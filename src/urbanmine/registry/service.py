@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,33 +23,42 @@ from urbanmine.registry.domain import (
     CONSENT_EVENT,
     DEFAULT_TOLERANCE,
     EPR_EVENTS,
+    FIRST_YEAR,
     GENESIS,
-    INPUT_ORIGIN,
+    LAST_YEAR,
     NEW_PASSPORT_EVENTS,
     Origins,
+    add_elements,
     add_origins,
     balance_excess,
     check_elements,
+    check_mass,
     collection_rate,
     digest,
+    input_origins,
     normalise_time,
     recycled_content,
     share_of,
-    single_origin,
     totals,
 )
 from urbanmine.registry.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from urbanmine.registry.identifiers import check_identifier
+from urbanmine.registry.identifiers import check_identifier, check_lot_id
 from urbanmine.registry.keys import Principal
 from urbanmine.registry.rules import (
     COUNTRY,
+    SubjectState,
     apply_battery_event,
     apply_lot_event,
+    battery_mass,
+    battery_mass_checked,
     chain,
     client_event_id,
     common,
+    content_payload,
+    declared_line,
     epr_line,
     event_type,
+    lot_inputs,
     may_succeed,
     passport_columns,
     place_of,
@@ -173,7 +184,7 @@ def _existing(s: Session, operator_id: str, client_event_id: str) -> Event | Non
 
 def _append(
     s: Session,
-    subject: Passport | Lot,
+    subject: Passport | Lot | SubjectState,
     subject_type: str,
     operator_id: str,
     client_event_id: str,
@@ -237,10 +248,7 @@ def _withdraw(lot: Lot, elements: dict[str, float], where: str) -> None:
                 for e in excess
             )
         )
-    lot.withdrawn = {
-        el: lot.withdrawn.get(el, 0.0) + elements.get(el, 0.0)
-        for el in set(lot.withdrawn) | set(elements)
-    }
+    lot.withdrawn = add_elements(lot.withdrawn, elements)
 
 
 def create_passport(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Passport, bool]:
@@ -309,14 +317,14 @@ def update_passport(s: Session, p: Principal, ident: str, body: dict[str, Any]) 
         )
     if passport.closed:
         raise Conflict(f"passport {ident} is read-only ({passport.closed})")
-    doc = documents.validate(body.get("document"))
+    doc = battery_mass_checked(documents.validate(body.get("document"), ident))
     if doc.get("GeneralProductInformation", {}).get("batteryPassportIdentifier", ident) != ident:
         raise Invalid("the document's batteryPassportIdentifier differs from the passport id")
     if doc["GeneralProductInformation"]["batteryCategory"] != passport.category:
         raise Invalid(f"batteryCategory cannot change (passport is {passport.category})")
     doc = documents.with_status(doc, passport.status, ident)
     cid, time, place, _ = common({**body, "payload": None})
-    payload = {"document_sha256": digest(doc)}
+    payload = content_payload(doc)
     stored = _existing(s, operator_id, cid)
     if not replays(stored, operator_id, cid, "battery", ident, "updated", time, place, payload):
         passport.document = doc
@@ -377,9 +385,8 @@ def add_battery_event(
         _successor(s, passport, operator_id, etype, time, place, payload)
     ev = _append(s, passport, "battery", operator_id, cid, etype, time, place, payload)
     if etype in EPR_EVENTS:
-        line = epr_line(
-            passport.operator_id, passport.category, passport.document, etype, time, payload
-        )
+        mass = battery_mass(passport.document)
+        line = epr_line(passport.operator_id, passport.category, mass, etype, time, payload)
         s.add(EprEntry(**line, event_id=ev.id))
     return ev, True
 
@@ -393,7 +400,8 @@ def _successor(
     place: str,
     payload: dict[str, Any],
 ) -> None:
-    """Repurposing or remanufacturing: a new passport under the new operator, linked to the old."""
+    """Repurposing or remanufacturing: a new passport under the new operator, linked to the old
+    (``apply_battery_event`` has superseded the old one)."""
     new_id = payload.get("new_passport_id")
     if not isinstance(new_id, str):
         raise Invalid(f"{etype} needs payload.new_passport_id: the identifier of the new passport")
@@ -418,11 +426,10 @@ def _successor(
     )
     s.add(new)
     s.flush()
-    reg = {"document_sha256": digest(doc), "predecessor": old.id}
+    reg = content_payload(doc, predecessor=old.id)
     _append(
         s, new, "battery", operator_id, f"{etype}:{old.id}:{new_id}", "registered", time, place, reg
     )
-    old.status, old.closed = status, "superseded"
 
 
 def list_events(s: Session, p: Principal, subject_type: str, ident: str) -> list[dict[str, Any]]:
@@ -458,9 +465,7 @@ def create_lot(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Lot, boo
     ``tolerance`` (relative, default 1e-9). Battery inputs are shredded: their passports end.
     """
     operator_id = require_operator(p)
-    ident = body.get("id")
-    if not isinstance(ident, str) or not 0 < len(ident) <= 128:
-        raise Invalid("id is required: a string of 1-128 characters")
+    ident = check_lot_id(body.get("id"))
     product = body.get("product")
     if not isinstance(product, str) or not 0 < len(product) <= 64:
         raise Invalid(
@@ -474,15 +479,13 @@ def create_lot(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Lot, boo
     ):
         raise Invalid("tolerance must be a relative number in [0, 1)")
     inputs = body.get("inputs")
-    if not isinstance(inputs, list) or not inputs:
-        raise Invalid("inputs must be a non-empty list of {battery|lot|scrap|primary, elements_kg}")
+    checked = lot_inputs(inputs)
     out = check_elements(body.get("elements_kg") or {}, "elements_kg")
     cid = client_event_id(body, f"lot:{ident}")
     time = normalise_time(body.get("time", ""))
     place = place_of(body)
     spec = {"product": product, "inputs": inputs, "elements_kg": out, "tolerance": tolerance}
-    batteries = [i["battery"] for i in inputs if isinstance(i, dict) and "battery" in i]
-    etype = "shredded" if batteries else "refined"
+    etype = "shredded" if any(kind == "battery" for kind, _, _ in checked) else "refined"
     payload = {"spec_sha256": digest(spec)}
     stored = _existing(s, operator_id, cid)
     if replays(stored, operator_id, cid, "lot", ident, etype, time, place, payload):
@@ -491,29 +494,20 @@ def create_lot(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Lot, boo
         raise Conflict(f"lot {ident} already exists")
     mix: Origins = {}
     shredded: list[Passport] = []
-    for i, item in enumerate(inputs):
-        kinds = [
-            k
-            for k in ("battery", "lot", "scrap", "primary")
-            if isinstance(item, dict) and k in item
-        ]
-        if len(kinds) != 1:
-            raise Invalid(f"inputs[{i}] must name exactly one of battery, lot, scrap, primary")
-        elements = check_elements(item.get("elements_kg") or {}, f"inputs[{i}].elements_kg")
-        kind = kinds[0]
+    for i, (kind, ref, elements) in enumerate(checked):
         if kind == "lot":
-            src = s.get(Lot, item["lot"], with_for_update=True)
+            src = s.get(Lot, ref, with_for_update=True)
             if src is None:
-                raise NotFound(f"inputs[{i}]: lot {item['lot']} not found")
+                raise NotFound(f"inputs[{i}]: lot {ref} not found")
             if src.custodian_id != operator_id:
                 raise Forbidden(
                     f"inputs[{i}]: lot {src.id} is held by {src.custodian_id}, not {operator_id}"
                 )
             _withdraw(src, elements, f"inputs[{i}]")
-            add_origins(mix, share_of(src.origins, elements))
+            add_origins(mix, input_origins(kind, elements, src.origins))
             continue
         if kind == "battery":
-            battery = _get_passport(s, item["battery"], lock=True)
+            battery = _get_passport(s, ref, lock=True)
             if operator_id not in (battery.custodian_id,):
                 raise Forbidden(
                     f"inputs[{i}]: battery {battery.id} is held by {battery.custodian_id}, not {operator_id}"
@@ -523,7 +517,7 @@ def create_lot(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Lot, boo
                     f"inputs[{i}]: passport {battery.id} is read-only ({battery.closed})"
                 )
             shredded.append(battery)
-        add_origins(mix, single_origin(elements, INPUT_ORIGIN[kind]))
+        add_origins(mix, input_origins(kind, elements))
     excess = balance_excess(totals(mix), out, float(tolerance))
     if excess:
         raise Conflict(
@@ -635,22 +629,38 @@ def declare_epr(s: Session, p: Principal, body: dict[str, Any]) -> EprEntry:
         raise Invalid(f"category must be one of {', '.join(CATEGORIES)}")
     if not isinstance(country, str) or not COUNTRY.match(country):
         raise Invalid("country must be an ISO 3166-1 alpha-2 code such as DE")
-    if not isinstance(year, int) or not 1990 <= year <= 2100:
-        raise Invalid("year must be an integer between 1990 and 2100")
-    if isinstance(mass, bool) or not isinstance(mass, int | float) or mass < 0:
-        raise Invalid("mass_kg must be a non-negative number")
-    entry = EprEntry(
-        producer_id=operator_id,
-        category=category,
-        country=country,
-        year=year,
-        kind=kind,
-        mass_kg=float(mass),
-        declared=True,
-    )
+    if not isinstance(year, int) or not FIRST_YEAR <= year <= LAST_YEAR:
+        raise Invalid(f"year must be an integer from {FIRST_YEAR} to {LAST_YEAR}")
+    payload = {
+        "kind": kind,
+        "category": category,
+        "country": country,
+        "year": year,
+        "mass_kg": check_mass(mass, "mass_kg"),
+    }
+    producer = _producer_chain(s, operator_id)
+    cid = f"declared:{uuid4().hex}"
+    time = normalise_time(datetime.now(UTC).isoformat())
+    ev = _append(s, producer, "producer", operator_id, cid, "declared", time, "", payload)
+    entry = EprEntry(**declared_line(operator_id, payload), event_id=ev.id)
     s.add(entry)
     s.flush()
     return entry
+
+
+def _producer_chain(s: Session, producer: str) -> SubjectState:
+    """The head of ``producer``'s chain of declarations, its operator row locked (declarations of
+    one producer are chained one at a time; the head is its last event: producers have no row of
+    their own to hold it)."""
+    s.get(Operator, producer, with_for_update=True)
+    last = s.execute(
+        select(Event.seq, Event.hash)
+        .where(Event.subject_type == "producer", Event.subject_id == producer)
+        .order_by(Event.seq.desc())
+        .limit(1)
+    ).first()
+    seq, head = (last[0], last[1]) if last else (0, GENESIS)
+    return SubjectState(producer, producer, producer, None, seq, head)
 
 
 def ledger(s: Session, p: Principal, producer: str) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from urbanmine.registry.errors import Invalid, Unauthorized
-from urbanmine.registry.keys import Principal, authenticate
+from urbanmine.registry.keys import PUBLIC, Principal, authenticate
 
 T = TypeVar("T")
 KEY_COOKIE = "um_key"
@@ -39,8 +39,9 @@ def bearer(request: Request) -> str | None:
     return key.strip()
 
 
-def run(request: Request, fn: Callable[[Session, Principal], T]) -> T:
-    """Run ``fn`` in one transaction as the caller; retry once on a unique-key race.
+def run(request: Request, fn: Callable[[Session, Principal], T], as_public: bool = False) -> T:
+    """Run ``fn`` in one transaction as the caller (as the public, key unread, when ``as_public``);
+    retry once on a unique-key race.
 
     GET and HEAD requests read: on SQLite their transactions do not wait for the writer.
     """
@@ -49,7 +50,7 @@ def run(request: Request, fn: Callable[[Session, Principal], T]) -> T:
     for attempt in (1, 2):
         try:
             with factory.begin() as s:
-                return fn(s, authenticate(s, bearer(request)))
+                return fn(s, PUBLIC if as_public else authenticate(s, bearer(request)))
         except IntegrityError:
             if attempt == 2:
                 raise
