@@ -36,7 +36,7 @@ def test_alembic_upgrade_from_empty(db_url: str) -> None:
         "alembic_version",
     } <= tables
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
         if engine.dialect.name == "postgresql":  # room on each page for HOT updates of the heads
             options = text("SELECT reloptions FROM pg_class WHERE relname IN ('passports', 'lots')")
             assert [row[0] for row in conn.execute(options)] == [["fillfactor=60"]] * 2

@@ -5,46 +5,29 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import httpx
+import pytest
 
-from registry.registry_helpers import Registry, document
+from registry.registry_helpers import Registry, Server, document, live_members, running_server
 from urbanmine.registry.verify import verify
 
 
-def _serve(url: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    command = [sys.executable, "-m", "urbanmine.cli", "serve", "--db", url, "--port", str(port)]
-    proc = subprocess.Popen(
-        [*command, "--workers", str(workers)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}/api/v1"
-    for _ in range(300):
-        try:
-            httpx.get(f"{base}/openapi.json")
-            return proc, base
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
-
-
-def test_kill_9_during_ingest_loses_no_acknowledged_write(db_url: str) -> None:
+def test_kill_9_during_ingest_loses_no_acknowledged_write(
+    db_url: str, serve: Callable[..., Server]
+) -> None:
     reg = Registry(db_url)
     key = reg.key("acme")
     ident, other = "urn:acme:k9", "urn:acme:k9b"
     for battery in (ident, other):
         r = reg.client.post("/api/v1/passports", json={"document": document(battery)}, headers=key)
         assert r.status_code == 201
-    proc, base = _serve(db_url)
+    server = serve(db_url)
+    proc, base = server.proc, server.api
     acknowledged: list[str] = []
     in_batches: list[str] = []
 
@@ -106,7 +89,9 @@ def test_kill_9_during_ingest_loses_no_acknowledged_write(db_url: str) -> None:
     reg.engine.dispose()
 
 
-def test_two_worker_processes_write_the_same_chains(db_url: str) -> None:
+def test_two_worker_processes_write_the_same_chains(
+    db_url: str, serve: Callable[..., Server]
+) -> None:
     """``serve --workers 2``: four clients post batches to the same two batteries at once; the
     processes serialise on the database, every acknowledged event is stored exactly once and every
     chain verifies."""
@@ -116,7 +101,8 @@ def test_two_worker_processes_write_the_same_chains(db_url: str) -> None:
     for battery in batteries:
         r = reg.client.post("/api/v1/passports", json={"document": document(battery)}, headers=key)
         assert r.status_code == 201
-    proc, base = _serve(db_url, workers=2)
+    server = serve(db_url, workers=2)
+    base = server.api
     acknowledged: list[str] = []
 
     def post(kind: str) -> None:
@@ -136,15 +122,11 @@ def test_two_worker_processes_write_the_same_chains(db_url: str) -> None:
                 assert r.status_code == 201, r.text
                 acknowledged.extend(cids)
 
-    try:
-        clients = [threading.Thread(target=post, args=(kind,)) for kind in "abcd"]
-        for t in clients:
-            t.start()
-        for t in clients:
-            t.join()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    clients = [threading.Thread(target=post, args=(kind,)) for kind in "abcd"]
+    for t in clients:
+        t.start()
+    for t in clients:
+        t.join()
     stored = [
         e["client_event_id"]
         for battery in batteries
@@ -156,3 +138,26 @@ def test_two_worker_processes_write_the_same_chains(db_url: str) -> None:
         assert verify(s) == []
     reg.client.close()
     reg.engine.dispose()
+
+
+def test_a_server_that_dies_is_reported_at_once_with_its_stderr(tmp_path: Path) -> None:
+    """A server that exits before answering is an error naming its exit code and stderr, raised
+    as soon as it exits, not after the readiness deadline."""
+    started = time.monotonic()
+    with (
+        pytest.raises(RuntimeError, match="exited with code 2") as failed,
+        running_server(f"sqlite:///{tmp_path / 'missing' / 'r.db'}", deadline_s=600),
+    ):
+        pass
+    assert "does not exist" in str(failed.value)
+    assert time.monotonic() - started < 60
+
+
+def test_servers_are_stopped_when_the_test_fails(db_url: str) -> None:
+    """Every process of a two-worker server is gone after a failure inside the ``with``."""
+    Registry(db_url).engine.dispose()  # migrated, so the server starts at once
+    with pytest.raises(ZeroDivisionError), running_server(db_url, workers=2) as server:
+        pgid = server.proc.pid
+        assert len(live_members(pgid)) >= 3  # the server, its two workers (and helpers)
+        1 / 0  # noqa: B018
+    assert server.proc.poll() is not None and live_members(pgid) == []

@@ -1,4 +1,5 @@
-"""``urbanmine registry init|verify|anchor|import|export`` and ``urbanmine serve``.
+"""``urbanmine registry init|verify|anchor|import|export``, ``registry operator add``, ``registry
+key add|revoke|list`` and ``urbanmine serve``.
 
 The database is ``--db URL``, else ``URBANMINE_DATABASE_URL``, else ``sqlite:///urbanmine-registry.db``.
 SQLAlchemy, the store and the service are imported inside each command (they take about half a
@@ -10,8 +11,9 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 
@@ -23,10 +25,15 @@ from urbanmine.registry.errors import RegistryError
 registry_app = typer.Typer(
     no_args_is_help=True, help="Passport and chain-of-custody registry (database)."
 )
+operator_app = typer.Typer(no_args_is_help=True, help="Economic operators (as the admin).")
+key_app = typer.Typer(no_args_is_help=True, help="API keys (as the admin).")
+registry_app.add_typer(operator_app, name="operator")
+registry_app.add_typer(key_app, name="key")
 DbOpt = typer.Option(
     None, "--db", help="Database URL (default: URBANMINE_DATABASE_URL or ./urbanmine-registry.db)."
 )
 ADMIN = "admin"
+T = TypeVar("T")
 
 
 def _engine(db: str | None, must_exist: bool = True) -> Any:
@@ -61,16 +68,18 @@ def _sessions(db: str | None) -> Any:
 @registry_app.command("init")
 @guarded
 def init_cmd(db: str | None = DbOpt) -> None:
-    """Create or upgrade the schema; on first run create the admin and print its key once (JSON)."""
+    """Create or upgrade the schema; when no admin key works (first run, or every admin key
+    revoked or expired) create one and print it once (JSON)."""
     from sqlalchemy import select
 
-    from urbanmine.registry.keys import issue_key
-    from urbanmine.registry.store import ApiKey, Operator, migrate, session_factory
+    from urbanmine.registry.keys import issue_key, usable
+    from urbanmine.registry.store import ApiKey, Operator, migrate, now, session_factory
 
     engine = _engine(db, must_exist=False)
     migrate(engine)
     with session_factory(engine).begin() as s:
-        has_admin = s.scalar(select(ApiKey).where(ApiKey.role == "admin")) is not None
+        admins = s.scalars(select(ApiKey).where(ApiKey.role == "admin"))
+        has_admin = any(usable(row, now()) is None for row in admins)
         key = None
         if not has_admin:
             if s.get(Operator, ADMIN) is None:
@@ -86,6 +95,93 @@ def init_cmd(db: str | None = DbOpt) -> None:
             else "already initialised; no new key",
         }
     )
+
+
+def _as_admin(db: str | None, fn: Callable[[Any, Any], T]) -> T:
+    """Run ``fn(session, admin principal)`` in one transaction on ``--db``: whoever holds the
+    database is its admin. Any refusal is bad input (exit 2)."""
+    from urbanmine.registry.keys import Principal
+
+    try:
+        with _sessions(db).begin() as s:
+            return fn(s, Principal(ADMIN, "admin"))
+    except RegistryError as exc:
+        raise InputError(str(exc)) from None
+
+
+@operator_app.command("add")
+@guarded
+def operator_add_cmd(
+    ident: str = typer.Argument(..., help="Lower-case operator id, e.g. acme-cells."),
+    name: str = typer.Option(..., "--name", help="The operator's name."),
+    urn_prefix: str | None = typer.Option(
+        None, "--urn-prefix", help="Namespace of the urn:<prefix>:<id> identifiers it alone issues."
+    ),
+    gbt_manufacturer: str | None = typer.Option(
+        None,
+        "--gbt-manufacturer",
+        help="GB/T 34014 manufacturer code (3 characters) it alone uses.",
+    ),
+    db: str | None = DbOpt,
+) -> None:
+    """Register an economic operator; prints it (JSON)."""
+    from urbanmine.registry import service
+
+    spaces = {"urn_prefix": urn_prefix, "gbt_manufacturer": gbt_manufacturer}
+    print_json(
+        _as_admin(
+            db,
+            lambda s, p: service.operator_view(service.create_operator(s, p, ident, name, spaces)),
+        )
+    )
+
+
+@key_app.command("add")
+@guarded
+def key_add_cmd(
+    operator: str = typer.Argument(..., help="The operator the key acts for."),
+    role: str = typer.Option(
+        ...,
+        "--role",
+        help="admin, operator, legitimate_interest, notified_body, market_surveillance or "
+        "commission.",
+    ),
+    expires: str | None = typer.Option(
+        None,
+        "--expires",
+        help="Refuse the key from this date (start of the day, UTC) or ISO 8601 time on.",
+    ),
+    db: str | None = DbOpt,
+) -> None:
+    """Issue an API key; prints it once with its key_id (JSON): store it now."""
+    from urbanmine.registry import service
+
+    key = _as_admin(db, lambda s, p: service.create_key(s, p, operator, role, expires))
+    print_json({**key, "message": "store the key now: it is shown once"})
+
+
+@key_app.command("revoke")
+@guarded
+def key_revoke_cmd(
+    key_id: str = typer.Argument(..., help="The key's id (the part after um_), see key list."),
+    db: str | None = DbOpt,
+) -> None:
+    """Revoke a key: refused from the next request on, by every server process (JSON)."""
+    from urbanmine.registry import service
+
+    print_json(_as_admin(db, lambda s, p: service.revoke_key(s, p, key_id)))
+
+
+@key_app.command("list")
+@guarded
+def key_list_cmd(
+    operator: str | None = typer.Option(None, "--operator", help="Only this operator's keys."),
+    db: str | None = DbOpt,
+) -> None:
+    """List keys with role, creation, expiry and revocation; never the keys themselves (JSON)."""
+    from urbanmine.registry import service
+
+    print_json(_as_admin(db, lambda s, p: service.list_keys(s, p, operator)))
 
 
 @registry_app.command("verify")
@@ -173,7 +269,8 @@ def import_cmd(
         with _sessions(db).begin() as s:
             if s.get(Operator, operator) is None:
                 raise InputError(
-                    f"operator {operator!r} does not exist; an admin creates it via POST /api/v1/operators"
+                    f"operator {operator!r} does not exist; create it with `urbanmine registry "
+                    "operator add ID --name NAME`"
                 )
             who = Principal(operator, "operator")
             for i, doc in enumerate(docs):

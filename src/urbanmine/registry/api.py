@@ -32,7 +32,16 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class OperatorIn(Strict):
+class NamespacesIn(Strict):
+    urn_prefix: str | None = Field(
+        None, description="namespace of the urn:<prefix>:<id> identifiers only this operator issues"
+    )
+    gbt_manufacturer: str | None = Field(
+        None, description="GB/T 34014 manufacturer code (3 characters) only this operator issues"
+    )
+
+
+class OperatorIn(NamespacesIn):
     id: str = Field(description="Lower-case id, e.g. acme-cells")
     name: str
 
@@ -40,6 +49,11 @@ class OperatorIn(Strict):
 class KeyIn(Strict):
     role: str = Field(
         description="admin, operator, legitimate_interest, notified_body, market_surveillance or commission"
+    )
+    expires_at: str | None = Field(
+        None,
+        description="optional: the key is refused from this time on (ISO 8601 with timezone, "
+        "or a date: from the start of that day, UTC)",
     )
 
 
@@ -128,15 +142,44 @@ router = APIRouter(prefix=PREFIX, route_class=CheckedRoute)  # JSON bodies: inta
 
 
 @router.post("/operators", status_code=201)
-def create_operator(request: Request, body: OperatorIn) -> dict[str, str]:
-    op = run(request, lambda s, p: service.create_operator(s, p, body.id, body.name))
-    return {"id": op.id, "name": op.name}
+def create_operator(request: Request, body: OperatorIn) -> dict[str, Any]:
+    spaces = body.model_dump(include={"urn_prefix", "gbt_manufacturer"})
+    return run(
+        request,
+        lambda s, p: service.operator_view(
+            service.create_operator(s, p, body.id, body.name, spaces)
+        ),
+    )
+
+
+@router.patch("/operators/{operator_id}")
+def update_operator(request: Request, operator_id: str, body: NamespacesIn) -> dict[str, Any]:
+    """Register the operator's identifier namespaces (admin only)."""
+    spaces = body.model_dump()
+    return run(
+        request,
+        lambda s, p: service.operator_view(service.update_operator(s, p, operator_id, spaces)),
+    )
 
 
 @router.post("/operators/{operator_id}/keys", status_code=201)
-def create_key(request: Request, operator_id: str, body: KeyIn) -> dict[str, str]:
-    key = run(request, lambda s, p: service.create_key(s, p, operator_id, body.role))
-    return {"key": key, "operator": operator_id, "role": body.role}
+def create_key(request: Request, operator_id: str, body: KeyIn) -> dict[str, Any]:
+    """A new key for the operator (admin only): ``key`` is shown in this answer only."""
+    return run(
+        request, lambda s, p: service.create_key(s, p, operator_id, body.role, body.expires_at)
+    )
+
+
+@router.get("/operators/{operator_id}/keys")
+def list_keys(request: Request, operator_id: str) -> list[dict[str, Any]]:
+    """The operator's keys, revoked and expired ones included, without secrets (admin only)."""
+    return run(request, lambda s, p: service.list_keys(s, p, operator_id))
+
+
+@router.delete("/operators/{operator_id}/keys/{key_id}")
+def revoke_key(request: Request, operator_id: str, key_id: str) -> dict[str, Any]:
+    """Revoke a key (admin only): every later request with it is a 401, in every worker."""
+    return run(request, lambda s, p: service.revoke_key(s, p, key_id, operator_id))
 
 
 @router.post(
@@ -229,7 +272,7 @@ def list_battery_events(request: Request, ident: str) -> list[dict[str, Any]]:
 
 @router.get("/passports/{ident}/recycled-content")
 def recycled_content(request: Request, ident: str) -> dict[str, Any]:
-    return run(request, lambda s, p: service.passport_recycled_content(s, ident))
+    return run(request, lambda s, p: service.passport_recycled_content(s, p, ident))
 
 
 @router.post("/lots")

@@ -14,8 +14,8 @@ executemany update of the subjects' heads and state, and the ledger lines. Hashe
 Python, subject by subject in the order given.
 
 Events that create a successor passport (``repurposed``, ``remanufactured``) are refused: post
-them one at a time. Passports made from lots (``made_from``) go through the single path inside
-the same transaction.
+them one at a time. Passports made from lots (``made_from``) or naming a predecessor (whose
+consent is read) go through the single path inside the same transaction.
 """
 
 from __future__ import annotations
@@ -29,8 +29,14 @@ from typing import Any, NamedTuple
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from urbanmine.registry import bulk, service
-from urbanmine.registry.domain import EPR_EVENTS, GENESIS, NEW_PASSPORT_EVENTS, canonical_text
+from urbanmine.registry import bulk, namespaces, service
+from urbanmine.registry.domain import (
+    CONSENT_EVENT,
+    EPR_EVENTS,
+    GENESIS,
+    NEW_PASSPORT_EVENTS,
+    canonical_text,
+)
 from urbanmine.registry.errors import Invalid, NotFound, RegistryError
 from urbanmine.registry.keys import Principal
 from urbanmine.registry.rules import (
@@ -142,11 +148,16 @@ def _lock(s: Session, items: Sequence[Item]) -> dict[tuple[str, str], SubjectSta
 
 
 def _operators(s: Session, items: Sequence[Item]) -> Callable[[str], bool]:
-    """Whether an id is a registered operator, for the receivers the batch names."""
+    """Whether an id is a registered operator, for the receivers and consented successors' operators
+    the batch names."""
     named = {
         i.payload["to"]
         for i in items
         if i.type in ("shipped", "delivered") and isinstance(i.payload.get("to"), str)
+    } | {
+        i.payload["operator"]
+        for i in items
+        if i.type == CONSENT_EVENT and isinstance(i.payload.get("operator"), str)
     }
     known = set(s.scalars(select(Operator.id).where(Operator.id.in_(named)))) if named else set()
     return known.__contains__
@@ -301,7 +312,8 @@ def add_passports(
 ) -> list[dict[str, Any]]:
     """Register a batch of batteries; per entry: ``index``, ``id``, ``client_event_id``, ``created``.
 
-    Registrations with ``made_from`` (lots) go through the single path in this transaction.
+    Registrations with ``made_from`` (lots) or a ``predecessor`` go through the single path in
+    this transaction.
     """
     operator_id = service.require_operator(p)
     _size(bodies, "passports")
@@ -311,6 +323,7 @@ def add_passports(
             regs.append(registration(body))
     ids = {r.ident for r in regs} | {r.predecessor for r in regs if r.predecessor}
     existing = set(s.scalars(select(PASSPORTS.c.id).where(bulk.among(s, PASSPORTS.c.id, ids))))
+    issuers = namespaces.owners(s, {r.ident for r in regs})
     stored = _stored(s, operator_id, {r.client_event_id for r in regs})
     passports: list[dict[str, Any]] = []
     events: dict[str, dict[str, Any]] = {}
@@ -322,10 +335,11 @@ def add_passports(
             if registration_replays(_as_event(prior), reg, reg.ident in existing, operator_id):
                 results.append(_registered(index, reg, created=False))
                 continue
+            namespaces.check_issuer(operator_id, reg.ident, issuers)
             if reg.predecessor is not None and reg.predecessor not in existing:
                 raise Invalid(f"predecessor {reg.predecessor} is not a registered passport")
             existing.add(reg.ident)
-            if reg.made_from:
+            if reg.made_from or reg.predecessor is not None:  # lots, consent: the single path
                 via_single.append((index, body))
                 events[reg.client_event_id] = {
                     "subject_id": reg.ident,

@@ -55,6 +55,7 @@ BATTERY_EVENTS = (
     "shipped",
     "received",
     "shredded",
+    "successor_consented",
 )
 LOT_EVENTS = ("shipped", "received", "delivered")
 SYSTEM_EVENTS = ("registered", "updated", "lot_created")
@@ -62,6 +63,10 @@ SYSTEM_EVENTS = ("registered", "updated", "lot_created")
 
 NEW_PASSPORT_EVENTS = {"repurposed": "repurposed", "remanufactured": "remanufactured"}
 """Events that create a successor passport under the new operator (Art. 77(6)-(7)), with its status."""
+
+CONSENT_EVENT = "successor_consented"
+"""Recorded on a passport by its responsible operator or holder: ``payload.operator`` may register
+``payload.new_passport_id`` naming this passport as its predecessor (no other effect)."""
 
 STATUS_AFTER = {"reused": "re-used", "collected": "waste", "dismantled": "waste"}
 """Events that change the status of the same passport."""

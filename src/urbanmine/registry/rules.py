@@ -11,7 +11,7 @@ about the database come in as arguments (``is_operator``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 from urbanmine.registry import documents
 from urbanmine.registry.domain import (
     BATTERY_EVENTS,
+    CONSENT_EVENT,
     GENESIS,
     LOT_EVENTS,
     NEW_PASSPORT_EVENTS,
@@ -314,12 +315,49 @@ def apply_battery_event(
             f"passport {battery.id} is read-only ({battery.closed}); its history stays readable"
         )
     custody(battery, etype, operator_id, payload, is_operator)
+    if etype == CONSENT_EVENT:
+        consent_payload(payload, is_operator)
     if etype in STATUS_AFTER:
         battery.status = STATUS_AFTER[etype]
     elif etype == "shredded":
         battery.status, battery.closed = "waste", "recycled"
     elif etype in NEW_PASSPORT_EVENTS:
         battery.status, battery.closed = NEW_PASSPORT_EVENTS[etype], "superseded"
+
+
+def consent_payload(payload: dict[str, Any], is_operator: Callable[[str], bool]) -> None:
+    """A ``successor_consented`` event names the new passport and the operator registering it."""
+    new_id = payload.get("new_passport_id")
+    if not isinstance(new_id, str):
+        raise Invalid(f"{CONSENT_EVENT} needs payload.new_passport_id: the successor's identifier")
+    check_identifier(new_id)
+    who = payload.get("operator")
+    if not isinstance(who, str) or not is_operator(who):
+        raise Invalid(
+            f"{CONSENT_EVENT} needs payload.operator: the id of the registered operator that will "
+            "register the successor"
+        )
+
+
+def may_succeed(
+    predecessor: Any, operator_id: str, new_id: str, consents: Iterable[dict[str, Any]]
+) -> None:
+    """May ``operator_id`` register ``new_id`` naming ``predecessor`` as its predecessor?
+
+    Yes for the predecessor's responsible operator and its holder (custody was handed over by the
+    previous holder's own ``shipped``), and for an operator the responsible operator or holder named
+    in a ``successor_consented`` event on the predecessor for exactly ``new_id``; ``Forbidden``
+    otherwise."""
+    if operator_id in (predecessor.operator_id, predecessor.custodian_id):
+        return
+    for c in consents:
+        if c.get("new_passport_id") == new_id and c.get("operator") == operator_id:
+            return
+    raise Forbidden(
+        f"predecessor {predecessor.id} belongs to {predecessor.operator_id}: naming it needs that "
+        f"operator's or the holder's consent, a {CONSENT_EVENT} event on {predecessor.id} with "
+        f"payload new_passport_id {new_id!r} and operator {operator_id!r}"
+    )
 
 
 def apply_lot_event(

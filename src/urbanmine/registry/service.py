@@ -16,10 +16,11 @@ from uuid import uuid4
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from urbanmine.passport import access, project
+from urbanmine.passport import project
 from urbanmine.passport.catalogue import CATEGORIES
-from urbanmine.registry import documents
+from urbanmine.registry import disclosure, documents, keys, namespaces
 from urbanmine.registry.domain import (
+    CONSENT_EVENT,
     DEFAULT_TOLERANCE,
     EPR_EVENTS,
     FIRST_YEAR,
@@ -42,7 +43,7 @@ from urbanmine.registry.domain import (
 )
 from urbanmine.registry.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from urbanmine.registry.identifiers import check_identifier, check_lot_id
-from urbanmine.registry.keys import Principal, issue_key
+from urbanmine.registry.keys import Principal
 from urbanmine.registry.rules import (
     COUNTRY,
     SubjectState,
@@ -58,13 +59,14 @@ from urbanmine.registry.rules import (
     epr_line,
     event_type,
     lot_inputs,
+    may_succeed,
     passport_columns,
     place_of,
     registration,
     registration_replays,
     replays,
 )
-from urbanmine.registry.store import EprEntry, Event, Lot, Operator, Passport
+from urbanmine.registry.store import ApiKey, EprEntry, Event, Lot, Operator, Passport
 
 OPERATOR_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 AUTHORITY_ROLES = ("market_surveillance", "commission")
@@ -98,7 +100,14 @@ def read_tier(p: Principal, passport: Passport) -> str | None:
 
 
 # ---------------------------------------------------------------- operators and keys
-def create_operator(s: Session, p: Principal, operator_id: str, name: str) -> Operator:
+def create_operator(
+    s: Session,
+    p: Principal,
+    operator_id: str,
+    name: str,
+    spaces: dict[str, str | None] | None = None,
+) -> Operator:
+    """A new operator, with the identifier namespaces it alone issues (``namespaces``)."""
     require_admin(p)
     if not OPERATOR_ID.match(operator_id or ""):
         raise Invalid(f"operator id {operator_id!r} must match {OPERATOR_ID.pattern}")
@@ -109,14 +118,59 @@ def create_operator(s: Session, p: Principal, operator_id: str, name: str) -> Op
     op = Operator(id=operator_id, name=name)
     s.add(op)
     s.flush()
+    namespaces.set_namespaces(s, op, spaces or {})
     return op
 
 
-def create_key(s: Session, p: Principal, operator_id: str, role: str) -> str:
+def update_operator(
+    s: Session, p: Principal, operator_id: str, spaces: dict[str, str | None]
+) -> Operator:
+    """Register identifier namespaces on an existing operator (admin)."""
+    require_admin(p)
+    op = s.get(Operator, operator_id, with_for_update=True)
+    if op is None:
+        raise NotFound(f"operator {operator_id!r} not found")
+    namespaces.set_namespaces(s, op, spaces)
+    return op
+
+
+def operator_view(op: Operator) -> dict[str, Any]:
+    return {
+        "id": op.id,
+        "name": op.name,
+        "urn_prefix": op.urn_prefix,
+        "gbt_manufacturer": op.gbt_manufacturer,
+    }
+
+
+def create_key(
+    s: Session, p: Principal, operator_id: str, role: str, expires_at: str | None = None
+) -> dict[str, Any]:
+    """A new key (shown once, in ``key``) and what is stored of it (``keys.key_view``)."""
     require_admin(p)
     if s.get(Operator, operator_id) is None:
         raise NotFound(f"operator {operator_id!r} not found")
-    return issue_key(s, operator_id, role)
+    expiry = None if expires_at is None else keys.parse_expiry(expires_at)
+    key = keys.issue_key(s, operator_id, role, expiry)
+    row = s.scalar(select(ApiKey).where(ApiKey.key_id == keys.key_id_of(key)))
+    assert row is not None
+    return {"key": key, **keys.key_view(row)}
+
+
+def revoke_key(
+    s: Session, p: Principal, key_id: str, operator_id: str | None = None
+) -> dict[str, Any]:
+    """Revoke a key: refused from the next request on, by every worker process."""
+    require_admin(p)
+    return keys.key_view(keys.revoke(s, key_id, operator_id))
+
+
+def list_keys(s: Session, p: Principal, operator_id: str | None = None) -> list[dict[str, Any]]:
+    """The keys (of ``operator_id``) without their secrets or hashes."""
+    require_admin(p)
+    if operator_id is not None and s.get(Operator, operator_id) is None:
+        raise NotFound(f"operator {operator_id!r} not found")
+    return [keys.key_view(row) for row in keys.list_keys(s, operator_id)]
 
 
 # ---------------------------------------------------------------- events
@@ -211,8 +265,9 @@ def create_passport(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Pas
             "made_from takes more of an element than elements_kg says the battery holds: "
             + "; ".join(e.explain() for e in over)
         )
-    if reg.predecessor is not None and s.get(Passport, reg.predecessor) is None:
-        raise Invalid(f"predecessor {reg.predecessor} is not a registered passport")
+    namespaces.may_issue(s, operator_id, reg.ident)
+    if reg.predecessor is not None:
+        _may_succeed(s, operator_id, reg.ident, reg.predecessor)
     passport = Passport(**passport_columns(reg, operator_id), drawn=drawn)
     s.add(passport)
     s.flush()
@@ -228,6 +283,21 @@ def create_passport(s: Session, p: Principal, body: dict[str, Any]) -> tuple[Pas
         reg.payload,
     )
     return passport, True
+
+
+def _may_succeed(s: Session, operator_id: str, new_id: str, predecessor_id: str) -> None:
+    """``rules.may_succeed`` with the predecessor's recorded consents."""
+    predecessor = s.get(Passport, predecessor_id)
+    if predecessor is None:
+        raise Invalid(f"predecessor {predecessor_id} is not a registered passport")
+    consents = s.scalars(
+        select(Event.payload).where(
+            Event.subject_type == "battery",
+            Event.subject_id == predecessor_id,
+            Event.type == CONSENT_EVENT,
+        )
+    )
+    may_succeed(predecessor, operator_id, new_id, consents)
 
 
 def _get_passport(s: Session, ident: str, lock: bool = False) -> Passport:
@@ -267,20 +337,20 @@ def passport_view(s: Session, p: Principal, passport: Passport) -> dict[str, Any
     tier = read_tier(p, passport)
     current = documents.with_status(passport.document, passport.status, passport.id)
     doc = current if tier is None else project(current, tier)
-    successors = list(s.scalars(select(Passport.id).where(Passport.predecessor_id == passport.id)))
     view: dict[str, Any] = {
         "id": passport.id,
         "category": passport.category,
         "operator": passport.operator_id,
-        "predecessor": passport.predecessor_id,
-        "successors": successors,
-        "closed": passport.closed,
         "tier": tier or "full",
         "document": doc,
     }
-    if tier is None or access(tier, "batteryStatus").allowed:
+    if disclosure.sees(tier, disclosure.STATUS):  # custody, lineage, end of life
+        successors = s.scalars(select(Passport.id).where(Passport.predecessor_id == passport.id))
         view["status"] = passport.status
         view["custodian"] = passport.custodian_id
+        view["predecessor"] = passport.predecessor_id
+        view["successors"] = list(successors)
+        view["closed"] = passport.closed
     return view
 
 
@@ -336,6 +406,7 @@ def _successor(
     if not isinstance(new_id, str):
         raise Invalid(f"{etype} needs payload.new_passport_id: the identifier of the new passport")
     check_identifier(new_id)
+    namespaces.may_issue(s, operator_id, new_id)
     if s.get(Passport, new_id) is not None:
         raise Conflict(f"passport {new_id} already exists")
     status = NEW_PASSPORT_EVENTS[etype]
@@ -362,17 +433,28 @@ def _successor(
 
 
 def list_events(s: Session, p: Principal, subject_type: str, ident: str) -> list[dict[str, Any]]:
+    """A battery's or lot's history; a battery's event payloads show each field only to the roles
+    that may read the matching passport field (``disclosure``), listing the keys ``withheld``."""
     if p.role == "public":
         raise Unauthorized("the event history needs an API key (Authorization: Bearer KEY)")
     model = Passport if subject_type == "battery" else Lot
-    if s.get(model, ident) is None:
+    subject = s.get(model, ident)
+    if subject is None:
         raise NotFound(f"{'passport' if subject_type == 'battery' else 'lot'} {ident} not found")
+    tier = read_tier(p, subject) if isinstance(subject, Passport) else None
     q = (
         select(Event)
         .where(Event.subject_type == subject_type, Event.subject_id == ident)
         .order_by(Event.seq)
     )
-    return [event_view(ev) for ev in s.scalars(q)]
+    views = []
+    for ev in s.scalars(q):
+        view = event_view(ev)
+        view["payload"], withheld = disclosure.payload_view(ev.payload, tier)
+        if withheld:
+            view["withheld"] = withheld
+        views.append(view)
+    return views
 
 
 # ---------------------------------------------------------------- lots
@@ -511,11 +593,12 @@ def add_lot_event(s: Session, p: Principal, ident: str, body: dict[str, Any]) ->
     return _append(s, lot, "lot", operator_id, cid, etype, time, place, payload), True
 
 
-def passport_recycled_content(s: Session, ident: str) -> dict[str, Any]:
-    """Recycled content (Art. 8; Battery Pass ``recycledContent``, public) by mass balance."""
+def passport_recycled_content(s: Session, p: Principal, ident: str) -> dict[str, Any]:
+    """Recycled content (Art. 8; Battery Pass ``recycledContent``, public) by mass balance; the
+    element masses behind it only for readers of the battery's composition."""
     passport = _get_passport(s, ident)
     shares = recycled_content(passport.elements_kg, passport.drawn)
-    return {
+    content: dict[str, Any] = {
         "id": ident,
         "recycledContent": [
             {"recycledMaterial": name, **shares[symbol]}
@@ -526,9 +609,11 @@ def passport_recycled_content(s: Session, ident: str) -> dict[str, Any]:
                 ("Pb", "Lead"),
             )
         ],
-        "elements_kg": passport.elements_kg,
-        "drawn_kg": passport.drawn,
     }
+    if disclosure.sees(read_tier(p, passport), disclosure.COMPOSITION):
+        content["elements_kg"] = passport.elements_kg
+        content["drawn_kg"] = passport.drawn
+    return content
 
 
 # ---------------------------------------------------------------- producer responsibility

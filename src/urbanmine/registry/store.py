@@ -53,6 +53,14 @@ class Operator(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    urn_prefix: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, unique=True, index=True
+    )
+    """Namespace of the ``urn:<prefix>:<id>`` passport identifiers only this operator issues."""
+    gbt_manufacturer: Mapped[str | None] = mapped_column(
+        String(3), nullable=True, unique=True, index=True
+    )
+    """GB/T 34014 manufacturer code (a code's first 3 characters) only this operator issues."""
 
 
 class ApiKey(Base):
@@ -65,6 +73,10 @@ class ApiKey(Base):
     operator_id: Mapped[str] = mapped_column(ForeignKey("operators.id"))
     role: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    """The key is refused from this time on (``None``: it does not expire)."""
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    """When an admin revoked the key; the key is refused from then on."""
 
 
 class Passport(Base):

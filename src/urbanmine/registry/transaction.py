@@ -13,7 +13,7 @@ from fastapi import Request
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
-from urbanmine.registry.errors import Invalid
+from urbanmine.registry.errors import Invalid, Unauthorized
 from urbanmine.registry.keys import PUBLIC, Principal, authenticate
 
 T = TypeVar("T")
@@ -22,11 +22,21 @@ KEY_COOKIE = "um_key"
 
 
 def bearer(request: Request) -> str | None:
-    """The key a request carries: ``Authorization: Bearer <key>``, else the pages' key cookie."""
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return request.cookies.get(KEY_COOKIE)
+    """The key a request carries: ``Authorization: Bearer <key>``, else the pages' key cookie.
+
+    An ``Authorization`` header that is not a bearer key (empty, another scheme, no key after
+    ``Bearer``) is ``Unauthorized``: the caller meant to authenticate and would otherwise be
+    served the public tier without being told."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return request.cookies.get(KEY_COOKIE)
+    scheme, _, key = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthorized(
+            "the Authorization header must read 'Bearer <API key>'; "
+            "send no Authorization header to read as the public"
+        )
+    return key.strip()
 
 
 def run(request: Request, fn: Callable[[Session, Principal], T], as_public: bool = False) -> T:
