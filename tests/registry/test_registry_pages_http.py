@@ -157,9 +157,9 @@ def test_qr_url_comes_from_public_base_url_not_host_header(db_url: str) -> None:
 def test_public_base_url_from_environment_and_default(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv(ENV_PUBLIC_URL, raising=False)
     reg = Registry(db_url)
     _register(reg)
-    monkeypatch.delenv(ENV_PUBLIC_URL, raising=False)
     page = reg.client.get(f"/p/{BAT}", headers={"Host": "evil.example"}).text
     assert _qr_link(page) == f"{DEFAULT_PUBLIC_URL}/p/{BAT}"
     monkeypatch.setenv(ENV_PUBLIC_URL, "https://pass.example.com/registry")

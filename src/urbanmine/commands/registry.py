@@ -361,14 +361,16 @@ def serve_cmd(
             host, f"[{host}]" if ":" in host else host
         )
         public_url = f"http://{local}:{port}"
-    os.environ[ENV_PUBLIC_URL] = check_public_url(public_url)  # read by each worker's create_app
+    base_url = check_public_url(public_url)
     _check_port(host, port)
     engine = _engine(db, must_exist=False)
     url = engine.url.render_as_string(hide_password=False)
     migrate(engine)
     if workers == 1:
-        uvicorn.run(create_app(url), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(url, public_url=base_url), host=host, port=port, log_level="info")
         return
-    os.environ[ENV_URL] = url  # each worker process builds its own app from the environment
+    # each worker process builds its own app from the environment (set only once all is checked)
+    os.environ[ENV_PUBLIC_URL] = base_url
+    os.environ[ENV_URL] = url
     app = "urbanmine.registry.app:create_app"
     uvicorn.run(app, factory=True, workers=workers, host=host, port=port, log_level="info")
