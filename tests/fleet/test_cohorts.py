@@ -66,15 +66,21 @@ CLASSES = {"weibull": Weibull, "normal": Normal, "lognormal": LogNormal, "fixed"
 
 
 @pytest.mark.parametrize("inflow_at", ["middle", "end"])
-@pytest.mark.parametrize("by_cohort", [False, True], ids=["constant", "cohort-varying"])
+@pytest.mark.parametrize(
+    "shape",
+    [(REGIONS, CHEMISTRIES), (CHEMISTRIES,), (YEARS, REGIONS, CHEMISTRIES), (YEARS, 1, 1)],
+    ids=["by-series", "by-chemistry", "by-cohort-and-series", "by-cohort"],
+)
 @pytest.mark.parametrize("kind", ["weibull", "normal", "lognormal", "fixed"])
-def test_equals_flodym(kind, by_cohort, inflow_at):
-    rng = np.random.default_rng(hash((kind, by_cohort, inflow_at)) % 2**32)
+def test_equals_flodym(kind, shape, inflow_at):
+    """Lifetimes by series, or by fewer series than the inflow has (the lifetime's Toeplitz
+    matrix is then the one materialised), each also by cohort (the general path)."""
+    rng = np.random.default_rng(sum(map(ord, f"{kind}{shape}{inflow_at}")))
     inflow = rng.uniform(0.0, 1e4, (YEARS, REGIONS, CHEMISTRIES))
-    shape = (YEARS, REGIONS, CHEMISTRIES) if by_cohort else (REGIONS, CHEMISTRIES)
     prms = _parameters(kind, rng, shape)
     result = inflow_driven(inflow, CLASSES[kind](**prms), inflow_at=inflow_at)
-    assert result.cohort_varying is by_cohort
+    assert result.cohort_varying is (len(shape) == 3)
+    prms = {k: np.broadcast_to(v, inflow.shape) for k, v in prms.items()}
     _assert_close(_ours(result), _flodym(kind, inflow, inflow_at, **prms))
 
 

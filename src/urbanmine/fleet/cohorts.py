@@ -17,7 +17,8 @@ Conventions (the same as flodym 1.1.0's ``InflowDrivenDSM``; see :func:`inflow_d
 
 Two paths, one result: when no lifetime parameter varies by cohort the totals are convolutions
 of the inflow with the survival and leaving probabilities by age, computed directly (exact sums,
-no FFT rounding) on a sliding-window view of the inflow; otherwise the survival matrix (years x
+no FFT rounding) on a sliding-window (Toeplitz) view of whichever of the two has fewer series;
+otherwise the survival matrix (years x
 cohorts x ...) is built in one vectorised call. By-cohort arrays (years x cohorts x ..., the
 memory-hungry part) are computed only when asked for.
 """
@@ -141,9 +142,14 @@ def inflow_driven(
         ages = (np.arange(n_years) + offset).reshape((n_years,) + (1,) * (flows.ndim - 1))
         curve = dataclasses.replace(lifetime, **params)
         survival = curve.survival(ages)  # by age: (ages, samples, *dims)
-        windows = _toeplitz(flows)  # windows[t, a] = inflow[t - a]: the sum runs over ages
-        stock = _contract(windows, survival)
-        outflow = _contract(windows, _leaving_by_age(survival))
+        leaving = _leaving_by_age(survival)
+        if survival[0].size < flows[0].size:  # fewer lifetimes than series: the lifetime's matrix
+            stock = _contract(_toeplitz(survival), flows)
+            outflow = _contract(_toeplitz(leaving), flows)
+        else:  # windows[t, a] = inflow[t - a]: the sum runs over ages
+            windows = _toeplitz(flows)
+            stock = _contract(windows, survival)
+            outflow = _contract(windows, leaving)
     if sampled_out:
         stock, outflow = np.moveaxis(stock, 1, 0), np.moveaxis(outflow, 1, 0)
     else:
