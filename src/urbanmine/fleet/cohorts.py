@@ -15,11 +15,12 @@ Conventions (the same as flodym 1.1.0's ``InflowDrivenDSM``; see :func:`inflow_d
   year t is inflow[c] * (S(age at end of year t-1) - S(age at end of year t)), and in its own year
   inflow[c] * (1 - S(age at end of year c)).
 
-Two paths, one result: when no lifetime parameter varies by cohort the totals are convolutions
-of the inflow with the survival and leaving probabilities by age, computed directly (exact sums,
-no FFT rounding) on a sliding-window (Toeplitz) view of whichever of the two has fewer series;
-otherwise the survival matrix (years x
-cohorts x ...) is built in one vectorised call. By-cohort arrays (years x cohorts x ..., the
+Two paths, one result. When no lifetime parameter varies by cohort, stock and outflow are
+convolutions of the inflow with the survival and leaving shares by age: exact direct sums (a BLAS
+product on the sliding-window view of whichever of lifetime and inflow has fewer series, or
+einsum), or an FFT when every series has its own lifetime over many years (see
+:func:`_convolve`). Otherwise the survival matrix (years x cohorts x ...) is built in one
+vectorised call and contracted with the inflow. By-cohort arrays (years x cohorts x ..., the
 memory-hungry part) are computed only when asked for.
 """
 
@@ -65,19 +66,19 @@ class CohortResult:
     @cached_property
     def survival(self) -> np.ndarray:
         """Share of cohort c left at the end of year t, ``([samples,] years, cohorts, *dims)``."""
-        return self._external(self._survival_matrix(), copy=True)
+        return self._external(self._matrix(), copy=True)
 
     @cached_property
     def stock_by_cohort(self) -> np.ndarray:
         """What remains of cohort c at the end of year t, ``([samples,] years, cohorts, *dims)``."""
-        return self._external(self._survival_matrix() * self._inflow[np.newaxis])
+        return self._external(self._matrix() * self._inflow[np.newaxis])
 
     @cached_property
     def outflow_by_cohort(self) -> np.ndarray:
         """What of cohort c left during year t, ``([samples,] years, cohorts, *dims)``."""
-        return self._external(_leaving(self._survival_matrix()) * self._inflow[np.newaxis])
+        return self._external(_leaving(self._matrix()) * self._inflow[np.newaxis])
 
-    def _survival_matrix(self) -> np.ndarray:
+    def _matrix(self) -> np.ndarray:
         """Survival by (year, cohort), internal layout; a Toeplitz view on the fast path."""
         if self.cohort_varying:
             return self._survival
