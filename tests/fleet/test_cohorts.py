@@ -29,7 +29,7 @@ def _flodym(kind, inflow, inflow_at, **prms):
     """flodym's InflowDrivenDSM on the same input: (stock, outflow, stock by cohort, outflow by cohort)."""
     model = {"weibull": fd.WeibullLifetime, "normal": fd.NormalLifetime}.get(kind)
     model = model or {"lognormal": fd.LogNormalLifetime, "fixed": fd.FixedLifetime}[kind]
-    names = {"shape": "weibull_shape", "scale": "weibull_scale", "lifetime": "mean"}
+    names = {"shape": "weibull_shape", "scale": "weibull_scale"}
     dims = _dims(inflow.shape)
     lifetime = model(
         dims=dims, inflow_at=inflow_at, **{names.get(k, k): v for k, v in prms.items()}
@@ -65,7 +65,7 @@ def _parameters(kind, rng, shape):
         "weibull": lambda: {"shape": rng.uniform(1.5, 5.0, shape), "scale": mean},
         "normal": lambda: {"mean": mean, "std": mean * rng.uniform(0.1, 0.5, shape)},
         "lognormal": lambda: {"mean": mean, "std": mean * rng.uniform(0.1, 0.8, shape)},
-        "fixed": lambda: {"lifetime": np.round(mean)},
+        "fixed": lambda: {"mean": np.round(mean)},
     }[kind]()
 
 
