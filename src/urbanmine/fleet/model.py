@@ -168,7 +168,8 @@ def run(inputs: FleetInputs, samples: int | None = None, seed: int | None = 0) -
         for name in ("collection", "exports", "second_life")
     }  # (S, Y)
     scrap = draw.draw(inputs.scrap, *_scrap_bounds(inputs, years))
-    sales = inputs.inflow[np.newaxis] * _projection(inputs, years, draw)[:, :, np.newaxis, :]
+    scale = _projection(inputs, years, draw)  # (S, C, G) sales multiplier by cohort
+    sales = inputs.inflow[np.newaxis] * scale[:, :, np.newaxis, :]  # (S, C, N, G)
 
     sv = _survival(inputs, "vehicle", draw, n_y)  # (S, T, C, G): year t, cohort c
     sb = _survival(inputs, "battery", draw, n_y)
@@ -176,30 +177,28 @@ def run(inputs: FleetInputs, samples: int | None = None, seed: int | None = 0) -
     sv_prev, sb_prev = _previous(sv, eye), _previous(sb, eye)
     leave_v = sv_prev - sv
     failed = sv * (sb_prev - sb)  # original packs failing in a vehicle still on the road
-    # per vehicle sold in cohort c, during/at the end of year t:
-    weights = inputs.pack_kwh / KWH_PER_GWH  # (C, G) GWh per pack
-    chem = inputs.chemistry  # (C, K)
-    per_pack = np.stack([np.ones_like(weights), weights], axis=-1)  # (C, G, unit)
-    # what one cohort carries, (S, C*G, N*K*unit): vehicles -> packs and GWh by chemistry
-    carried = (
-        np.moveaxis(sales, 3, 2)[..., np.newaxis, np.newaxis]
-        * chem[np.newaxis, :, np.newaxis, np.newaxis, :, np.newaxis]
-        * per_pack[np.newaxis, :, :, np.newaxis, np.newaxis, :]
-    )  # (S, C, G, N, K, unit)
-    sold = carried.sum(axis=2)
-    n_n, n_k = carried.shape[3:5]
-    carried = carried.reshape(carried.shape[0], -1, n_n * n_k * 2)
+    # per vehicle sold in cohort c, at the end of / during year t (times the sampled sales scale):
     names = ("in_use", "retired", "replaced", "with_vehicle")
-    matrices = np.concatenate([sv, leave_v + failed, failed, leave_v], axis=1)  # (S, 4T, C, G)
-    flows = np.matmul(matrices.reshape(matrices.shape[0], 4 * n_y, -1), carried)  # one BLAS call
-    flows = flows.reshape(flows.shape[0], 4, n_y, n_n, n_k, 2)
+    per_vehicle = np.concatenate([sv, leave_v + failed, failed, leave_v], axis=1)
+    per_vehicle *= scale[:, np.newaxis]  # (S, 4T, C, G)
+    # what a cohort's central sales carry: (C, G, N, K, unit) packs and GWh by chemistry
+    weights = inputs.pack_kwh / KWH_PER_GWH  # (C, G) GWh per pack
+    per_pack = np.stack([np.ones_like(weights), weights], axis=-1)  # (C, G, unit)
+    carried = (
+        np.moveaxis(inputs.inflow, 2, 1)[..., np.newaxis, np.newaxis]
+        * inputs.chemistry[:, np.newaxis, np.newaxis, :, np.newaxis]
+        * per_pack[:, :, np.newaxis, np.newaxis, :]
+    )
+    n_s = per_vehicle.shape[0]
+    n_c, n_g, n_n, n_k, n_u = carried.shape
+    flows = per_vehicle.reshape(n_s * 4 * n_y, n_c * n_g) @ carried.reshape(n_c * n_g, -1)
+    flows = flows.reshape(n_s, 4, n_y, n_n, n_k, n_u)  # one matrix product (BLAS)
     packs = {k: flows[:, i, ..., 0] for i, k in enumerate(names)}
     gwh = {k: flows[:, i, ..., 1] for i, k in enumerate(names)}
+    sold = np.einsum("scg,cgnku->scnku", scale, carried, optimize=True)
     vehicles = {
-        k: np.matmul(m.reshape(m.shape[0], n_y, -1), _by_cohort(sales)).reshape(
-            -1, n_y, n_n, len(inputs.segments)
-        )
-        for k, m in (("in_use", sv), ("retired", leave_v))
+        k: np.einsum("stcg,cng->stng", per_vehicle[:, i * n_y : (i + 1) * n_y], inputs.inflow)
+        for i, k in ((0, "in_use"), (3, "retired"))
     }
     packs["sold"], gwh["sold"] = sold[..., 0], sold[..., 1]
 
@@ -230,14 +229,6 @@ def run(inputs: FleetInputs, samples: int | None = None, seed: int | None = 0) -
         feedstock_GWh=feed,
         supply=supply,
     )
-
-
-def _by_cohort(sales: np.ndarray) -> np.ndarray:
-    """(S, C, N, G) sales as (S, C*G, N*G) with each segment only on its own column block, so a
-    (S, T, C*G) matrix times it keeps the segments apart."""
-    n_g = sales.shape[-1]
-    diag = np.moveaxis(sales, 3, 2)[..., np.newaxis] * np.eye(n_g)[:, np.newaxis, :]
-    return diag.reshape(sales.shape[0], sales.shape[1] * n_g, -1)
 
 
 def _previous(s: np.ndarray, eye: np.ndarray) -> np.ndarray:
@@ -284,22 +275,18 @@ def _curves(specs: list[LifetimeSpec], draw: _Sampler, n_y: int) -> np.ndarray:
 def _second_life(
     inputs: FleetInputs, draw: _Sampler, packs: dict[str, np.ndarray], gwh: dict[str, np.ndarray]
 ) -> None:
-    """Storage stock and returns of the second-life inflow (packs and GWh stacked on one axis)."""
-    spec = inputs.stationary
-    params = {
-        p: draw.draw(v, spec.low.get(p, v), spec.high.get(p, v))[
-            :, np.newaxis, np.newaxis, np.newaxis, np.newaxis
-        ]
-        for p, v in spec.parameters().items()
-    }  # (S, 1, 1, 1, 1): samples, cohorts, countries, chemistries, unit
+    """Storage stock and returns of the second-life inflow: the engine's survival matrix of the
+    stationary lifetime (by sample) times the inflow (packs and GWh, every country and
+    chemistry) in one batched matrix product."""
+    n_y = len(inputs.years)
+    survival = _curves([inputs.stationary], draw, n_y)[..., 0]  # (S, T, C)
+    leaving = _previous(survival[..., np.newaxis], np.eye(n_y)[np.newaxis, :, :, np.newaxis])
+    leaving = leaving[..., 0] - survival
     inflow = np.stack([packs["second_life_in"], gwh["second_life_in"]], axis=-1)
-    shape = np.broadcast_shapes(inflow.shape, (draw.n, 1, 1, 1, 1))
-    result = inflow_driven(
-        np.broadcast_to(inflow, shape), engine_lifetime(spec, params), sampled=True
-    )
-    for k, out in enumerate((packs, gwh)):
-        out["second_life_out"] = result.outflow[..., k]
-        out["second_life_stock"] = result.stock[..., k]
+    flat = inflow.reshape(inflow.shape[0], n_y, -1)  # (S, C, N*K*unit)
+    for key, matrix in (("second_life_stock", survival), ("second_life_out", leaving)):
+        result = np.matmul(matrix, flat).reshape(-1, *inflow.shape[1:])
+        packs[key], gwh[key] = result[..., 0], result[..., 1]
 
 
 def _scrap_bounds(inputs: FleetInputs, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
