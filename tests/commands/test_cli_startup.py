@@ -24,7 +24,9 @@ def test_importing_the_cli_imports_no_heavy_library():
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
 
 
-@pytest.mark.parametrize("package", ["urbanmine.compliance", "urbanmine.impacts"])
+@pytest.mark.parametrize(
+    "package", ["urbanmine.compliance", "urbanmine.impacts", "urbanmine.fleet"]
+)
 def test_pillar_packages_import_their_names_on_first_use(package):
     assert "numpy" not in modules_after(f"import {package}")
     # the names are still there, imported when first read

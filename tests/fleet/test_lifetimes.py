@@ -7,7 +7,7 @@ import pytest
 import scipy.stats
 
 from urbanmine.errors import InputError
-from urbanmine.fleet import Fixed, Logistic, LogNormal, Normal, Weibull
+from urbanmine.fleet import Fixed, Logistic, LogNormal, Normal, Weibull, make_lifetime
 
 AGES = np.array([0.0, 0.5, 3.0, 12.5, 40.0])
 
@@ -47,7 +47,7 @@ def test_logistic_scale_from_std():
 
 
 def test_fixed_leaves_when_age_reaches_lifetime():
-    np.testing.assert_array_equal(Fixed(lifetime=3.0).survival(AGES), [1, 1, 0, 0, 0])
+    np.testing.assert_array_equal(Fixed(mean=3.0).survival(AGES), [1, 1, 0, 0, 0])
 
 
 def test_parameters_broadcast():
@@ -73,11 +73,33 @@ def test_weibull_mean_lifetime():
         (lambda: Normal(mean=10.0, std=0.0), "parameter 'std' is 0.0"),
         (lambda: LogNormal(mean=10.0, std=float("inf")), "parameter 'std' is inf"),
         (lambda: Logistic(mean=-1.0, std=2.0), "parameter 'mean' is -1.0"),
-        (lambda: Fixed(lifetime="ten"), "parameter 'lifetime' is 'ten'"),
+        (lambda: Fixed(mean="ten"), "parameter 'mean' is 'ten'"),
         (lambda: LogNormal.from_log(mu=2.0, sigma=-0.1), "parameter 'sigma' is -0.1"),
     ],
 )
 def test_bad_parameters_raise_input_error(build, message):
     with pytest.raises(InputError, match="allowed") as caught:
         build()
+    assert message in str(caught.value)
+
+
+def test_make_lifetime_reads_a_scenario_spec():
+    """The [fleet] section's names (distribution, sd) give the same curve as the class."""
+    made = make_lifetime("lognormal", {"mean": 15.0, "sd": 4.0})
+    assert isinstance(made, LogNormal)
+    np.testing.assert_array_equal(made.survival(AGES), LogNormal(15.0, 4.0).survival(AGES))
+    assert isinstance(make_lifetime("fixed", {"mean": 8}), Fixed)
+
+
+@pytest.mark.parametrize(
+    ("distribution", "parameters", "message"),
+    [
+        ("gamma", {"mean": 1.0}, "lifetime distribution: got 'gamma'"),
+        ("weibull", {"shape": 3.0}, "got parameters shape; allowed: exactly shape, scale"),
+        ("normal", {"mean": 9.0, "sd": 2.0, "scale": 1.0}, "got parameters mean, scale, std"),
+    ],
+)
+def test_make_lifetime_bad_spec(distribution, parameters, message):
+    with pytest.raises(InputError, match="allowed") as caught:
+        make_lifetime(distribution, parameters)
     assert message in str(caught.value)

@@ -17,8 +17,8 @@ reproduces it exactly:
   (flodym ``LogNormalLifetime``): mu = ln(m^2 / sqrt(m^2 + s^2)), sigma^2 = ln(1 + s^2 / m^2).
 - :class:`Logistic` -- ``mean`` and ``std`` of the lifetime, scale = std * sqrt(3) / pi (the
   convention of Busch et al.'s EoL-LIB model). flodym has no logistic model.
-- :class:`Fixed` -- every product leaves when its age reaches ``lifetime``; S(a) = 1 if a < lifetime
-  else 0 (flodym ``FixedLifetime``).
+- :class:`Fixed` -- every product leaves when its age reaches ``mean``; S(a) = 1 if a < mean
+  else 0 (flodym ``FixedLifetime(mean)``).
 
 Bad parameters (missing, NaN, infinite, out of range) raise :class:`urbanmine.errors.InputError`
 when the lifetime is built.
@@ -27,6 +27,7 @@ when the lifetime is built.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Literal
 
@@ -202,15 +203,48 @@ class Logistic(Lifetime):
 
 @dataclass(frozen=True, eq=False)
 class Fixed(Lifetime):
-    """Every product leaves when its age reaches ``lifetime`` >= 0 years: S(a) = 1 if a < lifetime."""
+    """Every product leaves when its age reaches ``mean`` >= 0 years: S(a) = 1 if a < mean."""
 
-    lifetime: Any
-    bounds: ClassVar[dict[str, tuple[float, bool]]] = {"lifetime": (0.0, False)}
+    mean: Any
+    bounds: ClassVar[dict[str, tuple[float, bool]]] = {"mean": (0.0, False)}
 
     def survival(self, age: np.ndarray) -> np.ndarray:
-        """1.0 where age < lifetime, else 0.0."""
-        return np.less(age, self.lifetime).astype(float)
+        """1.0 where age < mean, else 0.0."""
+        return np.less(age, self.mean).astype(float)
 
     def mean_lifetime(self) -> np.ndarray:
-        """``lifetime``."""
-        return self.lifetime
+        """``mean``."""
+        return self.mean
+
+
+DISTRIBUTIONS: dict[str, type[Lifetime]] = {
+    "weibull": Weibull,
+    "normal": Normal,
+    "lognormal": LogNormal,
+    "logistic": Logistic,
+    "fixed": Fixed,
+}
+"""The lifetime classes by the names a scenario's ``[fleet]`` section uses."""
+
+
+def make_lifetime(distribution: str, parameters: Mapping[str, Any]) -> Lifetime:
+    """The lifetime ``distribution`` (a key of :data:`DISTRIBUTIONS`) with these parameters.
+
+    Parameter names are the classes' (``shape``, ``scale``, ``mean``, ``std``); ``sd``, the
+    scenario section's spelling, is read as ``std``. Values may be arrays (e.g. samples).
+    """
+    try:
+        kind = DISTRIBUTIONS[distribution]
+    except KeyError:
+        raise InputError(
+            f"lifetime distribution: got {distribution!r}; allowed: {', '.join(DISTRIBUTIONS)}"
+        ) from None
+    names = {"sd": "std"}
+    given = {names.get(name, name): value for name, value in parameters.items()}
+    expected = [field.name for field in fields(kind)]
+    if sorted(given) != sorted(expected):
+        raise InputError(
+            f"lifetime {distribution}: got parameters {', '.join(sorted(given)) or 'none'}; "
+            f"allowed: exactly {', '.join(expected)}"
+        )
+    return kind(**given)
