@@ -46,7 +46,7 @@ import numpy as np
 
 from urbanmine.errors import InputError
 from urbanmine.fleet.cohorts import inflow_driven
-from urbanmine.fleet.lifetimes import Fixed, Lifetime, Logistic, LogNormal, Normal, Weibull
+from urbanmine.fleet.lifetimes import Lifetime, make_lifetime
 from urbanmine.fleet.materials import ELEMENTS, elements_t, pack_t
 from urbanmine.fleet.scenario import FleetInputs, region_data
 from urbanmine.fleet.scenario import Lifetime as LifetimeSpec
@@ -109,14 +109,7 @@ class FleetResult:
 def engine_lifetime(spec: LifetimeSpec, params: dict[str, Any] | None = None) -> Lifetime:
     """The cohort engine's lifetime for a scenario lifetime; ``params`` replace its values (arrays
     that broadcast against (samples, cohorts, segments))."""
-    p = {**spec.parameters(), **(params or {})}
-    kind = spec.distribution
-    if kind == "weibull":
-        return Weibull(shape=p["shape"], scale=p["scale"])
-    if kind == "fixed":
-        return Fixed(lifetime=p["mean"])
-    cls = {"normal": Normal, "lognormal": LogNormal, "logistic": Logistic}[kind]
-    return cls(mean=p["mean"], std=p["sd"])
+    return make_lifetime(spec.distribution, {**spec.parameters(), **(params or {})})
 
 
 def triangular(u: np.ndarray, low: Any, mode: Any, high: Any) -> np.ndarray:
