@@ -180,7 +180,6 @@ def test_survival_product_matches_engine(small: FleetInputs) -> None:
 def test_max_age_ends_every_survivor(small: FleetInputs) -> None:
     """A logistic lifetime with max_age 5: nothing of a cohort is on the road at age 5.5."""
     spec = Lifetime(distribution="logistic", mean=17, sd=4, max_age=5)
-    r = run(_with(small, lifetimes=_both(small, "vehicle", spec)))
     inflow = np.zeros_like(small.inflow)
     inflow[0] = small.inflow[0]
     r = run(_with(small, inflow=inflow, lifetimes=_both(small, "vehicle", spec)))
