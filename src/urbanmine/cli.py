@@ -14,6 +14,7 @@ import typer
 from urbanmine.commands.compliance import code_app, comply
 from urbanmine.commands.factors import factors_app
 from urbanmine.commands.feeds import feeds_app
+from urbanmine.commands.fleet import fleet_cmd
 from urbanmine.commands.flowsheet import flowsheet_cmd, run_cmd
 from urbanmine.commands.impacts import closed_loop_cmd, footprint_cmd, sensitivity_cmd
 from urbanmine.commands.passport import passport_app
@@ -41,6 +42,7 @@ app.add_typer(passport_app, name="passport")
 app.add_typer(factors_app, name="factors")
 app.add_typer(registry_app, name="registry")
 app.command("serve")(serve_cmd)
+app.command("fleet")(fleet_cmd)
 
 if __name__ == "__main__":
     app()
