@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-HEAVY = ("numpy", "scipy", "sqlalchemy", "fastapi", "pydantic", "pandas", "SALib")
+HEAVY = ("numpy", "scipy", "sqlalchemy", "fastapi", "pydantic", "pandas", "SALib", "pyarrow")
 
 
 def modules_after(code: str) -> set[str]:

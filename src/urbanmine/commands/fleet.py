@@ -29,7 +29,7 @@ def fleet_cmd(
     ),
     seed: int | None = SeedOpt,
     out_dir: Path | None = typer.Option(
-        None, "--out", help="Folder for tidy tables of every series (CSV; Parquet with pyarrow)."
+        None, "--out", help="Folder for tidy tables of every series (CSV and Parquet)."
     ),
     as_json: bool = JsonOpt,
 ) -> None:

@@ -7,7 +7,6 @@ Values are the median (p50) over the samples of each cell (a deterministic run h
 from __future__ import annotations
 
 import csv
-import importlib
 import os
 import shutil
 import tempfile
@@ -225,17 +224,25 @@ def check_out_dir(path: Path) -> None:
         raise InputError(f"--out {path}: the parent folder {path.parent} does not exist")
 
 
+def _arrow_table(table: list[dict[str, Any]]) -> Any:
+    """One table as a pyarrow Table, columns in the CSV's order; a column with no value at all
+    (e.g. a verdict's ``period``) is typed string rather than Arrow's null type."""
+    import pyarrow as pa
+
+    fields = list(table[0]) if table else []
+    columns = {}
+    for f in fields:
+        col = pa.array([row.get(f) for row in table])
+        columns[f] = col.cast(pa.string()) if pa.types.is_null(col.type) else col
+    return pa.table(columns)
+
+
 def write_tables(rows: dict[str, list[dict[str, Any]]], out_dir: Path) -> list[str]:
-    """Write each table as CSV (and Parquet when pyarrow is installed) into a temporary folder
-    beside ``out_dir``, then move the files into ``out_dir`` only once all are written."""
+    """Write each table as CSV and as Parquet into a temporary folder beside ``out_dir``, then
+    move the files into ``out_dir`` only once all are written."""
+    import pyarrow.parquet as pq
+
     check_out_dir(out_dir)
-    arrow: Any = None
-    parquet: Any = None
-    try:
-        arrow = importlib.import_module("pyarrow")
-        parquet = importlib.import_module("pyarrow.parquet")
-    except ImportError:
-        pass  # CSV only
     staging = Path(tempfile.mkdtemp(prefix=".fleet-", dir=out_dir.parent))
     try:
         for name, table in rows.items():
@@ -244,8 +251,7 @@ def write_tables(rows: dict[str, list[dict[str, Any]]], out_dir: Path) -> list[s
                 writer = csv.DictWriter(fh, fieldnames=fields)
                 writer.writeheader()
                 writer.writerows(table)
-            if parquet is not None:
-                parquet.write_table(arrow.Table.from_pylist(table), staging / f"{name}.parquet")
+            pq.write_table(_arrow_table(table), staging / f"{name}.parquet")
         out_dir.mkdir(exist_ok=True)
         written = sorted(p.name for p in staging.iterdir())
         for f in written:

@@ -1,0 +1,38 @@
+"""``fleet.output.write_tables``: all files or none (the temporary folder), CSV and Parquet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from urbanmine.fleet import output
+
+ROWS = {
+    "a": [{"year": 2030, "x": 1.5, "note": None}, {"year": 2031, "x": None, "note": "n"}],
+    "empty": [],
+}
+
+
+def test_writes_csv_and_parquet(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "new"
+    written = output.write_tables(ROWS, out)
+    assert written == ["a.csv", "a.parquet", "empty.csv", "empty.parquet"]
+    assert pq.read_table(out / "a.parquet").to_pylist() == ROWS["a"]
+    assert pq.read_table(out / "empty.parquet").num_rows == 0
+    assert (out / "a.csv").read_text().splitlines() == ["year,x,note", "2030,1.5,", "2031,,n"]
+
+
+def test_a_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow.parquet as pq
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pq, "write_table", fail)
+    out = tmp_path / "new"
+    with pytest.raises(OSError, match="disk full"):
+        output.write_tables(ROWS, out)
+    assert list(tmp_path.iterdir()) == []  # neither DIR nor the temporary folder
