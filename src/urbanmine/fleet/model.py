@@ -115,60 +115,64 @@ class Flows:
         # per vehicle sold of cohort c, the sampled sales multiplier folded in
         scale = draws.sales_scale[:, np.newaxis]
         sv, sb = draws.vehicle, draws.battery
-        eye = np.eye(n_y)[np.newaxis, :, :, np.newaxis]
         self._in_use = sv * scale
-        self.leaving_vehicles = (
-            _previous(sv, eye) - sv
-        ) * scale  # vehicles retiring, pack still working
-        self._failed = sv * (_previous(sb, eye) - sb) * scale  # failing in a vehicle on the road
-        self._sold = eye * scale
-        self._weight = {
+        self.leaving_vehicles = (_previous(sv) - sv) * scale  # retiring, pack still working
+        self._failed = sv * (_previous(sb) - sb) * scale  # failing in a vehicle on the road
+        self._sold = np.eye(n_y)[np.newaxis, :, :, np.newaxis] * scale
+        exports = draws.exports[:, :, np.newaxis, np.newaxis]
+        self._domestic = self.leaving_vehicles * (1 - exports) + self._failed  # not exported
+        self._storage = {
+            "second_life_stock": draws.stationary,
+            "second_life_out": _previous(draws.stationary) - draws.stationary,
+        }  # (S, T, C): in storage at the end of year t / leaving it during year t
+        per_vehicle = {
             "packs": np.ones((1, 1, *inputs.pack_kwh.shape)),
             "GWh": draws.pack_kwh[:, np.newaxis] / KWH_PER_GWH,
-        }  # (S, 1, C, G) per vehicle
-        self._alpha: np.ndarray | None = None
-        self._beta: np.ndarray | None = None
-        if draws.lfp is not None:
-            alpha, beta = lfp_mix(inputs, draws.lfp)
-            self._alpha = alpha[:, np.newaxis, :, np.newaxis]
-            self._beta = beta[:, np.newaxis, :, np.newaxis]
+        }  # (S, 1, C, G) packs or GWh per vehicle of a cohort
+        # (weight on the central mix, weight on the LFP column or None) per unit
+        self._weights: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+        for unit, w in per_vehicle.items():
+            if draws.lfp is None:
+                self._weights[unit] = (w, None)
+            else:
+                alpha, beta = (m[:, np.newaxis, :, np.newaxis] for m in lfp_mix(inputs, draws.lfp))
+                self._weights[unit] = (w * alpha, w * beta)
+        inflow = np.moveaxis(inputs.inflow, 2, 1)  # (C, G, N) vehicles of a cohort
+        chem = inputs.chemistry  # (C, K) central
+        self._right = {
+            "cell": (inflow[..., np.newaxis] * chem[:, np.newaxis, np.newaxis, :], inflow),
+            "chemistry": (
+                inflow.sum(axis=2)[..., np.newaxis] * chem[:, np.newaxis, :],
+                inflow.sum(axis=2),
+            ),
+            "country": (inflow * chem.sum(axis=1)[:, np.newaxis, np.newaxis], inflow),
+        }  # what a cohort carries: on the central mix, and on the LFP column
         self._cache: dict[tuple[str, str], np.ndarray] = {}
 
     def coefficient(self, name: str) -> np.ndarray:
         """(samples, years, cohorts, segments): series ``name`` per vehicle sold of a cohort."""
         d = self.draws
-
-        def y(a: np.ndarray) -> np.ndarray:  # (S, Y) share -> over cohorts and segments
-            return a[:, :, np.newaxis, np.newaxis]
-
-        simple = {
-            "sold": self._sold,
-            "in_use": self._in_use,
-            "replaced": self._failed,
-            "retired": self.leaving_vehicles + self._failed,
-            "exported": y(d.exports) * self.leaving_vehicles,
-        }
-        if name in simple:
-            return simple[name]
-        domestic = self.leaving_vehicles + self._failed - y(d.exports) * self.leaving_vehicles
-        uncollected = y(1 - d.collection) * domestic
-        if name == "uncollected":
-            return uncollected
-        collected = domestic - uncollected
-        second_in = y(d.second_life) * collected
-        if name == "second_life_in":
-            return second_in
-        if name == "recycled_direct":
-            return collected - second_in
+        if name in ("sold", "in_use", "replaced", "retired", "exported"):
+            return {
+                "sold": lambda: self._sold,
+                "in_use": lambda: self._in_use,
+                "replaced": lambda: self._failed,
+                "retired": lambda: self.leaving_vehicles + self._failed,
+                "exported": lambda: _by_year(d.exports) * self.leaving_vehicles,
+            }[name]()
+        fates = {
+            "uncollected": 1 - d.collection,
+            "second_life_in": d.second_life * d.collection,
+            "recycled_direct": (1 - d.second_life) * d.collection,
+        }  # (S, Y) shares of the packs retired and not exported
+        if name in fates:
+            return _by_year(fates[name]) * self._domestic
+        if name not in self._storage:
+            raise KeyError(name)
+        second_in = _by_year(fates["second_life_in"]) * self._domestic
         n_s, n_y, n_c, n_g = second_in.shape
         flat = second_in.reshape(n_s, n_y, n_c * n_g)
-        survival = d.stationary
-        if name == "second_life_out":
-            survival = _previous(survival[..., np.newaxis], np.eye(n_y)[..., np.newaxis])
-            survival = survival[..., 0] - d.stationary
-        elif name != "second_life_stock":
-            raise KeyError(name)
-        return np.matmul(survival, flat).reshape(second_in.shape)
+        return np.matmul(self._storage[name], flat).reshape(second_in.shape)
 
     def detail(self, name: str, unit: str) -> np.ndarray:
         """(samples, years, countries, chemistries) of series ``name`` in ``unit`` (packs, GWh),
@@ -191,32 +195,24 @@ class Flows:
         return self._contract(name, unit, "country")
 
     def _contract(self, name: str, unit: str, keep: str) -> np.ndarray:
-        inputs = self.inputs
-        inflow = np.moveaxis(inputs.inflow, 2, 1)  # (C, G, N) vehicles of a cohort
-        chem = inputs.chemistry  # (C, K) central
-        right = {
-            "cell": inflow[..., np.newaxis] * chem[:, np.newaxis, np.newaxis, :],
-            "chemistry": inflow.sum(axis=2)[..., np.newaxis] * chem[:, np.newaxis, :],
-            "country": inflow * chem.sum(axis=1)[:, np.newaxis, np.newaxis],
-        }[keep]
-        lfp_right = inflow.sum(axis=2) if keep == "chemistry" else inflow
-        coef = self.coefficient(name) * self._weight[unit]
-        n_s, n_y, n_c, n_g = coef.shape
-        tail = right.shape[2:]
-        if self._alpha is None or self._beta is None:
-            return (coef.reshape(-1, n_c * n_g) @ right.reshape(n_c * n_g, -1)).reshape(
-                n_s, n_y, *tail
-            )
-        out = ((coef * self._alpha).reshape(-1, n_c * n_g) @ right.reshape(n_c * n_g, -1)).reshape(
-            n_s, n_y, *tail
-        )
-        lfp = (
-            (coef * self._beta).reshape(-1, n_c * n_g) @ lfp_right.reshape(n_c * n_g, -1)
-        ).reshape(n_s, n_y, *lfp_right.shape[2:])
+        coef = self.coefficient(name)
+        central, lfp = self._weights[unit]
+        right, lfp_right = self._right[keep]
+        out = _product(coef * central, right)
+        if lfp is None:
+            return out
+        extra = _product(coef * lfp, lfp_right)
         if keep == "country":
-            return out + lfp
-        out[..., self.inputs.chemistries.index("LFP")] += lfp
+            return out + extra
+        out[..., self.inputs.chemistries.index("LFP")] += extra
         return out
+
+
+def _product(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """(S, T, C, G) times (C, G, *tail) summed over C and G: (S, T, *tail), one BLAS product."""
+    n_s, n_y, n_c, n_g = left.shape
+    flat = left.reshape(-1, n_c * n_g) @ right.reshape(n_c * n_g, -1)
+    return flat.reshape(n_s, n_y, *right.shape[2:])
 
 
 class Series(Mapping[str, np.ndarray]):
@@ -389,11 +385,20 @@ def run(inputs: FleetInputs, samples: int | None = None, seed: int | None = 0) -
     )
 
 
-def _previous(s: np.ndarray, eye: np.ndarray) -> np.ndarray:
-    """Survival at the end of the year before (1 in the cohort's own year, 0 before it)."""
-    prev = np.zeros_like(s)
+def _previous(s: np.ndarray) -> np.ndarray:
+    """Survival ``(samples, years, cohorts, ...)`` at the end of the year before: 1 in the
+    cohort's own year, 0 before it (``s`` is 0 for cohorts after the year)."""
+    prev = np.empty_like(s)
+    prev[:, 0] = 0.0
     prev[:, 1:] = s[:, :-1]
-    return prev * (1 - eye) + eye
+    diagonal = np.arange(s.shape[1])
+    prev[:, diagonal, diagonal] = 1.0
+    return prev
+
+
+def _by_year(a: np.ndarray) -> np.ndarray:
+    """(samples, years) -> (samples, years, 1, 1), to scale (samples, years, cohorts, segments)."""
+    return a[:, :, np.newaxis, np.newaxis]
 
 
 def _survival(inputs: FleetInputs, kind: str, draw: _Sampler, n_y: int) -> np.ndarray:
@@ -471,7 +476,7 @@ def _pack_ratio(inputs: FleetInputs, years: np.ndarray, draw: _Sampler) -> np.nd
         if bounds is not None:
             central = float(pack[seg])
             out[:, :, j] = draw.draw(1.0, bounds[0] / central, bounds[1] / central)[:, None]
-        elif proj is not None and isinstance(pack.get(seg), list):
+        elif "pack_kwh.projection" in inputs.bounds and isinstance(pack.get(seg), list):
             low, high = (
                 np.array(b) / proj["baseline"] for b in inputs.bounds["pack_kwh.projection"]
             )
