@@ -55,6 +55,9 @@ from urbanmine.fleet.supply import Supply, secondary_supply
 
 KWH_PER_GWH = 1e6
 MAX_SAMPLES = 100_000
+DETAIL_CACHE_BYTES = 150_000_000
+"""Full series (samples x years x countries x chemistries) kept once computed: every series of a
+small run, the last two or so of Europe with 1,000 samples (60 MB each)."""
 
 SERIES = (
     "sold",
@@ -111,14 +114,12 @@ class Flows:
     def __init__(self, inputs: FleetInputs, draws: Draws) -> None:
         self.inputs = inputs
         self.draws = draws
-        n_y = len(inputs.years)
         # per vehicle sold of cohort c, the sampled sales multiplier folded in
         scale = draws.sales_scale[:, np.newaxis]
         sv, sb = draws.vehicle, draws.battery
-        self._in_use = sv * scale
+        self._scale = scale
         self.leaving_vehicles = (_previous(sv) - sv) * scale  # retiring, pack still working
         self._failed = sv * (_previous(sb) - sb) * scale  # failing in a vehicle on the road
-        self._sold = np.eye(n_y)[np.newaxis, :, :, np.newaxis] * scale
         exports = draws.exports[:, :, np.newaxis, np.newaxis]
         self._domestic = self.leaving_vehicles * (1 - exports) + self._failed  # not exported
         self._storage = {
@@ -154,8 +155,8 @@ class Flows:
         d = self.draws
         if name in ("sold", "in_use", "replaced", "retired", "exported"):
             return {
-                "sold": lambda: self._sold,
-                "in_use": lambda: self._in_use,
+                "sold": lambda: np.eye(len(self.inputs.years))[:, :, np.newaxis] * self._scale,
+                "in_use": lambda: d.vehicle * self._scale,
                 "replaced": lambda: self._failed,
                 "retired": lambda: self.leaving_vehicles + self._failed,
                 "exported": lambda: _by_year(d.exports) * self.leaving_vehicles,
@@ -176,12 +177,15 @@ class Flows:
 
     def detail(self, name: str, unit: str) -> np.ndarray:
         """(samples, years, countries, chemistries) of series ``name`` in ``unit`` (packs, GWh),
-        read-only; the last two asked for are kept."""
+        read-only; kept while the kept ones stay within :data:`DETAIL_CACHE_BYTES` (the oldest
+        go first)."""
         key = (name, unit)
         if key not in self._cache:
             value = self._contract(name, unit, "cell")
             value.setflags(write=False)
-            while len(self._cache) >= 2:
+            while self._cache and sum(a.nbytes for a in self._cache.values()) + value.nbytes > (
+                DETAIL_CACHE_BYTES
+            ):
                 self._cache.pop(next(iter(self._cache)))
             self._cache[key] = value
         return self._cache[key]
