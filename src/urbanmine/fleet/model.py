@@ -34,7 +34,10 @@ segments``, chemistry shares, pack kWh, lifetimes and the per-year shares), with
   seed: lifetime parameters of vehicles, batteries and second life (each ``low``/``high`` of the
   lifetime), collection, exports, second-life share, scrap (low/high at the data's anchor years,
   linear between) and sales after the base year (the projection anchors' low/high as ratios to
-  the central anchor, linear from 1 at the base year). Pack size and chemistry are not sampled.
+  the central anchor, linear from 1 at the base year), pack kWh (a segment's low/high, or the
+  pack projection's low/high over its baseline from the last data year) and the LFP share of new
+  packs (its 2030 range, linear from the last data year; the other chemistries scaled to fill
+  the rest). Series are computed on access (:class:`Flows`); docs/fleet.md has the details.
 """
 
 from __future__ import annotations
