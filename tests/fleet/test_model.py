@@ -15,7 +15,7 @@ from scipy import stats
 from urbanmine.errors import InputError
 from urbanmine.fleet.cohorts import inflow_driven
 from urbanmine.fleet.lifetimes import Logistic, Weibull
-from urbanmine.fleet.model import KWH_PER_GWH, run, triangular
+from urbanmine.fleet.model import KWH_PER_GWH, SERIES, Draws, run, triangular
 from urbanmine.fleet.scenario import FleetInputs, Lifetime, fleet_section, load
 
 TOL = 1e-9
@@ -239,3 +239,97 @@ def test_no_replacement_when_the_vehicle_leaves_the_same_year(small: FleetInputs
     assert r.packs["replaced"].sum() == 0
     sold = r.packs["sold"].sum(axis=(0, 2, 3))
     np.testing.assert_allclose(r.packs["retired"].sum(axis=(0, 2, 3))[10:], sold[:-10])
+
+
+def _reference(inputs: FleetInputs, d: Draws) -> dict[str, dict[str, np.ndarray]]:
+    """Every pack series the straightforward way, from the run's draws: the full (samples, years,
+    cohorts, segments, countries, chemistries) flows by einsum, each sample's own chemistry mix
+    and pack kWh, then the shares year by year, and storage as a sum over entry years."""
+    n_y = len(inputs.years)
+    sv, sb = d.vehicle, d.battery
+    prev = lambda s: np.concatenate([np.zeros_like(s[:, :1]), s[:, :-1]], axis=1)  # noqa: E731
+    own_year = np.eye(n_y)[None, :, :, None]
+    sv_prev, sb_prev = prev(sv) + own_year, prev(sb) + own_year
+    failed = sv * (sb_prev - sb)
+    with_vehicle = sv_prev - sv
+    per_vehicle = {
+        "sold": np.broadcast_to(own_year, sv.shape),
+        "in_use": sv,
+        "retired": with_vehicle + failed,
+        "replaced": failed,
+        "with_vehicle": with_vehicle,
+    }
+    vehicles = inputs.inflow[None] * d.sales_scale[..., None, :]  # (S, C, N, G)
+    units = {"packs": np.ones_like(d.pack_kwh), "GWh": d.pack_kwh / KWH_PER_GWH}
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for unit, per_pack in units.items():
+        carried = np.einsum("scng,scg,sck->scgnk", vehicles, per_pack, d.chemistry)
+        f = {k: np.einsum("stcg,scgnk->stnk", v, carried) for k, v in per_vehicle.items()}
+        y = lambda a: a[:, :, None, None]  # noqa: E731
+        f["exported"] = y(d.exports) * f.pop("with_vehicle")
+        domestic = f["retired"] - f["exported"]
+        f["uncollected"] = y(1 - d.collection) * domestic
+        f["second_life_in"] = y(d.second_life * d.collection) * domestic
+        f["recycled_direct"] = y((1 - d.second_life) * d.collection) * domestic
+        stock = np.einsum("stu,sunk->stnk", d.stationary, f["second_life_in"])
+        f["second_life_stock"] = stock
+        returned = np.cumsum(f["second_life_in"], axis=1) - stock  # by the end of year t
+        f["second_life_out"] = np.diff(returned, axis=1, prepend=0.0)
+        out[unit] = f
+    return out
+
+
+def test_sampled_flows_equal_the_straightforward_computation(small: FleetInputs) -> None:
+    """The optimised sampled path (coefficients, low-rank chemistry, sums without the full
+    array) against :func:`_reference` on the same draws, with pack size and chemistry sampled."""
+    r = run(small, samples=6, seed=3)
+    assert r.draws.lfp is not None and np.ptp(r.draws.pack_kwh[:, -1, 0]) > 0
+    expected = _reference(small, r.draws)
+    for unit, series in (("packs", r.packs), ("GWh", r.GWh)):
+        for name in SERIES:
+            want = expected[unit][name]
+            _close(series[name], want)
+            _close(r.flows.by_chemistry(name, unit), want.sum(axis=2))
+            _close(r.flows.by_country(name, unit), want.sum(axis=3))
+    gwh = expected["GWh"]
+    _close(r.demand_GWh, (gwh["sold"] + gwh["replaced"]).sum(axis=2))
+    feed = (gwh["recycled_direct"] + gwh["second_life_out"]).sum(axis=2) + r.scrap_GWh
+    _close(r.feedstock_GWh, feed)
+
+
+def test_pack_size_and_chemistry_are_sampled_within_their_ranges(small: FleetInputs) -> None:
+    r = run(small, samples=200, seed=2)
+    d, years = r.draws, np.array(small.years)
+    lfp = small.chemistries.index("LFP")
+    np.testing.assert_allclose(d.chemistry.sum(axis=-1), 1.0, rtol=0, atol=1e-12)
+    assert (d.chemistry >= 0).all()
+    # up to the last data year (2024) the mix and the BEV pack are the central ones
+    past = years <= 2024
+    np.testing.assert_allclose(
+        d.chemistry[:, past],
+        np.broadcast_to(small.chemistry[past], (200, past.sum(), len(small.chemistries))),
+    )
+    bev, phev = small.segments.index("bev_car"), small.segments.index("phev_car")
+    np.testing.assert_allclose(
+        d.pack_kwh[:, past, bev], np.broadcast_to(small.pack_kwh[past, bev], (200, past.sum()))
+    )
+    # from 2030 the LFP share lies in the data's range and spreads over it
+    low, high = small.bounds["chemistry.lfp"]
+    after = d.chemistry[:, years == 2030, lfp]
+    assert after.min() >= low and after.max() <= high and np.ptp(after) > 0.5 * (high - low)
+    # the other chemistries keep their central proportions
+    others = np.delete(d.chemistry[:, -1], lfp, axis=-1)
+    central = np.delete(small.chemistry[-1], lfp)
+    np.testing.assert_allclose(
+        others / others.sum(axis=-1, keepdims=True),
+        np.broadcast_to(central / central.sum(), others.shape),
+    )
+    # PHEV packs within their kWh range every year; BEV packs in 2035 within the projection's
+    # low/high as ratios to its baseline (72.1 kWh), applied to the 2024 value
+    p_low, p_high = small.bounds["pack_kwh.phev_car"]
+    assert d.pack_kwh[..., phev].min() >= p_low and d.pack_kwh[..., phev].max() <= p_high
+    low_2035, high_2035 = (b[1] / 72.1 for b in small.bounds["pack_kwh.projection"])
+    held = small.pack_kwh[years == 2024, bev]
+    bev_2035 = d.pack_kwh[:, years == 2035, bev] / held
+    assert bev_2035.min() >= low_2035 and bev_2035.max() <= high_2035
+    assert np.ptp(bev_2035) > 0.5 * (high_2035 - low_2035)

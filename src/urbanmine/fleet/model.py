@@ -34,11 +34,15 @@ segments``, chemistry shares, pack kWh, lifetimes and the per-year shares), with
   seed: lifetime parameters of vehicles, batteries and second life (each ``low``/``high`` of the
   lifetime), collection, exports, second-life share, scrap (low/high at the data's anchor years,
   linear between) and sales after the base year (the projection anchors' low/high as ratios to
-  the central anchor, linear from 1 at the base year). Pack size and chemistry are not sampled.
+  the central anchor, linear from 1 at the base year), pack kWh (a segment's low/high, or the
+  pack projection's low/high over its baseline from the last data year) and the LFP share of new
+  packs (its 2030 range, linear from the last data year; the other chemistries scaled to fill
+  the rest). Series are computed on access (:class:`Flows`); docs/fleet.md has the details.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +58,9 @@ from urbanmine.fleet.supply import Supply, secondary_supply
 
 KWH_PER_GWH = 1e6
 MAX_SAMPLES = 100_000
+DETAIL_CACHE_BYTES = 150_000_000
+"""Full series (samples x years x countries x chemistries) kept once computed: every series of a
+small run, the last two or so of Europe with 1,000 samples (60 MB each)."""
 
 SERIES = (
     "sold",
@@ -71,17 +78,184 @@ SERIES = (
 
 
 @dataclass(frozen=True)
+class Draws:
+    """What a run used, one row per sample (the central values when there is one sample)."""
+
+    collection: np.ndarray
+    """(samples, years), likewise ``exports``, ``second_life`` and ``scrap``."""
+    exports: np.ndarray
+    second_life: np.ndarray
+    scrap: np.ndarray
+    sales_scale: np.ndarray
+    """(samples, cohorts, segments) multiplier of the central sales."""
+    vehicle: np.ndarray
+    """Survival (samples, years, cohorts, segments) of the vehicles; ``battery`` likewise."""
+    battery: np.ndarray
+    stationary: np.ndarray
+    """Survival (samples, years, cohorts) in second-life storage."""
+    pack_kwh: np.ndarray
+    """(samples, cohorts, segments) kWh per pack."""
+    lfp: np.ndarray | None
+    """(samples, cohorts) LFP share of new packs when the chemistry is sampled, else None."""
+    chemistry: np.ndarray
+    """(samples, cohorts, chemistries) shares of new-pack energy (rows sum to 1)."""
+
+
+class Flows:
+    """Every pack series of a run, computed when asked for.
+
+    Each series is a coefficient per vehicle sold of cohort c (and segment), by sample and year,
+    ``(samples, years, cohorts, segments)``, contracted over the cohorts and segments with what a
+    cohort carries (vehicles by country, packs or GWh per vehicle, chemistry shares) in one
+    matrix product. Aggregates (by chemistry over the countries, by country over the chemistries)
+    contract with the aggregated carriage and never build the ``samples x years x countries x
+    chemistries`` array. A sampled chemistry mix is ``alpha * central + beta * [LFP]`` per
+    sample and cohort (the LFP share moved, the others scaled to fill the rest), so it costs one
+    more product of the LFP column.
+    """
+
+    def __init__(self, inputs: FleetInputs, draws: Draws) -> None:
+        self.inputs = inputs
+        self.draws = draws
+        # per vehicle sold of cohort c, the sampled sales multiplier folded in
+        scale = draws.sales_scale[:, np.newaxis]
+        sv, sb = draws.vehicle, draws.battery
+        self._scale = scale
+        self.leaving_vehicles = (_previous(sv) - sv) * scale  # retiring, pack still working
+        self._failed = sv * (_previous(sb) - sb) * scale  # failing in a vehicle on the road
+        exports = draws.exports[:, :, np.newaxis, np.newaxis]
+        self._domestic = self.leaving_vehicles * (1 - exports) + self._failed  # not exported
+        self._storage = {
+            "second_life_stock": draws.stationary,
+            "second_life_out": _previous(draws.stationary) - draws.stationary,
+        }  # (S, T, C): in storage at the end of year t / leaving it during year t
+        per_vehicle = {
+            "packs": np.ones((1, 1, *inputs.pack_kwh.shape)),
+            "GWh": draws.pack_kwh[:, np.newaxis] / KWH_PER_GWH,
+        }  # (S, 1, C, G) packs or GWh per vehicle of a cohort
+        # (weight on the central mix, weight on the LFP column or None) per unit
+        self._weights: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+        for unit, w in per_vehicle.items():
+            if draws.lfp is None:
+                self._weights[unit] = (w, None)
+            else:
+                alpha, beta = (m[:, np.newaxis, :, np.newaxis] for m in lfp_mix(inputs, draws.lfp))
+                self._weights[unit] = (w * alpha, w * beta)
+        inflow = np.moveaxis(inputs.inflow, 2, 1)  # (C, G, N) vehicles of a cohort
+        chem = inputs.chemistry  # (C, K) central
+        self._right = {
+            "cell": (inflow[..., np.newaxis] * chem[:, np.newaxis, np.newaxis, :], inflow),
+            "chemistry": (
+                inflow.sum(axis=2)[..., np.newaxis] * chem[:, np.newaxis, :],
+                inflow.sum(axis=2),
+            ),
+            "country": (inflow * chem.sum(axis=1)[:, np.newaxis, np.newaxis], inflow),
+        }  # what a cohort carries: on the central mix, and on the LFP column
+        self._cache: dict[tuple[str, str], np.ndarray] = {}
+
+    def coefficient(self, name: str) -> np.ndarray:
+        """(samples, years, cohorts, segments): series ``name`` per vehicle sold of a cohort."""
+        d = self.draws
+        if name in ("sold", "in_use", "replaced", "retired", "exported"):
+            return {
+                "sold": lambda: np.eye(len(self.inputs.years))[:, :, np.newaxis] * self._scale,
+                "in_use": lambda: d.vehicle * self._scale,
+                "replaced": lambda: self._failed,
+                "retired": lambda: self.leaving_vehicles + self._failed,
+                "exported": lambda: _by_year(d.exports) * self.leaving_vehicles,
+            }[name]()
+        fates = {
+            "uncollected": 1 - d.collection,
+            "second_life_in": d.second_life * d.collection,
+            "recycled_direct": (1 - d.second_life) * d.collection,
+        }  # (S, Y) shares of the packs retired and not exported
+        if name in fates:
+            return _by_year(fates[name]) * self._domestic
+        if name not in self._storage:
+            raise KeyError(name)
+        second_in = _by_year(fates["second_life_in"]) * self._domestic
+        n_s, n_y, n_c, n_g = second_in.shape
+        flat = second_in.reshape(n_s, n_y, n_c * n_g)
+        return np.matmul(self._storage[name], flat).reshape(second_in.shape)
+
+    def detail(self, name: str, unit: str) -> np.ndarray:
+        """(samples, years, countries, chemistries) of series ``name`` in ``unit`` (packs, GWh),
+        read-only; kept while the kept ones stay within :data:`DETAIL_CACHE_BYTES` (the oldest
+        go first)."""
+        key = (name, unit)
+        if key not in self._cache:
+            value = self._contract(name, unit, "cell")
+            value.setflags(write=False)
+            while self._cache and sum(a.nbytes for a in self._cache.values()) + value.nbytes > (
+                DETAIL_CACHE_BYTES
+            ):
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = value
+        return self._cache[key]
+
+    def by_chemistry(self, name: str, unit: str) -> np.ndarray:
+        """(samples, years, chemistries): series ``name`` summed over the countries."""
+        return self._contract(name, unit, "chemistry")
+
+    def by_country(self, name: str, unit: str) -> np.ndarray:
+        """(samples, years, countries): series ``name`` summed over the chemistries."""
+        return self._contract(name, unit, "country")
+
+    def _contract(self, name: str, unit: str, keep: str) -> np.ndarray:
+        coef = self.coefficient(name)
+        central, lfp = self._weights[unit]
+        right, lfp_right = self._right[keep]
+        out = _product(coef * central, right)
+        if lfp is None:
+            return out
+        extra = _product(coef * lfp, lfp_right)
+        if keep == "country":
+            return out + extra
+        out[..., self.inputs.chemistries.index("LFP")] += extra
+        return out
+
+
+def _product(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """(S, T, C, G) times (C, G, *tail) summed over C and G: (S, T, *tail), one BLAS product."""
+    n_s, n_y, n_c, n_g = left.shape
+    flat = left.reshape(-1, n_c * n_g) @ right.reshape(n_c * n_g, -1)
+    return flat.reshape(n_s, n_y, *right.shape[2:])
+
+
+class Series(Mapping[str, np.ndarray]):
+    """The :data:`SERIES` of a run in one unit, each (samples, years, countries, chemistries),
+    computed on access (:meth:`Flows.detail`)."""
+
+    def __init__(self, flows: Flows, unit: str) -> None:
+        self._flows, self._unit = flows, unit
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in SERIES:
+            raise KeyError(name)
+        return self._flows.detail(name, self._unit)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(SERIES)
+
+    def __len__(self) -> int:
+        return len(SERIES)
+
+
+@dataclass(frozen=True)
 class FleetResult:
     """Vehicles, packs and flows of a fleet run; ``packs``/``GWh`` map a :data:`SERIES` name to
-    an array (samples, years, countries, chemistries)."""
+    an array (samples, years, countries, chemistries), computed on access; ``flows`` gives the
+    same series summed over countries or chemistries without building that array."""
 
     inputs: FleetInputs
+    draws: Draws
+    flows: Flows
     vehicles_sold: np.ndarray
     """(samples, years, countries, segments)."""
     vehicles_in_use: np.ndarray
     vehicles_retired: np.ndarray
-    packs: dict[str, np.ndarray]
-    GWh: dict[str, np.ndarray]
+    packs: Mapping[str, np.ndarray]
+    GWh: Mapping[str, np.ndarray]
     scrap_GWh: np.ndarray
     """(samples, years, chemistries)."""
     demand_GWh: np.ndarray
@@ -162,61 +336,55 @@ def run(inputs: FleetInputs, samples: int | None = None, seed: int | None = 0) -
     }  # (S, Y)
     scrap = draw.draw(inputs.scrap, *_scrap_bounds(inputs, years))
     scale = _projection(inputs, years, draw)  # (S, C, G) sales multiplier by cohort
-    sales = inputs.inflow[np.newaxis] * scale[:, :, np.newaxis, :]  # (S, C, N, G)
-
     sv = _survival(inputs, "vehicle", draw, n_y)  # (S, T, C, G): year t, cohort c
     sb = _survival(inputs, "battery", draw, n_y)
-    eye = np.eye(n_y)[np.newaxis, :, :, np.newaxis]
-    sv_prev, sb_prev = _previous(sv, eye), _previous(sb, eye)
-    leave_v = sv_prev - sv
-    failed = sv * (sb_prev - sb)  # original packs failing in a vehicle still on the road
-    # per vehicle sold in cohort c, at the end of / during year t (times the sampled sales scale):
-    names = ("in_use", "retired", "replaced", "with_vehicle")
-    per_vehicle = np.concatenate([sv, leave_v + failed, failed, leave_v], axis=1)
-    per_vehicle *= scale[:, np.newaxis]  # (S, 4T, C, G)
-    # what a cohort's central sales carry: (C, G, N, K, unit) packs and GWh by chemistry
-    weights = inputs.pack_kwh / KWH_PER_GWH  # (C, G) GWh per pack
-    per_pack = np.stack([np.ones_like(weights), weights], axis=-1)  # (C, G, unit)
-    carried = (
-        np.moveaxis(inputs.inflow, 2, 1)[..., np.newaxis, np.newaxis]
-        * inputs.chemistry[:, np.newaxis, np.newaxis, :, np.newaxis]
-        * per_pack[:, :, np.newaxis, np.newaxis, :]
+    stationary = _curves([inputs.stationary], draw, n_y)[..., 0]  # (S, T, C)
+    pack_kwh = inputs.pack_kwh[np.newaxis] * _pack_ratio(inputs, years, draw)
+    lfp = _lfp(inputs, years, draw)
+    chemistry = np.broadcast_to(inputs.chemistry, (draw.n, *inputs.chemistry.shape))
+    if lfp is not None:
+        alpha, beta = lfp_mix(inputs, lfp)
+        chemistry = alpha[..., np.newaxis] * inputs.chemistry
+        chemistry[..., inputs.chemistries.index("LFP")] += beta
+    draws = Draws(
+        collection=share["collection"],
+        exports=share["exports"],
+        second_life=share["second_life"],
+        scrap=scrap,
+        sales_scale=scale,
+        vehicle=sv,
+        battery=sb,
+        stationary=stationary,
+        pack_kwh=pack_kwh,
+        lfp=lfp,
+        chemistry=chemistry,
     )
-    n_s = per_vehicle.shape[0]
-    n_c, n_g, n_n, n_k, n_u = carried.shape
-    flows = per_vehicle.reshape(n_s * 4 * n_y, n_c * n_g) @ carried.reshape(n_c * n_g, -1)
-    flows = flows.reshape(n_s, 4, n_y, n_n, n_k, n_u)  # one matrix product (BLAS)
-    packs = {k: flows[:, i, ..., 0] for i, k in enumerate(names)}
-    gwh = {k: flows[:, i, ..., 1] for i, k in enumerate(names)}
-    sold = np.einsum("scg,cgnku->scnku", scale, carried, optimize=True)
+    flows = Flows(inputs, draws)
+    inflow = inputs.inflow.transpose(2, 0, 1)  # (G, C, N)
     vehicles = {
-        k: np.einsum("stcg,cng->stng", per_vehicle[:, i * n_y : (i + 1) * n_y], inputs.inflow)
-        for i, k in ((0, "in_use"), (3, "retired"))
-    }
-    packs["sold"], gwh["sold"] = sold[..., 0], sold[..., 1]
-
-    def y(a: np.ndarray) -> np.ndarray:  # (S, Y) share -> broadcast over countries, chemistries
-        return a[:, :, np.newaxis, np.newaxis]
-
-    for out in (packs, gwh):
-        out["exported"] = y(share["exports"]) * out.pop("with_vehicle")
-        domestic = out["retired"] - out["exported"]
-        out["uncollected"] = y(1 - share["collection"]) * domestic
-        collected = domestic - out["uncollected"]
-        out["second_life_in"] = y(share["second_life"]) * collected
-        out["recycled_direct"] = collected - out["second_life_in"]
-    _second_life(inputs, draw, packs, gwh)
-    demand = (gwh["sold"] + gwh["replaced"]).sum(axis=2)
+        k: np.moveaxis(
+            np.matmul(np.moveaxis(a, 3, 0).reshape(a.shape[3], -1, n_y), inflow), 0, -1
+        ).reshape(draw.n, n_y, *inflow.shape[2:], inflow.shape[0])
+        for k, a in (("in_use", flows.coefficient("in_use")), ("retired", flows.leaving_vehicles))
+    }  # (S, T, N, G)
+    demand = flows.by_chemistry("sold", "GWh") + flows.by_chemistry("replaced", "GWh")
     scrap_gwh = scrap[:, :, np.newaxis] * demand
-    feed = (gwh["recycled_direct"] + gwh["second_life_out"]).sum(axis=2) + scrap_gwh
+    feed = (
+        flows.by_chemistry("recycled_direct", "GWh")
+        + flows.by_chemistry("second_life_out", "GWh")
+        + scrap_gwh
+    )
     supply = secondary_supply(demand, feed, inputs.years, inputs.chemistries)
+    sales = inputs.inflow[np.newaxis] * scale[:, :, np.newaxis, :]  # (S, C, N, G)
     return FleetResult(
         inputs=inputs,
-        vehicles_sold=np.broadcast_to(sales, vehicles["in_use"].shape),
+        draws=draws,
+        flows=flows,
+        vehicles_sold=sales,
         vehicles_in_use=vehicles["in_use"],
         vehicles_retired=vehicles["retired"],
-        packs={k: np.broadcast_to(packs[k], packs["in_use"].shape) for k in SERIES},
-        GWh={k: np.broadcast_to(gwh[k], gwh["in_use"].shape) for k in SERIES},
+        packs=Series(flows, "packs"),
+        GWh=Series(flows, "GWh"),
         scrap_GWh=scrap_gwh,
         demand_GWh=demand,
         feedstock_GWh=feed,
@@ -224,11 +392,20 @@ def run(inputs: FleetInputs, samples: int | None = None, seed: int | None = 0) -
     )
 
 
-def _previous(s: np.ndarray, eye: np.ndarray) -> np.ndarray:
-    """Survival at the end of the year before (1 in the cohort's own year, 0 before it)."""
-    prev = np.zeros_like(s)
+def _previous(s: np.ndarray) -> np.ndarray:
+    """Survival ``(samples, years, cohorts, ...)`` at the end of the year before: 1 in the
+    cohort's own year, 0 before it (``s`` is 0 for cohorts after the year)."""
+    prev = np.empty_like(s)
+    prev[:, 0] = 0.0
     prev[:, 1:] = s[:, :-1]
-    return prev * (1 - eye) + eye
+    diagonal = np.arange(s.shape[1])
+    prev[:, diagonal, diagonal] = 1.0
+    return prev
+
+
+def _by_year(a: np.ndarray) -> np.ndarray:
+    """(samples, years) -> (samples, years, 1, 1), to scale (samples, years, cohorts, segments)."""
+    return a[:, :, np.newaxis, np.newaxis]
 
 
 def _survival(inputs: FleetInputs, kind: str, draw: _Sampler, n_y: int) -> np.ndarray:
@@ -265,23 +442,6 @@ def _curves(specs: list[LifetimeSpec], draw: _Sampler, n_y: int) -> np.ndarray:
     return np.where(age[None, :, :, None] >= cap, 0.0, s)
 
 
-def _second_life(
-    inputs: FleetInputs, draw: _Sampler, packs: dict[str, np.ndarray], gwh: dict[str, np.ndarray]
-) -> None:
-    """Storage stock and returns of the second-life inflow: the engine's survival matrix of the
-    stationary lifetime (by sample) times the inflow (packs and GWh, every country and
-    chemistry) in one batched matrix product."""
-    n_y = len(inputs.years)
-    survival = _curves([inputs.stationary], draw, n_y)[..., 0]  # (S, T, C)
-    leaving = _previous(survival[..., np.newaxis], np.eye(n_y)[np.newaxis, :, :, np.newaxis])
-    leaving = leaving[..., 0] - survival
-    inflow = np.stack([packs["second_life_in"], gwh["second_life_in"]], axis=-1)
-    flat = inflow.reshape(inflow.shape[0], n_y, -1)  # (S, C, N*K*unit)
-    for key, matrix in (("second_life_stock", survival), ("second_life_out", leaving)):
-        result = np.matmul(matrix, flat).reshape(-1, *inflow.shape[1:])
-        packs[key], gwh[key] = result[..., 0], result[..., 1]
-
-
 def _scrap_bounds(inputs: FleetInputs, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Scrap low/high by year: linear between the data's anchor years, held outside."""
     anchors = region_data(inputs.region)["scrap"]["years"]
@@ -306,3 +466,60 @@ def _projection(inputs: FleetInputs, years: np.ndarray, draw: _Sampler) -> np.nd
     )  # (Y, A+1) interpolation weights; a loop over the two or three anchors
     full = np.concatenate([np.ones((draw.n, 1, len(inputs.segments))), ratio], axis=1)
     return np.einsum("ya,sag->syg", basis, full)
+
+
+def _pack_ratio(inputs: FleetInputs, years: np.ndarray, draw: _Sampler) -> np.ndarray:
+    """(samples, cohorts, segments) multiplier of the pack kWh. A segment with one value and a
+    range (``<segment>_low``/``_high``): low/central and high/central, every year. A segment with
+    a yearly series: the projection's low/high over its baseline at its anchor years, linear from
+    1 at the last data year, held after. One draw per sample and segment."""
+    out = np.ones((draw.n, len(years), len(inputs.segments)))
+    if draw.n == 1:
+        return out
+    pack = region_data(inputs.region)["pack_kwh"]
+    proj = pack.get("projection")
+    for j, seg in enumerate(inputs.segments):  # a loop over the few segments
+        bounds = inputs.bounds.get(f"pack_kwh.{seg}")
+        if bounds is not None:
+            central = float(pack[seg])
+            out[:, :, j] = draw.draw(1.0, bounds[0] / central, bounds[1] / central)[:, None]
+        elif "pack_kwh.projection" in inputs.bounds and isinstance(pack.get(seg), list):
+            low, high = (
+                np.array(b) / proj["baseline"] for b in inputs.bounds["pack_kwh.projection"]
+            )
+            u = draw.draw(np.ones(len(low)), low, high, vary=(1,))  # (S, A)
+            anchors = [pack["years"][-1], *proj["years"]]
+            ratio = np.concatenate([np.ones((draw.n, 1)), u], axis=1)
+            basis = np.stack(
+                [np.interp(years, anchors, np.eye(len(anchors))[a]) for a in range(len(anchors))]
+            )  # (A+1, Y) interpolation weights
+            out[:, :, j] = ratio @ basis
+    return out
+
+
+def _lfp(inputs: FleetInputs, years: np.ndarray, draw: _Sampler) -> np.ndarray | None:
+    """(samples, cohorts) LFP share of new packs, or None when not sampled: the share at the
+    projection year (``chemistry.projection.year``) is drawn between the data's ``lfp_low`` and
+    ``lfp_high`` with the central share as mode; the move from the central share grows linearly
+    from 0 at the last data year to the drawn one at the projection year and is held after."""
+    bounds = inputs.bounds.get("chemistry.lfp")
+    if draw.n == 1 or bounds is None or "LFP" not in inputs.chemistries:
+        return None
+    chem = region_data(inputs.region)["chemistry"]
+    start, at = chem["years"][-1], chem["projection"]["year"]
+    central = inputs.chemistry[:, inputs.chemistries.index("LFP")]
+    anchor = float(np.interp(at, years, central))
+    move = draw.draw(anchor, *bounds) - anchor  # (S,)
+    ramp = np.clip((years - start) / (at - start), 0.0, 1.0)
+    lfp = np.clip(central + move[:, np.newaxis] * ramp, 0.0, 1.0)
+    return np.where(central < 1, lfp, central)  # an all-LFP mix has nothing to trade against
+
+
+def lfp_mix(inputs: FleetInputs, lfp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``alpha``, ``beta`` (samples, cohorts) such that the chemistry mix with LFP share ``lfp``
+    is ``alpha * central + beta`` on the LFP column: the other chemistries are scaled by
+    (1 - lfp) / (1 - central LFP) to fill the rest, so the shares still sum to 1."""
+    central = inputs.chemistry[:, inputs.chemistries.index("LFP")]
+    rest = np.where(central < 1, 1 - central, 1.0)
+    alpha = np.where(central < 1, (1 - lfp) / rest, 1.0)
+    return alpha, lfp - central * alpha

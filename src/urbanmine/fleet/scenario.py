@@ -427,6 +427,12 @@ def _bounds(data: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
         data["second_life"]["lifetime"]["high"],
     )
     out["scrap"] = (data["scrap"]["low"], data["scrap"]["high"])
+    pack = data["pack_kwh"]
+    for seg in data["meta"]["segments"]:
+        if f"{seg}_low" in pack:
+            out[f"pack_kwh.{seg}"] = (pack[f"{seg}_low"], pack[f"{seg}_high"])
+    if "projection" in pack:
+        out["pack_kwh.projection"] = (pack["projection"]["low"], pack["projection"]["high"])
     chem = data["chemistry"]["projection"]
     out["chemistry.lfp"] = (chem["lfp_low"], chem["lfp_high"])
     for s in data["meta"]["segments"]:
