@@ -50,14 +50,17 @@ def to_dict(result: FleetResult) -> dict[str, Any]:
     inputs = result.inputs
     years = [str(y) for y in inputs.years]
     chems = inputs.chemistries
-    regional = {k: v.sum(axis=2) for k, v in result.GWh.items()}  # (S, Y, K)
-    packs = {k: v.sum(axis=(2, 3)) for k, v in result.packs.items()}  # (S, Y)
+    flows = result.flows  # regional sums without the countries x chemistries arrays
 
     def gwh(name: str) -> dict[str, float]:
-        return _by_year(years, median(regional[name].sum(axis=-1)))
+        return _by_year(years, median(flows.by_chemistry(name, "GWh").sum(axis=-1)))
+
+    def packs(name: str) -> np.ndarray:
+        """(samples, years) packs of series ``name`` in the region."""
+        return flows.by_chemistry(name, "packs").sum(axis=-1)
 
     def amounts(name: str) -> dict[str, Any]:
-        return {"packs": _by_year(years, median(packs[name])), "GWh": gwh(name)}
+        return {"packs": _by_year(years, median(packs(name))), "GWh": gwh(name)}
 
     def mass(gwh_syk: np.ndarray) -> dict[str, Any]:
         return {
@@ -68,7 +71,9 @@ def to_dict(result: FleetResult) -> dict[str, Any]:
             ),
         }
 
-    retired = result.GWh["retired"]
+    retired = flows.by_chemistry("retired", "GWh")  # (S, Y, K)
+    retired_packs = flows.by_chemistry("retired", "packs")
+    by_country = {u: flows.by_country("retired", u) for u in ("packs", "GWh")}  # (S, Y, N)
     supply = result.supply.to_dict()
     demand = result.demand_GWh
     return {
@@ -81,19 +86,19 @@ def to_dict(result: FleetResult) -> dict[str, Any]:
             "in_use": _by_year(years, median(result.vehicles_in_use.sum(axis=(2, 3)))),
             "retired": _by_year(years, median(result.vehicles_retired.sum(axis=(2, 3)))),
         },
-        "eol": {"packs": amounts("retired")["packs"], **mass(regional["retired"])},
+        "eol": {"packs": amounts("retired")["packs"], **mass(retired)},
         "fates": {f: amounts(f) for f in FATES},
         "by_country": {
             c: {
-                "packs": _by_year(years, median(result.packs["retired"][:, :, i].sum(axis=-1))),
-                "GWh": _by_year(years, median(retired[:, :, i].sum(axis=-1))),
+                "packs": _by_year(years, median(by_country["packs"][:, :, i])),
+                "GWh": _by_year(years, median(by_country["GWh"][:, :, i])),
             }
             for i, c in enumerate(inputs.countries)
         },
         "by_chemistry": {
             k: {
-                "packs": _by_year(years, median(result.packs["retired"][..., j].sum(axis=2))),
-                "GWh": _by_year(years, median(regional["retired"][..., j])),
+                "packs": _by_year(years, median(retired_packs[..., j])),
+                "GWh": _by_year(years, median(retired[..., j])),
             }
             for j, k in enumerate(chems)
         },
@@ -106,7 +111,7 @@ def to_dict(result: FleetResult) -> dict[str, Any]:
         "scrap": mass(result.scrap_GWh),
         "feedstock": mass(result.feedstock_GWh),
         "demand": {
-            "packs": _by_year(years, median(packs["sold"] + packs["replaced"])),
+            "packs": _by_year(years, median(packs("sold") + packs("replaced"))),
             "new_GWh": gwh("sold"),
             "replacement_GWh": gwh("replaced"),
             **mass(demand),
@@ -117,7 +122,7 @@ def to_dict(result: FleetResult) -> dict[str, Any]:
         "route": supply["route"],
         "verdicts": supply["verdicts"],
         "quantiles": {
-            "eol_GWh": _quantiles(years, regional["retired"].sum(axis=-1)),
+            "eol_GWh": _quantiles(years, retired.sum(axis=-1)),
             "feedstock_GWh": _quantiles(years, result.feedstock_GWh.sum(axis=-1)),
             "demand_GWh": _quantiles(years, demand.sum(axis=-1)),
             "recycled_content": supply["quantiles"]["recycled_content"],
