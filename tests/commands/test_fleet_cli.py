@@ -74,11 +74,15 @@ def test_out_tables(tmp_path: Path, europe: dict) -> None:
     assert {"packs.csv", "vehicles.csv", "regional.csv", "elements.csv"} <= names
     assert "recycled_content.csv" in names and "verdicts.csv" in names
     retired: dict[str, float] = defaultdict(float)
+    lithium: dict[str, float] = defaultdict(float)
     with open(out / "packs.csv", newline="") as fh:
         for row in csv.DictReader(fh):
             if row["series"] == "retired":
                 retired[row["year"]] += float(row["GWh"])
+                lithium[row["year"]] += float(row["Li_t"])
     assert retired["2045"] == pytest.approx(europe["eol"]["GWh"]["2045"], rel=1e-9)
+    # element tonnes per year, country and chemistry add up to the JSON's regional figure
+    assert lithium["2045"] == pytest.approx(europe["eol"]["elements_t"]["Li"]["2045"], rel=1e-9)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".fleet-")]
     _parquet_matches(out, europe)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -9,8 +10,8 @@ import pytest
 from urbanmine.fleet import output
 
 ROWS = {
-    "a": [{"year": 2030, "x": 1.5, "note": None}, {"year": 2031, "x": None, "note": "n"}],
-    "empty": [],
+    "a": {"year": [2030, 2031], "x": [1.5, None], "note": [None, "n"]},
+    "empty": {"year": []},
 }
 
 
@@ -20,9 +21,14 @@ def test_writes_csv_and_parquet(tmp_path: Path) -> None:
     out = tmp_path / "new"
     written = output.write_tables(ROWS, out)
     assert written == ["a.csv", "a.parquet", "empty.csv", "empty.parquet"]
-    assert pq.read_table(out / "a.parquet").to_pylist() == ROWS["a"]
+    assert pq.read_table(out / "a.parquet").to_pydict() == ROWS["a"]
     assert pq.read_table(out / "empty.parquet").num_rows == 0
-    assert (out / "a.csv").read_text().splitlines() == ["year,x,note", "2030,1.5,", "2031,,n"]
+    with open(out / "a.csv", newline="") as fh:
+        assert list(csv.reader(fh)) == [
+            ["year", "x", "note"],
+            ["2030", "1.5", ""],
+            ["2031", "", "n"],
+        ]
 
 
 def test_a_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,7 +6,6 @@ Values are the median (p50) over the samples of each cell (a deterministic run h
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 import tempfile
@@ -130,95 +129,121 @@ def to_dict(result: FleetResult) -> dict[str, Any]:
     }
 
 
-def tables(result: FleetResult, data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """Tidy (long) tables of every series, p50 over the samples; ``data`` is :func:`to_dict`."""
+Columns = dict[str, Any]
+"""One tidy table: column name -> values (a numpy array or a list), all of one length."""
+
+
+def _grid(*labels: list[Any]) -> list[np.ndarray]:
+    """Every combination of ``labels`` (first varying slowest), one column per label list."""
+    return [
+        np.asarray(lab)[idx.ravel()]
+        for lab, idx in zip(labels, np.indices([len(x) for x in labels]), strict=True)
+    ]
+
+
+def tables(result: FleetResult, data: dict[str, Any]) -> dict[str, Columns]:
+    """Tidy (long) tables of every series, p50 over the samples; ``data`` is :func:`to_dict`.
+
+    ``packs``: each pack series by year, country and chemistry in packs, GWh, tonnes of packs and
+    tonnes of each element (``Li_t`` ...); ``vehicles`` by year, country and segment;
+    ``regional`` (demand, scrap, feedstock) by year and chemistry; ``elements`` (regional element
+    tonnes by series); ``recycled_content`` (p05/p50/p95); ``verdicts``. Built column-wise."""
     inputs = result.inputs
-    idx = np.indices((len(inputs.years), len(inputs.countries), len(inputs.chemistries)))
-    year, country, chem = (a.ravel() for a in idx)
-    packs_rows = [
-        {
-            "series": name,
-            "year": inputs.years[y],
-            "country": inputs.countries[c],
-            "chemistry": inputs.chemistries[k],
-            "packs": float(p),
-            "GWh": float(g),
-            "t": float(t),
-        }
-        for name in SERIES
-        for y, c, k, p, g, t in zip(
-            year,
-            country,
-            chem,
-            median(result.packs[name]).ravel(),
-            median(result.GWh[name]).ravel(),
-            median(result.tonnes(result.GWh[name])).ravel(),
-            strict=True,
-        )
-    ]
-    vy, vc, vg = (a.ravel() for a in np.indices(result.vehicles_in_use.shape[1:]))
-    vehicle_rows = [
-        {
-            "series": name,
-            "year": inputs.years[y],
-            "country": inputs.countries[c],
-            "segment": inputs.segments[g],
-            "vehicles": float(v),
-        }
-        for name, a in (
-            ("sold", result.vehicles_sold),
-            ("in_use", result.vehicles_in_use),
-            ("retired", result.vehicles_retired),
-        )
-        for y, c, g, v in zip(vy, vc, vg, median(a).ravel(), strict=True)
-    ]
+    years, countries, chems = list(inputs.years), list(inputs.countries), list(inputs.chemistries)
+    gwh = np.stack([median(result.GWh[name]) for name in SERIES])  # (series, Y, N, K)
+    series, year, country, chemistry = _grid(list(SERIES), years, countries, chems)
+    packs: Columns = {
+        "series": series,
+        "year": year,
+        "country": country,
+        "chemistry": chemistry,
+        "packs": np.stack([median(result.packs[name]) for name in SERIES]).ravel(),
+        "GWh": gwh.ravel(),
+        "t": result.tonnes(gwh).ravel(),
+    }
+    element_t = result.element_tonnes(gwh).reshape(-1, len(ELEMENTS))
+    packs.update({f"{e}_t": element_t[:, i] for i, e in enumerate(ELEMENTS)})
+    vehicles = (
+        ("sold", result.vehicles_sold),
+        ("in_use", result.vehicles_in_use),
+        ("retired", result.vehicles_retired),
+    )
+    v_series, v_year, v_country, v_segment = _grid(
+        [n for n, _ in vehicles], years, countries, list(inputs.segments)
+    )
+    vehicle_table: Columns = {
+        "series": v_series,
+        "year": v_year,
+        "country": v_country,
+        "segment": v_segment,
+        "vehicles": np.stack([median(a) for _, a in vehicles]).ravel(),
+    }
     regional = (
-        ("demand_new", result.GWh["sold"].sum(axis=2)),
-        ("demand_replacement", result.GWh["replaced"].sum(axis=2)),
+        ("demand_new", result.flows.by_chemistry("sold", "GWh")),
+        ("demand_replacement", result.flows.by_chemistry("replaced", "GWh")),
         ("scrap", result.scrap_GWh),
         ("feedstock", result.feedstock_GWh),
     )
-    regional_rows = [
-        {
-            "series": name,
-            "year": inputs.years[y],
-            "chemistry": inputs.chemistries[k],
-            "GWh": float(median(a)[y, k]),
-            "t": float(median(result.tonnes(a))[y, k]),
-        }
-        for name, a in regional
-        for y in range(len(inputs.years))
-        for k in range(len(inputs.chemistries))
-    ]
-    element_rows = [
-        {"series": series, "year": int(y), "element": e, "t": t}
-        for series, block in (
-            ("eol", data["eol"]["elements_t"]),
-            ("feedstock", data["feedstock"]["elements_t"]),
-            ("scrap", data["scrap"]["elements_t"]),
-            ("demand", data["demand"]["elements_t"]),
-            ("secondary_supply", data["secondary_supply_t"]),
-        )
-        for e, by_year in block.items()
-        for y, t in by_year.items()
-    ]
-    content_rows = [
-        {"year": int(y), "element": e, **q}
-        for e, by_year in data["quantiles"]["recycled_content"].items()
-        for y, q in by_year.items()
-    ]
-    verdict_rows = [
-        {k: v if isinstance(v, str | int | float | None) else str(v) for k, v in row.items()}
-        for row in data["verdicts"]
-    ]
-    return {
-        "packs": packs_rows,
-        "vehicles": vehicle_rows,
-        "regional": regional_rows,
-        "elements": element_rows,
-        "recycled_content": content_rows,
-        "verdicts": verdict_rows,
+    r_gwh = np.stack([median(a) for _, a in regional])  # (series, Y, K)
+    r_series, r_year, r_chem = _grid([n for n, _ in regional], years, chems)
+    regional_table: Columns = {
+        "series": r_series,
+        "year": r_year,
+        "chemistry": r_chem,
+        "GWh": r_gwh.ravel(),
+        "t": result.tonnes(r_gwh).ravel(),
     }
+    blocks = {
+        "eol": data["eol"]["elements_t"],
+        "feedstock": data["feedstock"]["elements_t"],
+        "scrap": data["scrap"]["elements_t"],
+        "demand": data["demand"]["elements_t"],
+        "secondary_supply": data["secondary_supply_t"],
+    }
+    element_table = _nested(blocks, ("series", "element", "year"), "t")
+    content = data["quantiles"]["recycled_content"]
+    content_table = _nested(
+        {
+            e: {y: [q[k] for k in LABELS] for y, q in by_year.items()}
+            for e, by_year in content.items()
+        },
+        ("element", "year"),
+        None,
+    )
+    verdicts = data["verdicts"]
+    fields = list(verdicts[0]) if verdicts else []
+    verdict_table: Columns = {
+        f: [
+            v if isinstance(v, str | int | float | None) else str(v)
+            for v in (row[f] for row in verdicts)
+        ]
+        for f in fields
+    }
+    return {
+        "packs": packs,
+        "vehicles": vehicle_table,
+        "regional": regional_table,
+        "elements": element_table,
+        "recycled_content": content_table,
+        "verdicts": verdict_table,
+    }
+
+
+def _nested(tree: dict[str, Any], keys: tuple[str, ...], value: str | None) -> Columns:
+    """A nested JSON block (``{a: {b: {year: x}}}``, years as strings) as long columns; with
+    ``value`` None the leaves are the quantiles (``LABELS`` columns)."""
+    leaves: list[tuple[tuple[str, ...], Any]] = [((), tree)]
+    for _ in keys:
+        leaves = [((*path, k), sub) for path, node in leaves for k, sub in node.items()]
+    columns: Columns = {k: [p[i] for p, _ in leaves] for i, k in enumerate(keys)}
+    if "year" in columns:
+        columns["year"] = np.asarray(columns["year"], dtype=np.int64)
+    if value is not None:
+        columns[value] = np.asarray([x for _, x in leaves], dtype=float)
+    else:
+        table = np.asarray([x for _, x in leaves], dtype=float).reshape(-1, len(LABELS))
+        columns.update({q: table[:, i] for i, q in enumerate(LABELS)})
+    return columns
 
 
 def check_out_dir(path: Path) -> None:
@@ -229,34 +254,32 @@ def check_out_dir(path: Path) -> None:
         raise InputError(f"--out {path}: the parent folder {path.parent} does not exist")
 
 
-def _arrow_table(table: list[dict[str, Any]]) -> Any:
-    """One table as a pyarrow Table, columns in the CSV's order; a column with no value at all
-    (e.g. a verdict's ``period``) is typed string rather than Arrow's null type."""
+def _arrow_table(table: Columns) -> Any:
+    """One table as a pyarrow Table, columns in order; a column with no value at all (e.g. a
+    verdict's ``period``) is typed string rather than Arrow's null type."""
     import pyarrow as pa
 
-    fields = list(table[0]) if table else []
     columns = {}
-    for f in fields:
-        col = pa.array([row.get(f) for row in table])
-        columns[f] = col.cast(pa.string()) if pa.types.is_null(col.type) else col
+    for name, values in table.items():
+        col = pa.array(values)
+        columns[name] = col.cast(pa.string()) if pa.types.is_null(col.type) else col
     return pa.table(columns)
 
 
-def write_tables(rows: dict[str, list[dict[str, Any]]], out_dir: Path) -> list[str]:
+def write_tables(tables: dict[str, Columns], out_dir: Path) -> list[str]:
     """Write each table as CSV and as Parquet into a temporary folder beside ``out_dir``, then
     move the files into ``out_dir`` only once all are written."""
+    import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
     check_out_dir(out_dir)
     staging = Path(tempfile.mkdtemp(prefix=".fleet-", dir=out_dir.parent))
     try:
-        for name, table in rows.items():
-            fields = list(table[0]) if table else []
-            with open(staging / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
-                writer = csv.DictWriter(fh, fieldnames=fields)
-                writer.writeheader()
-                writer.writerows(table)
-            pq.write_table(_arrow_table(table), staging / f"{name}.parquet")
+        for name, table in tables.items():
+            arrow = _arrow_table(table)
+            options = pcsv.WriteOptions(quoting_style="needed")
+            pcsv.write_csv(arrow, staging / f"{name}.csv", write_options=options)
+            pq.write_table(arrow, staging / f"{name}.parquet")
         out_dir.mkdir(exist_ok=True)
         written = sorted(p.name for p in staging.iterdir())
         for f in written:
