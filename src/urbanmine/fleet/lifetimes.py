@@ -27,6 +27,7 @@ when the lifetime is built.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Literal
@@ -77,7 +78,7 @@ def _parameter(kind: str, name: str, value: Any, *, lower: float, strict: bool) 
 
 
 @dataclass(frozen=True, eq=False)
-class Lifetime:
+class Lifetime(ABC):
     """A lifetime distribution; subclasses set their parameters and survival function."""
 
     #: parameter name -> (lower bound, strict): the allowed range of each parameter.
@@ -97,13 +98,13 @@ class Lifetime:
         """The parameters by name, as float arrays."""
         return {field.name: getattr(self, field.name) for field in fields(self)}
 
+    @abstractmethod
     def survival(self, age: np.ndarray) -> np.ndarray:
         """Share of a cohort still in the stock at ``age`` (years, >= 0), broadcast with the parameters."""
-        raise NotImplementedError
 
+    @abstractmethod
     def mean_lifetime(self) -> np.ndarray:
         """Expected lifetime in years (array broadcast over the parameters)."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True, eq=False)
