@@ -50,13 +50,14 @@ def _run(
     from urbanmine.fleet import output
     from urbanmine.fleet.model import run
     from urbanmine.fleet.scenario import REGIONS, fleet_section, load, read_scenario
+    from urbanmine.tables import check_out_dir, write_tables
 
     if samples is not None and samples < 0:
         raise InputError(f"--samples: {samples}; allowed: a whole number >= 0")
     if region is not None and region not in REGIONS:
         raise InputError(f"--region: {region!r} is not a built-in region; use one of {REGIONS}")
     if out_dir is not None:
-        output.check_out_dir(out_dir)
+        check_out_dir(out_dir)
     if scenario is not None and not scenario.is_file():
         raise InputError(f"{scenario}: no such scenario file")
     section = read_scenario(scenario) if scenario is not None else fleet_section(None)
@@ -65,7 +66,7 @@ def _run(
     result = run(load(section), samples=samples, seed=0 if seed is None else seed)
     data = output.to_dict(result)
     if out_dir is not None:
-        written = output.write_tables(output.tables(result, data), out_dir)
+        written = write_tables(output.tables(result, data), out_dir)
         if not as_json:
             out.print(f"wrote {', '.join(written)} to {escape(str(out_dir))}", highlight=False)
     if as_json:

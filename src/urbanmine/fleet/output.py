@@ -6,18 +6,14 @@ Values are the median (p50) over the samples of each cell (a deterministic run h
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from urbanmine.errors import InputError
 from urbanmine.fleet.materials import ELEMENTS
 from urbanmine.fleet.model import SERIES, FleetResult
 from urbanmine.flowsheet.result import QUANTILES
+from urbanmine.tables import Columns
 
 FATES = ("exported", "uncollected", "second_life_in", "recycled_direct")
 """Where the retired packs go; they add up to ``retired``."""
@@ -129,7 +125,6 @@ def to_dict(result: FleetResult) -> dict[str, Any]:
     }
 
 
-Columns = dict[str, Any]
 """One tidy table: column name -> values (a numpy array or a list), all of one length."""
 
 
@@ -244,46 +239,3 @@ def _nested(tree: dict[str, Any], keys: tuple[str, ...], value: str | None) -> C
         table = np.asarray([x for _, x in leaves], dtype=float).reshape(-1, len(LABELS))
         columns.update({q: table[:, i] for i, q in enumerate(LABELS)})
     return columns
-
-
-def check_out_dir(path: Path) -> None:
-    """``--out`` must be a folder (existing or new) whose parent exists, not a file."""
-    if path.exists() and not path.is_dir():
-        raise InputError(f"--out {path}: is a file; give a folder (it is created if absent)")
-    if not path.parent.is_dir():
-        raise InputError(f"--out {path}: the parent folder {path.parent} does not exist")
-
-
-def _arrow_table(table: Columns) -> Any:
-    """One table as a pyarrow Table, columns in order; a column with no value at all (e.g. a
-    verdict's ``period``) is typed string rather than Arrow's null type."""
-    import pyarrow as pa
-
-    columns = {}
-    for name, values in table.items():
-        col = pa.array(values)
-        columns[name] = col.cast(pa.string()) if pa.types.is_null(col.type) else col
-    return pa.table(columns)
-
-
-def write_tables(tables: dict[str, Columns], out_dir: Path) -> list[str]:
-    """Write each table as CSV and as Parquet into a temporary folder beside ``out_dir``, then
-    move the files into ``out_dir`` only once all are written."""
-    import pyarrow.csv as pcsv
-    import pyarrow.parquet as pq
-
-    check_out_dir(out_dir)
-    staging = Path(tempfile.mkdtemp(prefix=".fleet-", dir=out_dir.parent))
-    try:
-        for name, table in tables.items():
-            arrow = _arrow_table(table)
-            options = pcsv.WriteOptions(quoting_style="needed")
-            pcsv.write_csv(arrow, staging / f"{name}.csv", write_options=options)
-            pq.write_table(arrow, staging / f"{name}.parquet")
-        out_dir.mkdir(exist_ok=True)
-        written = sorted(p.name for p in staging.iterdir())
-        for f in written:
-            os.replace(staging / f, out_dir / f)
-        return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)

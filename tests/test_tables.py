@@ -1,4 +1,4 @@
-"""``fleet.output.write_tables``: all files or none (the temporary folder), CSV and Parquet."""
+"""``urbanmine.tables.write_tables``: all files or none (the temporary folder), CSV and Parquet."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from urbanmine.fleet import output
+from urbanmine import tables as output
 
 ROWS = {
     "a": {"year": [2030, 2031], "x": [1.5, None], "note": [None, "n"]},
