@@ -61,6 +61,7 @@ class Config:
     routes: dict[str, str]
     announced: str = "candidate"
     carbon_price_eur_per_t: float = 0.0
+    max_modules: int = 1
     max_km: float | None = None
     preset: str = "everbatt2023"
     factor_set: str = "greet2022"
@@ -222,6 +223,7 @@ def build(config: Config, feed: Feedstock) -> Instance:
         plant_ghg_kg_per_t=ghg,
         distance_km=distance,
         carbon_price_eur_per_t=config.carbon_price_eur_per_t,
+        max_modules=config.max_modules,
         max_km=config.max_km,
         notes=notes,
     )

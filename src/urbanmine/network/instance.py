@@ -70,6 +70,7 @@ class Instance:
     plant_ghg_kg_per_t: np.ndarray
     distance_km: np.ndarray
     carbon_price_eur_per_t: float = 0.0
+    max_modules: int = 1
     max_km: float | None = None
     notes: dict[str, str] = field(default_factory=dict)
 

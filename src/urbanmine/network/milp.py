@@ -13,8 +13,8 @@ Variables, over periods ``t`` (annual quantities of the years a period stands fo
   ``max_km``);
 - ``left[n, c, t] >= 0``: t/yr of ``c`` at node ``n`` left unprocessed (exported or stored), at
   the penalty;
-- ``build[j, s, t]`` binary: module ``s`` of site ``j`` is in place in period ``t`` (not before
-  ``earliest[j]``).
+- ``build[j, s, t]``: how many modules of size ``s`` site ``j`` has in period ``t`` (binary
+  when ``max_modules`` is 1, else an integer up to it; none before ``earliest[j]``).
 
 Constraints: supply at a source = shipped + left; at a site, for each commodity it makes and that
 must ship, ``sum_c yields[j, c, d] * in[j, c, t]`` = shipped + left; ``sum_c in[j, c, t] <=
@@ -65,10 +65,10 @@ class Solution:
     left: np.ndarray
     """(nodes, commodities, periods) t/yr left unprocessed."""
     build: np.ndarray
-    """(sites, sizes, periods) 1 where a module is in place."""
+    """(sites, sizes, periods) modules of each size in place."""
     variables: int
     constraints: int
-    binaries: int
+    integers: int
 
 
 def edge_mask(inst: Instance) -> np.ndarray:
@@ -136,7 +136,17 @@ def build_model(inst: Instance) -> tuple[linopy.Model, dict[str, linopy.Variable
     allowed = (inst.sizes_t > 0)[:, :, None] & (
         np.asarray(inst.years)[None, None, :] >= inst.earliest[:, None, None]
     )
-    build = variables("build", ("site", "size", "period"), allowed, binary=True)
+    if inst.max_modules == 1:
+        build = variables("build", ("site", "size", "period"), allowed, binary=True)
+    else:
+        build = variables(
+            "build",
+            ("site", "size", "period"),
+            allowed,
+            integer=True,
+            lower=0,
+            upper=inst.max_modules,
+        )
 
     intake = flow.sum("node")  # (site, commodity, period)
     shipped = flow.sum("site")  # (node, commodity, period)
@@ -208,6 +218,8 @@ def solve(
             solver_name="highs",
             time_limit=float(time_limit_s),
             mip_rel_gap=float(mip_gap),
+            io_api="direct",
+            progress=False,
             output_flag=False,
             log_to_console=False,
         )
@@ -215,8 +227,8 @@ def solve(
     highs = m.solver_model
     condition = str(m.termination_condition)
     info = highs.getInfo() if highs is not None else None
-    binaries = int((var["build"].labels.values >= 0).sum())
-    if binaries and info is not None and np.isfinite(info.mip_gap):
+    integers = int((var["build"].labels.values >= 0).sum())
+    if integers and info is not None and np.isfinite(info.mip_gap):
         gap = float(info.mip_gap)
     else:
         gap = 0.0
@@ -232,7 +244,7 @@ def solve(
             *_empty(inst),
             m.nvars,
             m.ncons,
-            binaries,
+            integers,
         )
     return Solution(
         status=condition,
@@ -246,7 +258,7 @@ def solve(
         build=np.rint(np.nan_to_num(var["build"].solution.values)),
         variables=int(m.nvars),
         constraints=int(m.ncons),
-        binaries=binaries,
+        integers=integers,
     )
 
 

@@ -83,7 +83,7 @@ def to_dict(
         "model": {
             "variables": sol.variables,
             "constraints": sol.constraints,
-            "binaries": sol.binaries,
+            "integers": sol.integers,
         },
         "years": list(inst.years),
         "span_years": [float(s) for s in span],
@@ -137,7 +137,11 @@ def _sites(
     for j, name in enumerate(inst.sites):
         has = np.flatnonzero(cap[j] > TOLERANCE_T)
         built = {
-            str(y): [float(inst.sizes_t[j, s]) for s in np.flatnonzero(sol.build[j, :, t] > 0.5)]
+            str(y): [
+                float(inst.sizes_t[j, s])
+                for s in range(inst.sizes_t.shape[1])
+                for _ in range(int(sol.build[j, s, t]))
+            ]
             for t, y in enumerate(inst.years)
         }
         out.append(
@@ -153,9 +157,7 @@ def _sites(
                 "intake_t": _by_year(inst, intake[j]),
                 "utilisation": _by_year(inst, util[j]),
                 "modules_t": {y: s for y, s in built.items() if s},
-                "capital_eur": float(
-                    (inst.size_capital_eur[j] * (sol.build[j, :, -1] > 0.5)).sum()
-                ),
+                "capital_eur": float((inst.size_capital_eur[j] * sol.build[j, :, -1]).sum()),
             }
         )
     return out

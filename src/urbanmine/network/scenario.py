@@ -146,6 +146,10 @@ class Options(_Strict):
     announced: Literal["candidate", "fixed", "ignore"] = "candidate"
     """Announced sites: a candidate at its capacity from its start year (default), open from
     its start year, or left out."""
+    max_modules: int = Field(default=10, ge=1, le=1000)
+    """How many modules of each size a site may build (1: each size once). The default lets a
+    site grow to ten times its largest size, past the largest single plants announced in Europe
+    (Fortum's 200 kt/yr goal) without bounding the plan; a modelling bound, not data."""
     max_km: float | None = Field(default=None, gt=0)
     """Leave out shipments longer than this (road km) to shrink large instances."""
     time_limit_s: float = Field(default=60.0, gt=0, le=86_400)
