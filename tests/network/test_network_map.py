@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from urbanmine.errors import InputError
-from urbanmine.network.mapview import BOXES, DIV_ID, map_html, outlines, write_map
+from urbanmine.network.mapview import BOXES, DIV_ID, figure, map_html, outlines, write_map
 
 CHROMIUM = "/usr/bin/chromium"
 REQUIRED = os.environ.get("URBANMINE_REQUIRE_BROWSER") == "1"
@@ -211,6 +211,31 @@ def test_axes_keep_the_region_box_and_the_aspect_of_its_middle_latitude(html: st
     assert layout["xaxis"]["scaleratio"] == pytest.approx(
         0.6088, abs=1e-4
     )  # cos(52.5 deg), 52.5 = (34 + 71) / 2
+
+
+def test_china_keeps_its_box_and_other_regions_fit_their_nodes() -> None:
+    china = {
+        **RESULT,
+        "region": "china",
+        "years": [2030],
+        "sites": [],
+        "flows": [],
+        "sources": [
+            # supply keyed by commodity then year, and by year then commodity: both summed
+            {"name": "Sichuan", "lat": 30.57, "lon": 104.07,
+             "supply_t": {"packs": {"2030": 50000}, "scrap": {"2030": 9000}}},
+            {"name": "Guangdong", "lat": 23.13, "lon": 113.26,
+             "supply_t": {"2030": {"packs": 30000, "cells": 500}}},
+        ],
+    }  # fmt: skip
+    fig = figure(china, "china")
+    assert list(fig.layout.xaxis.range) == list(BOXES["china"][:2])
+    assert list(fig.layout.yaxis.range) == list(BOXES["china"][2:])
+    sources = next(t for t in fig.data if t.meta["period"] == 2030 and t.mode == "markers")
+    assert [t.split("source: ")[1] for t in sources.text] == ["59,000 t/yr", "30,500 t/yr"]
+    fitted = figure(china, "sichuan-guangdong")
+    assert list(fitted.layout.xaxis.range) == pytest.approx([104.07 - 1.5, 113.26 + 1.5])
+    assert list(fitted.layout.yaxis.range) == pytest.approx([23.13 - 1.5, 30.57 + 1.5])
 
 
 def test_outlines_are_natural_earth_and_small() -> None:

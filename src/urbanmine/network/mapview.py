@@ -193,13 +193,14 @@ def _source_trace(sources: list[dict[str, Any]], year: int, top: float) -> dict[
     }
 
 
-def _total(series: Any, year: int) -> float:
-    """A per-year value (``{"2030": t}``) or per-year-and-commodity (``{"packs": {...}}``)."""
-    if not isinstance(series, dict):
-        return float(series or 0.0)
-    if str(year) in series:
-        return float(series[str(year)] or 0.0)
-    return sum(_total(v, year) for v in series.values() if isinstance(v, dict))
+def _total(series: Any, year: int | None) -> float:
+    """The period's value of a per-year series (``{"2030": t}``), summed over commodities when
+    keyed by commodity too (``{"packs": {"2030": t}}`` or ``{"2030": {"packs": t}}``)."""
+    if isinstance(series, dict) and str(year) in series:
+        return _total(series[str(year)], None)
+    if isinstance(series, dict):
+        return sum(_total(v, year) for v in series.values() if year is None or isinstance(v, dict))
+    return float(series or 0.0)
 
 
 def _site_traces(sites: list[dict[str, Any]], year: int) -> list[dict[str, Any]]:
