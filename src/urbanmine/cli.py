@@ -17,6 +17,7 @@ from urbanmine.commands.feeds import feeds_app
 from urbanmine.commands.fleet import fleet_cmd
 from urbanmine.commands.flowsheet import flowsheet_cmd, run_cmd
 from urbanmine.commands.impacts import closed_loop_cmd, footprint_cmd, sensitivity_cmd
+from urbanmine.commands.network import network_cmd
 from urbanmine.commands.passport import passport_app
 from urbanmine.commands.registry import registry_app, serve_cmd
 from urbanmine.commands.routes import routes_app
@@ -43,6 +44,7 @@ app.add_typer(factors_app, name="factors")
 app.add_typer(registry_app, name="registry")
 app.command("serve")(serve_cmd)
 app.command("fleet")(fleet_cmd)
+app.command("network")(network_cmd)
 
 if __name__ == "__main__":
     app()

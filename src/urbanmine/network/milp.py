@@ -85,12 +85,14 @@ def edge_mask(inst: Instance) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def _stdout_to_stderr() -> Iterator[None]:
-    """HiGHS prints its banner on the C-level stdout; keep it off ours (``--json`` output)."""
+def _quiet_stdout() -> Iterator[None]:
+    """HiGHS prints its banner on the C-level stdout even with its output off; drop it, so
+    ``--json`` output stays JSON (the solver's status and gap are reported instead)."""
     sys.stdout.flush()
     saved = os.dup(1)
     try:
-        os.dup2(2, 1)
+        with open(os.devnull, "wb") as sink:
+            os.dup2(sink.fileno(), 1)
         yield
     finally:
         sys.stdout.flush()
@@ -213,7 +215,7 @@ def solve(
         m, var = build_model(inst)
     built = time.perf_counter()
     say(f"solving with HiGHS ({m.nvars} variables, {m.ncons} constraints)")
-    with _stdout_to_stderr():
+    with _quiet_stdout():
         m.solve(
             solver_name="highs",
             time_limit=float(time_limit_s),
