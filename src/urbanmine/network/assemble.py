@@ -13,6 +13,9 @@ GHG from the flowsheet engine and the impacts module (:mod:`urbanmine.network.pr
 - **Sites.** Operating and under-construction plants hold their capacity from their start year;
   announced ones follow ``options.announced``; suspended and closed plants are left out (listed
   in the notes). Candidates may build each of their sizes once, from their start year.
+- **Modules with no fixed cost** (manual dismantling: EverBatt prices its labour per tonne and
+  gives it no equipment) need no decision: their ``max_modules`` x sizes are in place from the
+  site's start year.
 - **Locations.** A site's costs use its ``location``, else its country if the cost model knows
   it, else the region's default; its GHG uses the grid of that country if the factor set has
   one, else the region's default. The instance's notes say which were used.
@@ -63,6 +66,8 @@ class Config:
     carbon_price_eur_per_t: float = 0.0
     max_modules: int = 1
     max_km: float | None = None
+    kwh_per_t: dict[str, float] = field(default_factory=dict)
+    """Overrides of the feedstock's kWh per tonne by commodity."""
     preset: str = "everbatt2023"
     factor_set: str = "greet2022"
     notes: dict[str, str] = field(default_factory=dict)
@@ -176,6 +181,12 @@ def build(config: Config, feed: Feedstock) -> Instance:
             size_fixed[j, s], size_capital[j, s] = fixed_at(size)
         if site.start_year is not None and not fixed_existing:
             earliest[j] = site.start_year
+        free = (sizes[j] > 0) & (size_fixed[j] <= 0) & (size_capital[j] <= 0)
+        if free.any():  # a module that costs nothing to have is simply there when needed
+            existing[j] += np.where(
+                years >= earliest[j], config.max_modules * sizes[j, free].sum(), 0.0
+            )
+            sizes[j, free] = 0.0
     nodes_lat = np.array([s.lat for s in config.sources] + [s.lat for s in sites])
     nodes_lon = np.array([s.lon for s in config.sources] + [s.lon for s in sites])
     site_lat, site_lon = nodes_lat[len(config.sources) :], nodes_lon[len(config.sources) :]
@@ -201,7 +212,9 @@ def build(config: Config, feed: Feedstock) -> Instance:
         price_eur_per_tkm=np.array([config.eur_per_tkm.get(c, 0.0) for c in commodities]),
         ghg_kg_per_tkm=np.array([config.kg_co2e_per_tkm.get(c, 0.0) for c in commodities]),
         penalty_eur_per_t=np.array([config.penalty_eur_per_t.get(c, 0.0) for c in commodities]),
-        kwh_per_t=np.array([feed.kwh_per_t.get(c, 0.0) for c in commodities]),
+        kwh_per_t=np.array(
+            [config.kwh_per_t.get(c, feed.kwh_per_t.get(c, 0.0)) for c in commodities]
+        ),
         sources=[s.name for s in config.sources],
         source_lat=nodes_lat[: len(config.sources)],
         source_lon=nodes_lon[: len(config.sources)],

@@ -78,6 +78,11 @@ def configure(section: NetworkSection) -> Config:
         carbon_price_eur_per_t=r.options.carbon_price_eur_per_t,
         max_modules=r.options.max_modules,
         max_km=r.options.max_km,
+        kwh_per_t={
+            name: c.kwh_per_t
+            for name, c in r.transport.commodities.items()
+            if c.kwh_per_t is not None
+        },
     )
 
 

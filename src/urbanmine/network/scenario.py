@@ -124,6 +124,8 @@ class Commodity(_Strict):
     eur_per_tkm: float | None = Field(default=None, ge=0)
     kg_co2e_per_tkm: float | None = Field(default=None, ge=0)
     kwh_per_t: float | None = Field(default=None, ge=0)
+    """Energy content (kWh per tonne) for cost per kWh; default: the fleet model's packs and
+    scrap."""
     source: str = ""
 
 
