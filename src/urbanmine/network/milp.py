@@ -133,7 +133,8 @@ def build_model(inst: Instance) -> tuple[linopy.Model, dict[str, linopy.Variable
     edges = edge_mask(inst)[..., None] & periods
     flow = variables("flow", ("node", "site", "commodity", "period"), edges, lower=0)
     makes = np.concatenate([inst.supply_t.max(axis=1) > 0, inst.yields.max(axis=1) > 0], axis=0)
-    must_ship = (makes & inst.ships)[..., None] & periods  # (node, commodity, period)
+    # a commodity no site takes leaves at the gate (Instance contract): no balance, no penalty
+    must_ship = (makes & inst.ships & inst.accepts.any(axis=0))[..., None] & periods
     left = variables("left", ("node", "commodity", "period"), must_ship, lower=0)
     allowed = (inst.sizes_t > 0)[:, :, None] & (
         np.asarray(inst.years)[None, None, :] >= inst.earliest[:, None, None]
