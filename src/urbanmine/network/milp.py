@@ -217,7 +217,7 @@ def _tier_cuts(m: linopy.Model, inst: Instance, build: Any, left: Any, da: Any) 
         rows = np.flatnonzero(np.asarray(inst.tiers) == tier)
         need = np.einsum("itc,c->t", inst.supply_t, least[k]) - inst.existing_t[rows].sum(axis=0)
         sizes = inst.sizes_t[rows]  # (members, S)
-        for delta in np.unique(sizes[sizes > 0]):
+        for d, delta in enumerate(np.unique(sizes[sizes > 0])):
             beta = need / delta
             f = beta - np.floor(beta)
             useful = (beta > 0) & (f > 1e-6)
@@ -235,7 +235,7 @@ def _tier_cuts(m: linopy.Model, inst: Instance, build: Any, left: Any, da: Any) 
                 (build * da(full, "site", "size", "period")).sum(["site", "size"])
                 + (left * da(per_left, "commodity", "period")).sum(["node", "commodity"])
                 >= da(np.ceil(beta), "period"),
-                name=f"tier_{k}_{int(delta)}",
+                name=f"tier_{k}_{d}",
                 mask=da(useful, "period"),
             )
 
