@@ -135,7 +135,12 @@ def _sites(
     util = np.divide(intake, cap, out=np.zeros_like(intake), where=cap > 0)
     out = []
     for j, name in enumerate(inst.sites):
-        has = np.flatnonzero(cap[j] > TOLERANCE_T)
+        in_place = cap[j] > TOLERANCE_T
+        if inst.status[j] not in ("operating", "construction"):
+            # a candidate counts from its first module, or its first intake when its capacity
+            # costs nothing (no decision: see assemble)
+            in_place &= (sol.build[j].sum(axis=0) > 0.5) | (intake[j] > TOLERANCE_T)
+        has = np.flatnonzero(in_place)
         built = {
             str(y): [
                 float(inst.sizes_t[j, s])
