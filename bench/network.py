@@ -13,7 +13,7 @@ Cases, each in a fresh process (peak resident memory of that process, HiGHS incl
   sources and sites at random places in Europe's box, supply growing 15 %/yr, candidates split
   over the three tiers, with the yields, per-tonne costs, module sizes and fixed costs of the
   built-in Europe instance's sites (the engine's and cost model's numbers, drawn per site),
-  transport by the built-in rates and circuity. Seeded, so every run sees the same instances.
+  transport by the built-in rates and circuity (hubs keep their free dismantling capacity). Seeded, so every run sees the same instances.
 
 Prints one row per case: variables, integer variables, assemble/build/solve seconds, status,
 gap and peak MB.
@@ -71,7 +71,7 @@ def generated(name: str, time_limit: float, seed: int = 7) -> dict[str, Any]:
     tiers = np.array(base.tiers)
     pick = []
     for k, tier in enumerate(("collection", "pretreatment", "refining")):
-        pool = np.flatnonzero((tiers == tier) & (base.sizes_t.sum(axis=1) > 0))
+        pool = np.flatnonzero((tiers == tier) & (np.array(base.status) == "candidate"))
         count = candidates // 3 + (1 if k < candidates % 3 else 0)
         pick.extend(rng.choice(pool, size=count))
     pick_arr = np.array(pick)
@@ -102,7 +102,8 @@ def generated(name: str, time_limit: float, seed: int = 7) -> dict[str, Any]:
         site_lon=lon[regions:],
         accepts=base.accepts[pick_arr],
         yields=base.yields[pick_arr],
-        existing_t=np.zeros((n_s, periods)),
+        # a candidate's capacity in place is its free capacity (modules that cost nothing)
+        existing_t=np.repeat(base.existing_t[pick_arr, -1:], periods, axis=1),
         existing_fixed_eur=np.zeros((n_s, periods)),
         sizes_t=base.sizes_t[pick_arr],
         size_fixed_eur=base.size_fixed_eur[pick_arr],
