@@ -1,4 +1,33 @@
-"""Shared fixtures: IUPAC standard atomic weights typed from the source, for tests only."""
+"""Shared fixtures: IUPAC standard atomic weights typed from the source, for tests only, and a
+headless Chromium (Debian's) for the page and map tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+REQUIRED = os.environ.get("URBANMINE_REQUIRE_BROWSER") == "1"
+"""CI sets URBANMINE_REQUIRE_BROWSER=1: a missing browser fails the tests instead of skipping."""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium through Playwright, one per test module."""
+    if not os.path.exists(CHROMIUM):
+        if REQUIRED:
+            pytest.fail(f"{CHROMIUM} is missing and URBANMINE_REQUIRE_BROWSER=1")
+        pytest.skip(f"{CHROMIUM} not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield b
+        b.close()
+
 
 # IUPAC Commission on Isotopic Abundances and Atomic Weights, abridged standard atomic weights
 # (2021 table, conventional values), used as an independent check of the molmass-based library.

@@ -15,9 +15,7 @@ candidate refinery and a market, country sources at their capitals, flows over t
 from __future__ import annotations
 
 import json
-import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +23,6 @@ import pytest
 
 from urbanmine.errors import InputError
 from urbanmine.network.mapview import BOXES, DIV_ID, figure, map_html, outlines, write_map
-
-CHROMIUM = "/usr/bin/chromium"
-REQUIRED = os.environ.get("URBANMINE_REQUIRE_BROWSER") == "1"
 
 
 def _site(name, operator, tier, status, lat, lon, opened, cap, use):  # type: ignore[no-untyped-def]
@@ -267,20 +262,6 @@ def test_a_site_without_coordinates_is_named() -> None:
 
 
 # --------------------------------------------------------------------------- in the browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        if REQUIRED:
-            pytest.fail(f"{CHROMIUM} is missing and URBANMINE_REQUIRE_BROWSER=1")
-        pytest.skip(f"{CHROMIUM} not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 def _offline_page(browser: Any, path: Path) -> tuple[Any, Any, list[str], list[str]]:

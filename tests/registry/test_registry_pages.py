@@ -7,7 +7,6 @@ under the test's tmp dir.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,26 +19,10 @@ from registry.test_passport_display import published_document
 from urbanmine.registry.keys import issue_key
 from urbanmine.registry.store import Operator, make_engine, migrate, session_factory
 
-CHROMIUM = "/usr/bin/chromium"
-REQUIRED = os.environ.get("URBANMINE_REQUIRE_BROWSER") == "1"
 BAT, NEW = "urn:acme:bat0100", "urn:storage:ess0100"
 PUBLIC_URL = "https://passports.example.org"
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True}
 STALE = "um_0000000000000000_not-a-key-this-registry-issued"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        if REQUIRED:
-            pytest.fail(f"{CHROMIUM} is missing and URBANMINE_REQUIRE_BROWSER=1")
-        pytest.skip(f"{CHROMIUM} not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -128,31 +128,25 @@ def tables(result: dict[str, Any]) -> dict[str, dict[str, list[Any]]]:
                 ("utilisation", s["utilisation"][y]),
             ):
                 sites[k].append(v)
-    flows = {
-        k: [f[src] for f in result["flows"]]
-        for k, src in (
-            ("from", "from"),
-            ("to", "to"),
-            ("commodity", "commodity"),
-            ("year", "year"),
-            ("t_per_year", "t"),
-            ("km", "km"),
-        )
-    }
-    unprocessed = {
-        k: [u[src] for u in result["unprocessed"]]
-        for k, src in (
-            ("node", "node"),
-            ("commodity", "commodity"),
-            ("year", "year"),
-            ("t_per_year", "t"),
-            ("reason", "reason"),
-        )
-    }
+    flows = _columns(
+        result["flows"],
+        {"from": "from", "to": "to", "commodity": "commodity", "year": "year"}
+        | {"t_per_year": "t", "km": "km"},
+    )
+    unprocessed = _columns(
+        result["unprocessed"],
+        {"node": "node", "commodity": "commodity", "year": "year"}
+        | {"t_per_year": "t", "reason": "reason"},
+    )
     years = {"year": list(result["years"])}
     for name, series in result["by_year"].items():
         years[f"{name}_per_year"] = [series[str(y)] for y in result["years"]]
     return {"sites": sites, "flows": flows, "unprocessed": unprocessed, "years": years}
+
+
+def _columns(rows: list[dict[str, Any]], names: dict[str, str]) -> dict[str, list[Any]]:
+    """Columns named by ``names`` (column -> key of a row) of a list of rows."""
+    return {column: [row[key] for row in rows] for column, key in names.items()}
 
 
 def _summary(r: dict[str, Any]) -> None:

@@ -184,7 +184,7 @@ def _year(key: str, where: str) -> int:
         raise InputError(f'{where}: {key!r} is not a year; use keys such as "2030"') from None
 
 
-def _anchors(series: YearSeries, where: str) -> tuple[np.ndarray, np.ndarray]:
+def year_anchors(series: YearSeries, where: str) -> tuple[np.ndarray, np.ndarray]:
     """(years, values) of a year series; a number is one anchor held for every year."""
     if isinstance(series, int | float):
         return np.array([-1]), np.array([float(series)])
@@ -196,7 +196,7 @@ def _anchors(series: YearSeries, where: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _apply(base: np.ndarray, years: np.ndarray, series: YearSeries, where: str) -> np.ndarray:
     """``base`` (years first) with the anchors of ``series`` laid over it from the first anchor."""
-    at, values = _anchors(series, where)
+    at, values = year_anchors(series, where)
     over = np.interp(years, at, values)
     keep = years < at[0]
     return np.where(keep.reshape((-1,) + (1,) * (base.ndim - 1)), base, over.reshape(base.shape))

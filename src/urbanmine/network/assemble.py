@@ -23,7 +23,7 @@ GHG from the flowsheet engine and the impacts module (:mod:`urbanmine.network.pr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -253,7 +253,9 @@ def _sizes(site: Site, config: Config) -> list[float]:
     return list(site.sizes_t or [])
 
 
-def _fixed_cost(site: Site, main: Process | None, chemistry: str, preset: str, location: str):  # type: ignore[no-untyped-def]
+def _fixed_cost(
+    site: Site, main: Process | None, chemistry: str, preset: str, location: str
+) -> Callable[[float], tuple[float, float]]:
     """A function of capacity (t/yr) -> (EUR/yr fixed cost, EUR capital) for ``site``."""
 
     def at(capacity_t: float) -> tuple[float, float]:
@@ -271,7 +273,7 @@ def fleet_feedstock(
 ) -> Feedstock:
     """Annual tonnes of each source from a fleet result (``urbanmine.fleet.model.run``) or the
     source's own ``supply_t``, and the feedstock's chemistry mix."""
-    from urbanmine.fleet.scenario import _anchors  # year-series anchors, the fleet's convention
+    from urbanmine.fleet.scenario import year_anchors
 
     flows = fleet.inputs
     fleet_years = np.asarray(flows.years)
@@ -302,7 +304,9 @@ def fleet_feedstock(
             series[:, commodities.index("scrap")] = scrap_t_by_k.sum(axis=1) * share[:, n]
             mix_t += packs_t[:, n].sum(axis=0) + (scrap_t_by_k * share[:, n : n + 1]).sum(axis=0)
         for commodity, anchors in source.supply_t.items():
-            at, values = _anchors(anchors, f"network.sources.{source.name}.supply_t.{commodity}")
+            at, values = year_anchors(
+                anchors, f"network.sources.{source.name}.supply_t.{commodity}"
+            )
             series[:, commodities.index(commodity)] = np.interp(fleet_years, at, values)
         tonnes[source.name] = series
     if mix_t.sum() <= 0:

@@ -24,10 +24,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from urbanmine.errors import InputError
+
+if TYPE_CHECKING:
+    from urbanmine.impacts.tea import Economics
+    from urbanmine.routes.run import RouteResult
 
 FORMS = {"packs": "pack", "cells": "cell", "scrap": "scrap", "blackmass": "blackmass"}
 """Feed form of each commodity a tier can take in."""
@@ -67,7 +72,7 @@ def eur_per_usd() -> float:
 
 
 @cache
-def _result(route: str, feed_name: str, preset: str):  # type: ignore[no-untyped-def]
+def _result(route: str, feed_name: str, preset: str) -> RouteResult:
     from urbanmine.materials.feeds import get_feed
     from urbanmine.routes.run import run
 
@@ -155,7 +160,7 @@ def fixed(
     return annual * _gross_up(e) * rate, e.plant["total_capital_usd"] * rate
 
 
-def _gross_up(e) -> float:  # type: ignore[no-untyped-def]
+def _gross_up(e: Economics) -> float:
     """(variable + fixed + general) / (variable + fixed): the cost model's general expenses
     spread over the other items in proportion."""
     b = {k: float(np.mean(v)) for k, v in e.breakdown.items()}
