@@ -21,6 +21,7 @@ from urbanmine.commands.network import network_cmd
 from urbanmine.commands.passport import passport_app
 from urbanmine.commands.registry import registry_app, serve_cmd
 from urbanmine.commands.routes import routes_app
+from urbanmine.commands.scenarios import scenarios_app
 
 HELP = """urbanmine: closed-loop recycling of EV batteries (flowsheets, impacts, costs, compliance,
 passport registry). Every command takes --json for machine-readable output.
@@ -45,6 +46,7 @@ app.add_typer(registry_app, name="registry")
 app.command("serve")(serve_cmd)
 app.command("fleet")(fleet_cmd)
 app.command("network")(network_cmd)
+app.add_typer(scenarios_app, name="scenarios")
 
 if __name__ == "__main__":
     app()
