@@ -15,12 +15,13 @@ from urbanmine.commands.compliance import code_app, comply
 from urbanmine.commands.factors import factors_app
 from urbanmine.commands.feeds import feeds_app
 from urbanmine.commands.fleet import fleet_cmd
-from urbanmine.commands.flowsheet import flowsheet_cmd, run_cmd
+from urbanmine.commands.flowsheet import flowsheet_cmd
 from urbanmine.commands.impacts import closed_loop_cmd, footprint_cmd, sensitivity_cmd
 from urbanmine.commands.network import network_cmd
 from urbanmine.commands.passport import passport_app
 from urbanmine.commands.registry import registry_app, serve_cmd
 from urbanmine.commands.routes import routes_app
+from urbanmine.commands.run import run_cmd
 from urbanmine.commands.scenarios import scenarios_app
 
 HELP = """urbanmine: closed-loop recycling of EV batteries (flowsheets, impacts, costs, compliance,

@@ -1,5 +1,4 @@
-"""``urbanmine flowsheet`` (a feed through a route, with impacts, costs and verdicts on request)
-and ``urbanmine run`` (the main job)."""
+"""``urbanmine flowsheet``: a feed through a route, with impacts, costs and verdicts on request."""
 
 from __future__ import annotations
 
@@ -22,7 +21,6 @@ from urbanmine.commands.feeds import PresetOpt
 from urbanmine.commands.impacts import LOCATION_HELP
 from urbanmine.commands.result_text import print_result
 from urbanmine.errors import InputError
-from urbanmine.materials.presets import DEFAULT_PRESET
 
 if TYPE_CHECKING:
     from urbanmine.routes.run import RouteResult
@@ -116,19 +114,6 @@ def flowsheet_cmd(
             "unchecked": found.unchecked,
             "counting": found.counting,
         }
-    if as_json:
-        print_json(d)
-    else:
-        print_result(d)
-
-
-@guarded
-def run_cmd(as_json: bool = JsonOpt) -> None:
-    """The main job: 1 t of NMC811 packs through dismantling, pretreatment, hydro and precursor."""
-    result = _run_with_progress(
-        "NMC811-pack", "pretreatment+hydro+precursor", 1000.0, None, DEFAULT_PRESET, 1, None
-    )
-    d = result.to_dict()
     if as_json:
         print_json(d)
     else:

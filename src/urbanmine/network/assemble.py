@@ -287,7 +287,7 @@ def fleet_feedstock(
     share = demand_gwh / np.where(
         demand_gwh.sum(axis=1, keepdims=True) > 0, demand_gwh.sum(axis=1, keepdims=True), 1.0
     )
-    scrap_t_by_k = fleet.scrap_GWh[0] * _scrap_t_per_gwh(chemistries)  # (Y, K)
+    scrap_t_by_k = fleet.scrap_GWh[0] * scrap_t_per_gwh(chemistries)  # (Y, K)
     commodities = list(COMMODITIES)
     tonnes: dict[str, np.ndarray] = {}
     mix_t = np.zeros(len(chemistries))
@@ -320,7 +320,7 @@ def fleet_feedstock(
     return Feedstock(fleet_years, tonnes, mix, kwh)
 
 
-def _scrap_t_per_gwh(chemistries: Sequence[str]) -> np.ndarray:
+def scrap_t_per_gwh(chemistries: Sequence[str]) -> np.ndarray:
     """Tonnes of production scrap per GWh, by chemistry, from the scrap feeds' kWh per kg."""
     from urbanmine.materials.feeds import get_feed
 

@@ -105,6 +105,8 @@ class Loop:
     """The feedstock's closed loop, by year (arrays over ``years``)."""
 
     years: list[int]
+    route: str
+    """The composed route of a pack feed (as the engine joined it)."""
     feed_t: np.ndarray
     elements: list[str]
     elements_in_t: np.ndarray
@@ -205,8 +207,9 @@ def loop(
         }
         for y in range(n_y)
     ]
+    joined = next((p.route for p in runs.values() if p.form == "packs"), route)
     return Loop(
-        list(years), total, elements, elements_in, reagents, out, products, ghg, burden,
+        list(years), joined, total, elements, elements_in, reagents, out, products, ghg, burden,
         avoided, steps, facts,
     )  # fmt: skip
 
@@ -231,5 +234,5 @@ def verdicts(
         k = candidates[-1]
         facts = parse_facts(loop_.facts[k], f"loop {loop_.years[k]}")
         for v in check_facts(facts, date, rulesets).verdicts:
-            out.append({**v.to_json(), "on": date.isoformat(), "year": loop_.years[k]})
+            out.append({**v.to_json(), "on": date.isoformat(), "year": int(loop_.years[k])})
     return out

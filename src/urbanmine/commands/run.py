@@ -1,0 +1,207 @@
+"""``urbanmine run``: the main job, a scenario end to end (docs/scenario.md, "Run")."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.markup import escape
+
+from urbanmine.commands.common import JsonOpt, StderrProgress, guarded, out, print_json, table
+from urbanmine.errors import InputError
+
+
+def run_cmd(
+    scenario: Path | None = typer.Argument(
+        None, help="Scenario TOML (default: the built-in scenario of the region)."
+    ),
+    region: str | None = typer.Option(
+        None, "--region", help="europe or china: the built-in scenario, or the file's region."
+    ),
+    out_dir: Path | None = typer.Option(
+        None, "--out", help="Output folder (default: out/<scenario name>/)."
+    ),
+    samples: int | None = typer.Option(
+        None, "--samples", help="Monte Carlo samples (overrides the scenario's)."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress and no summary on screen."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """The closed loop of a scenario: fleet, network, flowsheets, impacts, compliance; writes
+    summary.json, tables and report.html."""
+    _run(scenario, region, out_dir, samples, quiet, as_json)
+
+
+@guarded
+def _run(
+    path: Path | None,
+    region: str | None,
+    out_dir: Path | None,
+    samples: int | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    from urbanmine.scenario import builtin
+    from urbanmine.scenario.model import REGIONS, validate
+    from urbanmine.scenario.run import STAGES, run_scenario
+
+    if region is not None and region not in REGIONS:
+        raise InputError(f"--region: {region!r} is not a built-in region; use one of {REGIONS}")
+    if samples is not None and not 0 <= samples <= 100_000:
+        raise InputError(f"--samples: {samples}; allowed: a whole number from 0 to 100000")
+    if path is not None:
+        if not path.is_file():
+            raise InputError(f"{path}: no such scenario file")
+        from urbanmine.scenario.model import read
+
+        raw = _raw(read(path).model_dump(mode="json", exclude_unset=True))
+        where = str(path)
+    else:
+        raw = tomllib.loads(builtin.text(builtin.DEFAULT[region or "europe"]))
+        where = f"built-in scenario {builtin.DEFAULT[region or 'europe']}"
+    if region is not None:
+        raw["scenario"]["region"] = region
+        for section in ("fleet", "network"):
+            if isinstance(raw.get(section), dict):
+                raw[section].pop("region", None)
+    if samples is not None:
+        raw.setdefault("uncertainty", {})["samples"] = samples
+    scenario = validate(raw, where)
+    target = out_dir or Path("out") / scenario.scenario.name
+    _check_out(target)
+    with StderrProgress() as bar:
+        done = 0
+
+        def stage(name: str) -> None:
+            nonlocal done
+            done += 1
+            if not quiet:
+                bar.update(f"run: {name}", done, len(STAGES))
+
+        result = run_scenario(scenario, progress=stage)
+    written = _write(result, target)
+    if as_json:
+        print_json(result.summary)
+    elif not quiet:
+        _print(result.summary)
+        out.print(f"wrote {', '.join(written)} to {escape(str(target))}", highlight=False)
+        if (target / "report.html").exists():
+            out.print(f"report: {escape(str((target / 'report.html').resolve()))}", highlight=False)
+
+
+def _raw(dumped: dict[str, Any]) -> dict[str, Any]:
+    """A validated scenario back to TOML-like data (dates as ISO strings parse again)."""
+    return json.loads(json.dumps(dumped))
+
+
+def _check_out(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise InputError(f"--out {path}: is a file; give a folder (it is created if absent)")
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _write(result: Any, target: Path) -> list[str]:
+    """summary.json, the tables and the report into a temporary folder beside ``target``, moved
+    into place only once all are written."""
+    from urbanmine.tables import write_tables
+
+    staging = Path(tempfile.mkdtemp(prefix=".run-", dir=target.parent))
+    try:
+        (staging / "summary.json").write_text(
+            json.dumps(result.summary, indent=1, allow_nan=False), encoding="utf-8"
+        )
+        tables_dir = staging / "tables"
+        write_tables(_tables(result), tables_dir)
+        try:
+            from urbanmine.report.html import write_report
+        except ImportError:
+            write_report = None
+        if write_report is not None:
+            write_report(result.summary, result.network, staging / "report.html")
+        target.mkdir(exist_ok=True)
+        written = sorted(p.name for p in staging.iterdir())
+        for name in written:
+            dest = target / name
+            if dest.is_dir():
+                shutil.rmtree(dest)
+            os.replace(staging / name, dest)
+        return written
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _tables(result: Any) -> dict[str, dict[str, list[Any]]]:
+    """One tidy table each, units in the column names."""
+    s = result.summary
+    years = list(map(str, s["years"]))
+    tables: dict[str, dict[str, list[Any]]] = {
+        "feedstock": {
+            "year": [int(y) for y in years],
+            "feedstock_t": [s["feedstock_t"][y] for y in years],
+        },
+        "products": {"product": [], "year": [], "t": []},
+        "impacts": {
+            "step": [k["step"] for k in s["key_carbon_steps"]],
+            "t_co2e": [k["t_co2e"] for k in s["key_carbon_steps"]],
+        },
+        "verdicts": {
+            k: [str(v.get(k)) if v.get(k) is not None else None for v in s["compliance"]]
+            for k in ("rule", "verdict", "on", "value", "threshold", "source")
+        },
+    }
+    for name, series in s["products_t"].items():
+        for y, t in series.items():
+            tables["products"]["product"].append(name)
+            tables["products"]["year"].append(int(y))
+            tables["products"]["t"].append(t)
+    if result.network is not None:
+        from urbanmine.commands.network import tables as network_tables
+
+        net = network_tables(result.network)
+        tables["sites"] = net["sites"]
+        tables["flows"] = net["flows"]
+    return tables
+
+
+def _print(s: dict[str, Any]) -> None:
+    years = [y for y in (2025, 2030, 2035, 2040, 2045, 2050) if str(y) in s["feedstock_t"]]
+    t = table("year", "feedstock kt", "pretreatment capacity kt", "collection", title=s["title"])
+    for y in map(str, years):
+        rate = s["collection_rate"].get(y)
+        t.add_row(
+            y,
+            f"{s['feedstock_t'][y] / 1e3:,.0f}",
+            f"{s['capacity_t'].get(y, 0.0) / 1e3:,.0f}" if s["capacity_t"].get(y) else "-",
+            f"{rate:.0%}" if rate is not None else "-",
+        )
+    out.print(t)
+    rec = ", ".join(
+        f"{el} {v:.0%}" for el, v in s["recovery"].items() if el in ("Li", "Ni", "Co", "Mn", "Cu")
+    )
+    ghg = s["ghg"]
+    out.print(
+        f"recovery: {rec}; recycling efficiency {s['recycling_efficiency']:.1%}\n"
+        f"GHG {ghg['burden_t_co2e'] / 1e6:,.1f} Mt CO2e emitted, {ghg['avoided_t_co2e'] / 1e6:,.1f} Mt "
+        f"avoided against mined material (net {ghg['total_t_co2e'] / 1e6:,.1f} Mt)\n"
+        f"cost {s['cost']['total_eur'] / 1e9:,.1f} bn EUR: {s['cost']['per_t_eur']:,.0f} EUR/t, "
+        f"{s['cost']['per_kWh_eur']:,.2f} EUR/kWh",
+        highlight=False,
+    )
+    failing = [v for v in s["compliance"] if v["verdict"] == "fail"]
+    out.print(
+        f"compliance: {sum(v['verdict'] == 'pass' for v in s['compliance'])} pass, "
+        f"{len(failing)} fail"
+        + (
+            ": " + ", ".join(escape(f"{v['rule']} on {v['on']}") for v in failing[:6])
+            if failing
+            else ""
+        ),
+        highlight=False,
+    )

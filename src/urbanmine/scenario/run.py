@@ -1,0 +1,262 @@
+"""The main job: a scenario end to end (docs/scenario.md, "Run").
+
+Stages, each timed: the fleet model (or the scenario's fixed feedstock) gives the tonnes of packs
+and production scrap by year and chemistry, the recycled content achievable and the Art. 8
+verdicts; the network planner sites and sizes the plants for that feedstock; the flowsheet engine
+runs the feedstock through the tiers' routes (and every alternative), with the impacts module's
+GHG and the compliance module's verdicts on the scenario's dates (:mod:`urbanmine.scenario.loop`).
+The summary only gathers what the pillars computed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from urbanmine.scenario.model import Scenario, fleet_section, network_section
+
+Progress = Callable[[str], None]
+STAGES = ("fleet", "network", "flowsheets", "compliance")
+MAIN_ELEMENTS = ("Li", "Ni", "Co", "Mn", "Cu", "Al")
+REGION_LOCATION = {"europe": "EU27", "china": "CN"}
+REGION_RULESETS = {"europe": ["eu-2023-1542"], "china": ["cn-miit-2024", "cn-traceability-2018"]}
+
+
+@dataclass
+class Run:
+    """What a run produced: the summary (JSON-ready) and the pillars' own outputs."""
+
+    summary: dict[str, Any]
+    network: dict[str, Any] | None
+    fleet: dict[str, Any] | None
+    loop_years: list[int] = field(default_factory=list)
+
+
+def _feedstock(scenario: Scenario) -> tuple[np.ndarray, dict[tuple[str, str], np.ndarray], Any]:
+    """(years, tonnes by (chemistry, form) and year, fleet JSON or None)."""
+    years = np.arange(scenario.scenario.start, scenario.scenario.end + 1)
+    if scenario.feedstock is not None:
+        from urbanmine.fleet.scenario import year_anchors
+
+        feed: dict[tuple[str, str], np.ndarray] = {}
+        for form, table in (
+            ("packs", scenario.feedstock.packs_t),
+            ("scrap", scenario.feedstock.scrap_t),
+        ):
+            for chemistry, series in table.items():
+                at, values = year_anchors(series, f"feedstock.{form}_t.{chemistry}")
+                feed[chemistry, form] = np.interp(years, at, values)
+        return years, feed, None
+    from urbanmine.fleet import output
+    from urbanmine.fleet.model import run
+    from urbanmine.fleet.scenario import load
+    from urbanmine.network.assemble import scrap_t_per_gwh
+
+    u = scenario.uncertainty
+    samples = u.samples if "fleet" in u.parameters else 0
+    result = run(load(fleet_section(scenario)), samples=samples, seed=u.seed)
+    fleet_years = np.asarray(result.inputs.years)
+    keep = np.isin(fleet_years, years)
+    chems = list(result.inputs.chemistries)
+    packs_gwh = (result.GWh["recycled_direct"] + result.GWh["second_life_out"]).sum(axis=2)
+    packs_t = result.tonnes(packs_gwh).mean(axis=0)[keep]  # (years, K), mean over samples
+    scrap_t = (result.scrap_GWh * scrap_t_per_gwh(chems)).mean(axis=0)[keep]
+    feed = {}
+    for k, chemistry in enumerate(chems):
+        feed[chemistry, "packs"] = packs_t[:, k]
+        feed[chemistry, "scrap"] = scrap_t[:, k]
+    return fleet_years[keep], feed, output.to_dict(result)
+
+
+def run_scenario(scenario: Scenario, progress: Progress | None = None) -> Run:
+    """Run ``scenario`` end to end; see the module docstring."""
+    from urbanmine.network.plan import plan
+    from urbanmine.network.processes import DEFAULT_ROUTES
+    from urbanmine.scenario.loop import loop, verdicts
+
+    say = progress or (lambda _stage: None)
+    seconds: dict[str, float] = {}
+    meta, econ, comp = scenario.scenario, scenario.economics, scenario.compliance
+    start = time.perf_counter()
+
+    say("fleet")
+    years, feed, fleet = _feedstock(scenario)
+    seconds["fleet"] = time.perf_counter() - start
+
+    say("network")
+    mark = time.perf_counter()
+    network = None
+    if scenario.feedstock is None:
+        network = plan(network_section(scenario), fleet_section(scenario)).result
+    seconds["network"] = time.perf_counter() - mark
+
+    say("flowsheets")
+    mark = time.perf_counter()
+    routes = {**DEFAULT_ROUTES, **{k: v for k, v in scenario.routes.model_dump().items() if v}}
+    location = econ.location or REGION_LOCATION[meta.region]
+    args = (econ.preset, econ.factor_set, location, econ.allocation, comp.counting)
+
+    def chain(r: dict[str, str]) -> str:
+        """Pretreatment then refining, unless refining takes cells or packs itself (smelting):
+        then the engine puts the preparation it needs in front, as ``flowsheet`` does."""
+        from urbanmine.routes.compose import load_route
+
+        first = r["refining"].split("+")[0]
+        if not first.endswith(".toml") and load_route(first, econ.preset).intake in (
+            "cells",
+            "packs",
+        ):
+            return r["refining"]
+        return f"{r['pretreatment']}+{r['refining']}"
+
+    main = loop(feed, list(years), chain(routes), *args)
+    alternatives = []
+    for alt in scenario.alternatives:
+        chosen = {**routes, **{k: v for k, v in alt.model_dump().items() if v and k != "name"}}
+        alternatives.append((alt.name, loop(feed, list(years), chain(chosen), *args)))
+    seconds["flowsheets"] = time.perf_counter() - mark
+
+    say("compliance")
+    mark = time.perf_counter()
+    rulesets = comp.rulesets or REGION_RULESETS[meta.region]
+    found = verdicts(main, comp.on, rulesets)
+    seconds["compliance"] = time.perf_counter() - mark
+    seconds["total"] = time.perf_counter() - start
+
+    summary = _summary(scenario, years, main, found, fleet, network, alternatives, comp, rulesets)
+    summary["stage_seconds"] = seconds
+    return Run(summary, network, fleet, list(map(int, years)))
+
+
+def _by_year(years: np.ndarray, values: np.ndarray) -> dict[str, float]:
+    return {str(int(y)): float(v) for y, v in zip(years, values, strict=True)}
+
+
+def _summary(
+    scenario: Scenario,
+    years: np.ndarray,
+    main: Any,
+    found: list[dict[str, Any]],
+    fleet: dict[str, Any] | None,
+    network: dict[str, Any] | None,
+    alternatives: list[tuple[str, Any]],
+    comp: Any,
+    rulesets: list[str],
+) -> dict[str, Any]:
+    from urbanmine.scenario.loop import verdicts
+
+    meta = scenario.scenario
+    total_feed = float(main.feed_t.sum())
+    elements_t = {
+        el: {
+            "feed": float(main.elements_in_t[:, k].sum()),
+            "reagents": float(main.reagents_t[:, k].sum()),
+            **{fate: float(v[:, k].sum()) for fate, v in main.out_t.items()},
+        }
+        for k, el in enumerate(main.elements)
+    }
+    counted_in = sum(f["input_kg"] for f in main.facts)
+    counted_out = sum(f["recycled_output_kg"] for f in main.facts)
+    steps = sorted(main.steps_t.items(), key=lambda kv: -abs(kv[1]))
+    keep = [str(y) for y in years]
+    summary: dict[str, Any] = {
+        "scenario": meta.name,
+        "title": meta.title,
+        "region": meta.region,
+        "years": [int(y) for y in years],
+        "samples": scenario.uncertainty.samples,
+        "feedstock_t": _by_year(years, main.feed_t),
+        "capacity_t": {},
+        "products_t": {
+            name: _by_year(years, t) for name, t in main.products_t.items() if t.sum() > 0
+        },
+        "recovery": main.recovery(),
+        "recycling_efficiency": counted_out / counted_in if counted_in > 0 else 0.0,
+        "compliance": found,
+        "ghg": {
+            "total_t_co2e": float(main.ghg_t.sum()),
+            "burden_t_co2e": float(main.burden_t.sum()),
+            "avoided_t_co2e": float(main.avoided_t.sum()),
+            "per_kg_feed": float(main.ghg_t.sum() / total_feed) if total_feed > 0 else 0.0,
+        },
+        "cost": {"total_eur": 0.0, "per_kWh_eur": 0.0, "per_t_eur": 0.0, "transport_share": 0.0},
+        "recycled_content": {},
+        "recycled_content_minimums": [],
+        "collection_rate": {},
+        "key_carbon_steps": [{"step": s, "t_co2e": v} for s, v in steps[:8]],
+        "elements_t": elements_t,
+        "alternatives": [],
+        "sources": [],
+        "notes": [],
+    }
+    if fleet is not None:
+        content = fleet["recycled_content"]
+        summary["recycled_content"] = {
+            el: {y: v for y, v in content[el].items() if y in keep}
+            for el in ("Li", "Ni", "Co")
+            if el in content
+        }
+        art8 = [
+            v
+            for v in fleet["verdicts"]
+            if v.get("verdict") != "not_applicable" and v["rule"].split("/")[0] in rulesets
+        ]  # Art. 8 of the EU regulation, when the scenario checks it
+        summary["recycled_content_minimums"] = [
+            {"element": v["rule"].rsplit("/", 1)[-1], "year": v["year"], "minimum": v["threshold"]}
+            for v in art8
+        ]
+        summary["compliance"] = found + [{**v, "on": v.get("applies_from")} for v in art8]
+        collected = fleet.get("fates", {})
+        if collected:
+            retired = {y: sum(collected[f]["GWh"].get(y, 0.0) for f in collected) for y in keep}
+            lost = collected.get("uncollected", {}).get("GWh", {})
+            exported = collected.get("exported", {}).get("GWh", {})
+            summary["collection_rate"] = {
+                y: (retired[y] - lost.get(y, 0.0) - exported.get(y, 0.0)) / retired[y]
+                for y in keep
+                if retired[y] > 0
+            }
+        summary["notes"].append(
+            "Collection rate: share of the packs retired in the region that reach the recycling "
+            "chain or second life. Annex XI of Regulation (EU) 2023/1542 sets collection targets "
+            "for portable and LMT batteries only; electric-vehicle batteries must be taken back "
+            "in full by their producers (Art. 61), so there is no percentage to meet."
+        )
+    if network is not None:
+        pre = [s for s in network["sites"] if s["tier"] == "pretreatment"]
+        summary["capacity_t"] = {
+            y: sum(s["capacity_t"].get(y, 0.0) for s in pre) for y in map(str, network["years"])
+        }
+        summary["cost"] = {
+            "total_eur": network["cost_eur"],
+            "per_kWh_eur": network["cost_per_kWh_eur"],
+            "per_t_eur": network["cost_per_t_eur"],
+            "transport_share": network["transport_share"],
+        }
+        summary["network_status"] = {
+            k: network[k] for k in ("status", "gap", "optimal", "solve_seconds")
+        }
+        summary["ghg"]["network_t_co2e"] = network["ghg_t"]
+    for name, alt in alternatives:
+        checked = verdicts(alt, comp.on, rulesets)
+        a_in = sum(f["input_kg"] for f in alt.facts)
+        a_out = sum(f["recycled_output_kg"] for f in alt.facts)
+        summary["alternatives"].append(
+            {
+                "name": name,
+                "route": alt.route,
+                "recycling_efficiency": a_out / a_in if a_in > 0 else 0.0,
+                "recovery": {k: v for k, v in alt.recovery().items() if k in MAIN_ELEMENTS},
+                "ghg_t_co2e": float(alt.ghg_t.sum()),
+                "avoided_t_co2e": float(alt.avoided_t.sum()),
+                "cost_per_t_eur": None,
+                "verdicts": {
+                    word: sum(v["verdict"] == word for v in checked) for word in ("pass", "fail")
+                },
+            }
+        )
+    return summary

@@ -1,0 +1,113 @@
+"""``urbanmine run``: a reduced default scenario end to end (files, element closure, verdicts),
+China's built-in scenario end to end, and a malformed scenario (exit 2, no output folder)."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from urbanmine.cli import app
+from urbanmine.scenario import builtin
+
+runner = CliRunner()
+FATES = ("product", "recycled", "energy_recovery", "landfill", "emission")
+
+
+def reduced(region: str, folder: Path) -> Path:
+    """The built-in scenario of ``region`` to 2040 with a 3-period network and a 5 s limit."""
+    raw = builtin.text(builtin.DEFAULT[region])
+    data = tomllib.loads(raw)
+    f = folder / f"{region}.toml"
+    name = data["scenario"]["name"]
+    f.write_text(
+        raw.replace("end = 2050", "end = 2040", 1).replace(
+            "time_limit_s = 30", "time_limit_s = 5\nyears = [2025, 2030, 2035]\nend = 2040"
+        )
+    )
+    assert tomllib.loads(f.read_text())["scenario"]["name"] == name
+    return f
+
+
+@pytest.fixture(scope="module")
+def europe(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    folder = tmp_path_factory.mktemp("run")
+    out = folder / "out"
+    r = runner.invoke(app, ["run", str(reduced("europe", folder)), "--out", str(out), "--quiet"])
+    assert r.exit_code == 0, r.output
+    return out, json.loads((out / "summary.json").read_text())
+
+
+def test_files_and_summary_keys(europe: tuple[Path, dict]) -> None:
+    out, s = europe
+    assert (out / "summary.json").exists()
+    for table in ("feedstock", "products", "impacts", "verdicts", "sites", "flows"):
+        assert (out / "tables" / f"{table}.parquet").exists()
+        assert (out / "tables" / f"{table}.csv").exists()
+    for key in (
+        "scenario",
+        "region",
+        "years",
+        "feedstock_t",
+        "capacity_t",
+        "products_t",
+        "recovery",
+        "recycling_efficiency",
+        "compliance",
+        "ghg",
+        "cost",
+        "recycled_content",
+        "collection_rate",
+        "key_carbon_steps",
+        "alternatives",
+        "stage_seconds",
+    ):
+        assert key in s
+    assert s["years"] == list(range(2025, 2041))
+    assert [a["name"] for a in s["alternatives"]] == ["pyrometallurgy", "direct recycling"]
+
+
+def test_every_element_closes(europe: tuple[Path, dict]) -> None:
+    """Feed + reagents = products + recycled + energy recovery + landfill + emissions, per
+    element over the horizon (no stock in a flowsheet at steady state)."""
+    _, s = europe
+    for el, flows in s["elements_t"].items():
+        leaving = sum(flows.get(f, 0.0) for f in FATES)
+        assert leaving == pytest.approx(flows["feed"] + flows["reagents"], rel=1e-9, abs=1e-9), el
+
+
+def test_verdicts_present(europe: tuple[Path, dict]) -> None:
+    """Annex XII material recovery on both dates, and Art. 8 recycled content from the fleet."""
+    _, s = europe
+    rules = {(v["rule"], v["on"]) for v in s["compliance"]}
+    for date in ("2027-12-31", "2031-12-31"):
+        assert ("eu-2023-1542/material-recovery/Li", date) in rules
+        assert ("eu-2023-1542/recycling-efficiency/lithium", date) in rules
+    assert any(r.startswith("eu-2023-1542/recycled-content/") for r, _ in rules)
+
+
+def test_china_runs_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["run", str(reduced("china", tmp_path)), "--out", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.stdout)
+    assert s["region"] == "china" and s["scenario"] == "china-2050"
+    assert {v["rule"].split("/")[0] for v in s["compliance"]} <= {
+        "cn-miit-2024",
+        "cn-traceability-2018",
+    }
+    assert (out / "summary.json").exists()
+
+
+def test_malformed_scenario_leaves_no_output(tmp_path: Path) -> None:
+    f = tmp_path / "bad.toml"
+    f.write_text('[scenario]\nname = "bad"\n[routes]\nrefining = "hydrox"\n')
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["run", str(f), "--out", str(out)])
+    assert r.exit_code == 2
+    assert "routes" in r.output and "hydrox" in r.output and str(f) in r.output
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["bad.toml"]
