@@ -128,8 +128,37 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None) -> Run:
     seconds["total"] = time.perf_counter() - start
 
     summary = _summary(scenario, years, main, found, fleet, network, alternatives, comp, rulesets)
+    summary["sources"] = sources(
+        scenario, [main.route, *(a.route for _, a in alternatives)], rulesets
+    )
     summary["stage_seconds"] = seconds
     return Run(summary, network, fleet, list(map(int, years)))
+
+
+def sources(scenario: Scenario, routes: list[str], rulesets: list[str]) -> list[str]:
+    """The citations behind the run: fleet data, network data, routes, factor set, rule sets."""
+    from urbanmine.compliance.rules import load_ruleset
+    from urbanmine.fleet.scenario import region_data
+    from urbanmine.impacts.factors import load_factor_set
+    from urbanmine.network.data import builtin
+    from urbanmine.routes.compose import load_route
+
+    region = scenario.scenario.region
+    cited: list[str] = []
+    if scenario.feedstock is None:
+        cited += [f"Fleet: {c}" for c in region_data(region)["sources"].values()]
+        meta = builtin(region)["meta"]
+        cited += [f"Network: {v}" for k, v in meta.items() if k.endswith("source")]
+    elif scenario.feedstock.source:
+        cited.append(f"Feedstock: {scenario.feedstock.source}")
+    preset = scenario.economics.preset
+    for name in dict.fromkeys(part for r in routes for part in r.split("+")):
+        spec = load_route(name, preset)
+        cited.append(f"Route {spec.name}: {spec.source}")
+    factors = load_factor_set(scenario.economics.factor_set)
+    cited.append(f"Factors {factors.name}: {factors.title} ({factors.source})")
+    cited += [f"Rules {r}: {load_ruleset(r).title} ({load_ruleset(r).source})" for r in rulesets]
+    return list(dict.fromkeys(cited))
 
 
 def _by_year(years: np.ndarray, values: np.ndarray) -> dict[str, float]:
