@@ -191,3 +191,10 @@ def test_importing_the_report_loads_no_plotly_or_jinja() -> None:
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'plotly', 'jinja2', 'numpy'}))")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_bare_summary_still_has_every_section() -> None:
+    html = report_html({"scenario": "bare", "region": "china", "years": [2030], "samples": 1})
+    assert all(f'<section id="{sid}"' in html for sid, _ in SECTIONS)
+    assert "The run reports no feedstock." in html and "No rule checked." in html
+    assert "No carbon steps reported." in html and "No source listed." in html
