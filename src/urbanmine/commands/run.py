@@ -91,8 +91,7 @@ def _run(
     elif not quiet:
         _print(result.summary)
         out.print(f"wrote {', '.join(written)} to {escape(str(target))}", highlight=False)
-        if (target / "report.html").exists():
-            out.print(f"report: {escape(str((target / 'report.html').resolve()))}", highlight=False)
+        out.print(f"report: {escape(str((target / 'report.html').resolve()))}", highlight=False)
 
 
 def _raw(dumped: dict[str, Any]) -> dict[str, Any]:
@@ -119,12 +118,9 @@ def _write(result: Any, target: Path) -> list[str]:
         )
         tables_dir = staging / "tables"
         write_tables(_tables(result), tables_dir)
-        try:
-            from urbanmine.report.html import write_report
-        except ImportError:
-            write_report = None
-        if write_report is not None:
-            write_report(result.summary, result.network, staging / "report.html")
+        from urbanmine.report.html import write_report
+
+        write_report(result.summary, result.network, staging / "report.html")
         target.mkdir(exist_ok=True)
         written = sorted(p.name for p in staging.iterdir())
         for name in written:

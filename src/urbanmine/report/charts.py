@@ -124,13 +124,18 @@ def recycled_content(summary: dict[str, Any]) -> Any | None:
     if not rc:
         return None
     fig = go.Figure()
-    years = sorted({y for s in rc.values() for y in s}, key=int)
+    mins = summary.get("recycled_content_minimums", [])
+    every = sorted({y for s in rc.values() for y in s}, key=int)
+    # the years the Art. 8 minimums apply in (else the last three): a bar group per year
+    years = sorted({str(m["year"]) for m in mins} & set(every), key=int) or every[-3:]
     for i, y in enumerate(years):
         els = [el for el in rc if y in rc[el]]
         fig.add_bar(
-            x=els, y=[rc[el][y] for el in els], name=f"achievable {y}", marker_color=SERIES[i]
+            x=els,
+            y=[rc[el][y] for el in els],
+            name=f"achievable {y}",
+            marker_color=SERIES[i % len(SERIES)],
         )
-    mins = summary.get("recycled_content_minimums", [])
     for i, y in enumerate(years):
         here = [m for m in mins if str(m["year"]) == y]
         if here:
@@ -139,7 +144,12 @@ def recycled_content(summary: dict[str, Any]) -> Any | None:
                 y=[m["minimum"] for m in here],
                 mode="markers",
                 name=f"minimum {y} (Art. 8)",
-                marker={"symbol": "line-ew-open", "size": 34, "color": SERIES[i], "line_width": 3},
+                marker={
+                    "symbol": "line-ew-open",
+                    "size": 34,
+                    "color": SERIES[i % len(SERIES)],
+                    "line_width": 3,
+                },
             )
     fig.update_layout(**LAYOUT, barmode="group", yaxis_tickformat=".0%", yaxis_title="share")
     return fig

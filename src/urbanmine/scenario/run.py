@@ -22,6 +22,9 @@ from urbanmine.scenario.model import Scenario, fleet_section, network_section
 Progress = Callable[[str], None]
 STAGES = ("fleet", "network", "flowsheets", "compliance")
 MAIN_ELEMENTS = ("Li", "Ni", "Co", "Mn", "Cu", "Al")
+RECOVERED = (*MAIN_ELEMENTS, "Fe", "C")
+"""Elements whose recovery the summary reports: the Annex XII metals, Mn, Al, Fe and carbon
+(graphite); reagent elements (H, O, Na, S) can leave in products above what the feed held."""
 REGION_LOCATION = {"europe": "EU27", "china": "CN"}
 REGION_RULESETS = {"europe": ["eu-2023-1542"], "china": ["cn-miit-2024", "cn-traceability-2018"]}
 
@@ -161,6 +164,15 @@ def sources(scenario: Scenario, routes: list[str], rulesets: list[str]) -> list[
     return list(dict.fromkeys(cited))
 
 
+def _key_steps(steps: list[tuple[str, float]], keep: int = 7) -> list[dict[str, Any]]:
+    """The largest steps by size, and the rest as one, so the steps add up to the net GHG."""
+    key = [{"step": s, "t_co2e": v} for s, v in steps[:keep]]
+    rest = sum(v for _, v in steps[keep:])
+    if len(steps) > keep:
+        key.append({"step": f"other steps ({len(steps) - keep})", "t_co2e": rest})
+    return key
+
+
 def _by_year(years: np.ndarray, values: np.ndarray) -> dict[str, float]:
     return {str(int(y)): float(v) for y, v in zip(years, values, strict=True)}
 
@@ -203,7 +215,7 @@ def _summary(
         "products_t": {
             name: _by_year(years, t) for name, t in main.products_t.items() if t.sum() > 0
         },
-        "recovery": main.recovery(),
+        "recovery": {k: v for k, v in main.recovery().items() if k in RECOVERED},
         "recycling_efficiency": counted_out / counted_in if counted_in > 0 else 0.0,
         "compliance": found,
         "ghg": {
@@ -216,7 +228,7 @@ def _summary(
         "recycled_content": {},
         "recycled_content_minimums": [],
         "collection_rate": {},
-        "key_carbon_steps": [{"step": s, "t_co2e": v} for s, v in steps[:8]],
+        "key_carbon_steps": _key_steps(steps),
         "elements_t": elements_t,
         "alternatives": [],
         "sources": [],
