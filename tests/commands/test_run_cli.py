@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -111,3 +112,31 @@ def test_malformed_scenario_leaves_no_output(tmp_path: Path) -> None:
     assert "routes" in r.output and "hydrox" in r.output and str(f) in r.output
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["bad.toml"]
+
+
+def test_the_runs_report_opens_offline(europe: tuple[Path, dict], browser: Any) -> None:
+    """The report the run wrote, in headless Chromium with every request blocked: nothing
+    requested, no errors, every chart of the run drawn (no bands: a central run); the
+    screenshot is kept beside it as the artefact."""
+    from report.test_report_browser import MARKS, _open
+
+    out, s = europe
+    ctx, page, attempted, errors = _open(
+        browser, out / "report.html", viewport={"width": 1300, "height": 900}
+    )
+    expected = ["chart-flows", "network-map", "chart-capacity", "chart-content", "chart-carbon",
+                "chart-alternatives"]  # fmt: skip
+    page.wait_for_function(
+        "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n",
+        arg=len(expected),
+        timeout=30_000,
+    )
+    ids = page.evaluate("[...document.querySelectorAll('.js-plotly-plot')].map(e => e.id)")
+    assert ids == expected
+    marks = {i: page.evaluate(MARKS, i) for i in ids}
+    assert all(m["svg"] > 0 for m in marks.values()), marks
+    assert marks["chart-carbon"]["waterfall"] == len(s["key_carbon_steps"]) + 2
+    assert marks["network-map"]["points"] > 0
+    page.screenshot(path=str(out / "report.png"), full_page=True)
+    assert attempted == [] and errors == [], (attempted, errors)
+    ctx.close()
