@@ -5,6 +5,10 @@ file) and become exit code 2 at the command line, with the message as the only o
 what is wrong and what is allowed.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 
 class InputError(ValueError):
     """Bad input: the message names what is wrong and what is allowed."""
@@ -15,3 +19,16 @@ class UnknownSpeciesError(KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+def validation_message(error: Any, prefix: str, sep: str = ".") -> str:
+    """One line for the first error of a pydantic ``ValidationError``: ``prefix`` and the field
+    path joined by ``sep``, pydantic's message, and the value given (unless it is a whole
+    table or list, which the message then describes)."""
+    first = error.errors()[0]
+    path = ".".join(str(p) for p in first["loc"])
+    where = sep.join(part for part in (prefix, path) if part)
+    msg = str(first["msg"]).removeprefix("Value error, ")
+    given = first.get("input")
+    shown = "" if isinstance(given, dict | list) else f" (given: {given!r})"
+    return f"{where}: {msg}{shown}"

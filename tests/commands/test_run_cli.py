@@ -118,10 +118,11 @@ def test_the_runs_report_opens_offline(europe: tuple[Path, dict], browser: Any) 
     """The report the run wrote, in headless Chromium with every request blocked: nothing
     requested, no errors, every chart of the run drawn (no bands: a central run); the
     screenshot is kept beside it as the artefact."""
-    from report.test_report_browser import MARKS, _open
+    from offline import open_offline
+    from report.test_report_browser import MARKS
 
     out, s = europe
-    ctx, page, attempted, errors = _open(
+    ctx, page, attempted, errors = open_offline(
         browser, out / "report.html", viewport={"width": 1300, "height": 900}
     )
     expected = ["chart-flows", "network-map", "chart-capacity", "chart-content", "chart-carbon",

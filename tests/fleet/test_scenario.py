@@ -72,7 +72,7 @@ BAD = [
     ({"sales": {"bev_car": {"DE": {"soon": 1.0}}}}, "fleet.sales.bev_car.DE: 'soon' is not a year"),
     (
         {"lifetime": {"battery": {"default": {"distribution": "weibull"}}}},
-        "fleet.lifetime.battery.default: Value error, distribution 'weibull' takes exactly shape,",
+        "fleet.lifetime.battery.default: distribution 'weibull' takes exactly shape,",
     ),
     (
         {"lifetime": {"battery": {"default": {"distribution": "normal", "mean": 10, "shape": 2}}}},

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from offline import open_offline
 
 from urbanmine.errors import InputError
 from urbanmine.network.mapview import BOXES, DIV_ID, figure, map_html, outlines, write_map
@@ -264,33 +265,6 @@ def test_a_site_without_coordinates_is_named() -> None:
 # --------------------------------------------------------------------------- in the browser
 
 
-def _offline_page(browser: Any, path: Path) -> tuple[Any, Any, list[str], list[str]]:
-    """The page at ``path``, every request that is not file:, data: or blob: aborted; with the
-    list of those attempted and of the page's script errors (both growing while it runs)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    attempted: list[str] = []
-    page.on(
-        "request",
-        lambda r: (
-            None if r.url.startswith(("file:", "data:", "blob:")) else attempted.append(r.url)
-        ),
-    )
-
-    def guard(route: Any) -> None:
-        if route.request.url.startswith(("file:", "data:", "blob:")):
-            route.continue_()
-        else:
-            attempted.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", guard)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(path.as_uri())  # waits for the load event: every script has run or failed
-    return context, page, attempted, errors
-
-
 def _drawn(page: Any) -> dict[str, Any]:
     """Names of the visible marker points (from the graph div's data) and SVG points drawn."""
     return page.evaluate(
@@ -312,7 +286,9 @@ def test_the_map_works_offline_and_the_slider_switches_periods(
     browser: Any, tmp_path: Path
 ) -> None:
     path = write_map(RESULT, "europe", tmp_path / "network.html")
-    context, page, attempted, errors = _offline_page(browser, path)
+    context, page, attempted, errors = open_offline(
+        browser, path, viewport={"width": 1400, "height": 900}
+    )
     assert attempted == [], f"the page tried to go online: {attempted}"
     page.wait_for_selector(f"#{DIV_ID} .main-svg", timeout=20_000)
     first = _drawn(page)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from offline import open_offline
 
 from report.fixtures import network, summary
 from report.test_report_html import CHARTS
@@ -30,30 +31,10 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_report(summary(), network(), tmp_path_factory.mktemp("report") / "report.html")
 
 
-def _open(browser: Any, path: Path, **context: Any) -> tuple[Any, Any, list[str], list[str]]:
-    """The page, every request that is not file:, data: or blob: aborted and listed, with the
-    console errors and script errors (both lists grow while the page runs)."""
-    ctx = browser.new_context(**context)
-    page = ctx.new_page()
-    attempted: list[str] = []
-    errors: list[str] = []
-
-    def guard(route: Any) -> None:
-        if route.request.url.startswith(("file:", "data:", "blob:")):
-            route.continue_()
-        else:
-            attempted.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", guard)
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(path.as_uri())
-    return ctx, page, attempted, errors
-
-
 def test_every_chart_drawn_offline(browser: Any, report: Path, tmp_path: Path) -> None:
-    ctx, page, attempted, errors = _open(browser, report, viewport={"width": 1300, "height": 900})
+    ctx, page, attempted, errors = open_offline(
+        browser, report, viewport={"width": 1300, "height": 900}
+    )
     page.wait_for_function(
         "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n",
         arg=len(CHARTS),
@@ -81,7 +62,7 @@ def test_every_chart_drawn_offline(browser: Any, report: Path, tmp_path: Path) -
 
 
 def test_readable_on_a_phone(browser: Any, report: Path, tmp_path: Path) -> None:
-    ctx, page, attempted, errors = _open(browser, report, **PHONE)
+    ctx, page, attempted, errors = open_offline(browser, report, **PHONE)
     page.wait_for_selector("#chart-band-1 .main-svg", timeout=20_000)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page.evaluate("document.body.scrollWidth") <= 390

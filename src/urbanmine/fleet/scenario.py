@@ -25,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from urbanmine.errors import InputError
+from urbanmine.errors import InputError, validation_message
 
 REGIONS = ("europe", "china")
 PARAMETERS = {
@@ -153,19 +153,12 @@ def region_data(region: str) -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def _message(error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(["fleet", *(str(p) for p in first["loc"])])
-    given = first.get("input")
-    return f"{where}: {first['msg']} (given: {given!r})"
-
-
 def fleet_section(raw: dict[str, Any] | None) -> FleetSection:
     """Validate a ``[fleet]`` table (``None``: the defaults)."""
     try:
         return FleetSection.model_validate(raw or {})
     except ValidationError as error:
-        raise InputError(_message(error)) from None
+        raise InputError(validation_message(error, "fleet")) from None
 
 
 def read_scenario(path: Path) -> FleetSection:

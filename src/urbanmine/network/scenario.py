@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from urbanmine.errors import InputError
+from urbanmine.errors import InputError, validation_message
 
 REGIONS = ("europe", "china")
 TIERS = ("collection", "pretreatment", "refining", "market")
@@ -201,19 +201,12 @@ class NetworkSection(_Strict):
         return self
 
 
-def _message(error: ValidationError, prefix: str) -> str:
-    first = error.errors()[0]
-    where = ".".join([prefix, *(str(p) for p in first["loc"])])
-    msg = str(first["msg"]).removeprefix("Value error, ")
-    return f"{where}: {msg} (given: {first.get('input')!r})"
-
-
 def network_section(raw: dict[str, Any] | None, prefix: str = "network") -> NetworkSection:
     """Validate a ``[network]`` table (``None``: the built-in defaults)."""
     try:
         return NetworkSection.model_validate(raw or {})
     except ValidationError as error:
-        raise InputError(_message(error, prefix)) from None
+        raise InputError(validation_message(error, prefix)) from None
 
 
 def read_network(path: Path) -> NetworkSection:

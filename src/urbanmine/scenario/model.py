@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from urbanmine.errors import InputError
+from urbanmine.errors import InputError, validation_message
 
 REGIONS = ("europe", "china")
 TIERS = ("collection", "pretreatment", "refining")
@@ -219,23 +219,13 @@ class Scenario(_Strict):
         return self
 
 
-def _message(error: ValidationError, where: str) -> str:
-    first = error.errors()[0]
-    path = ".".join(str(p) for p in first["loc"])
-    msg = str(first["msg"]).removeprefix("Value error, ")
-    field = f"{path}: " if path else ""
-    given = first.get("input")
-    shown = "" if isinstance(given, dict | list) else f" (given: {given!r})"
-    return f"{where}: {field}{msg}{shown}"
-
-
 def validate(raw: dict[str, Any], where: str) -> Scenario:
     """A scenario from its parsed TOML; its [fleet] and [network] sections are validated by the
     pillars (with the scenario's region and collection rate applied)."""
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as error:
-        raise InputError(_message(error, where)) from None
+        raise InputError(validation_message(error, where, ": ")) from None
     try:
         fleet_section(scenario)
         network_section(scenario)
