@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -113,14 +114,15 @@ def _write(result: Any, target: Path) -> list[str]:
 
     staging = Path(tempfile.mkdtemp(prefix=".run-", dir=target.parent))
     try:
+        from urbanmine.report.html import write_report
+
+        started = time.perf_counter()
+        write_tables(_tables(result), staging / "tables")
+        write_report(result.summary, result.network, staging / "report.html")
+        result.summary["stage_seconds"]["outputs"] = time.perf_counter() - started
         (staging / "summary.json").write_text(
             json.dumps(result.summary, indent=1, allow_nan=False), encoding="utf-8"
         )
-        tables_dir = staging / "tables"
-        write_tables(_tables(result), tables_dir)
-        from urbanmine.report.html import write_report
-
-        write_report(result.summary, result.network, staging / "report.html")
         target.mkdir(exist_ok=True)
         written = sorted(p.name for p in staging.iterdir())
         for name in written:
