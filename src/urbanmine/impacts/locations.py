@@ -107,3 +107,8 @@ def fallback_to_us(location: str, preset: str | None = None) -> list[str]:
         return []
     given = eu_in_usd(country, eu_meta())
     return sorted(set(location_parameters(location, preset)) - set(given))
+
+
+def eur_per_usd() -> float:
+    """EUR per USD: the inverse of the EUR/USD rate shipped with the EU cost locations."""
+    return 1.0 / float(eu_meta()["eur_usd"])

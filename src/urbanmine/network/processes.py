@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from urbanmine.errors import InputError
+from urbanmine.impacts.locations import eur_per_usd
 
 if TYPE_CHECKING:
     from urbanmine.impacts.tea import Economics
@@ -62,13 +63,6 @@ class Process:
     route: str
     yields: dict[str, float]
     """t made per t taken in, by commodity."""
-
-
-def eur_per_usd() -> float:
-    """EUR per USD: the inverse of the EUR/USD rate shipped with the EU cost locations."""
-    from urbanmine.impacts.locations import eu_meta
-
-    return 1.0 / float(eu_meta()["eur_usd"])
 
 
 @cache

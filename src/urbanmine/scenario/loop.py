@@ -46,6 +46,10 @@ class PerTonne:
     avoided_t: float
     steps: dict[str, float]
     """Unit -> t CO2e per t feed (the impacts module's contributions by unit)."""
+    cost_eur: float
+    """Plant cost per t feed at the cost model's default capacity and the location, feedstock
+    price left out (:func:`urbanmine.impacts.tea.costs`), in EUR."""
+    revenue_eur: float
     result: dict[str, Any]
     """The flowsheet result of 1 t, for the compliance counting."""
 
@@ -62,6 +66,8 @@ def per_tonne(
 ) -> PerTonne:
     """Run 1 t of ``<chemistry>-<form>`` through ``route`` with its impacts."""
     from urbanmine.impacts.lca import assess
+    from urbanmine.impacts.locations import eur_per_usd
+    from urbanmine.impacts.tea import DEFAULT_CAPACITY_T, costs
     from urbanmine.materials.feeds import get_feed
     from urbanmine.materials.species import get_species
     from urbanmine.routes.run import run
@@ -80,6 +86,9 @@ def per_tonne(
         for el, share in get_species(species).elements.items():
             reagents[el] = reagents.get(el, 0.0) + kg * share / 1000.0
     lca = assess(result, factor_set, location, allocation)
+    economics = costs(result, location, DEFAULT_CAPACITY_T, preset)
+    rate = eur_per_usd()
+    cost = sum(float(np.mean(v)) for k, v in economics.breakdown.items() if k != "feedstock")
     steps: dict[str, float] = {}
     for c in lca.contributions:
         unit = str(c.get("unit", "other"))
@@ -96,6 +105,8 @@ def per_tonne(
         burden_t=float(np.mean(lca.burden_ghg_kg_co2e)) / 1000.0,
         avoided_t=float(np.mean(lca.credits_kg_co2e)) / 1000.0,
         steps=steps,
+        cost_eur=cost * rate,
+        revenue_eur=float(np.mean(economics.revenue)) * rate,
         result=d,
     )
 
@@ -121,6 +132,9 @@ class Loop:
     avoided_t: np.ndarray
     steps_t: dict[str, float]
     """Unit -> t CO2e over all years."""
+    cost_eur: np.ndarray
+    """(years,) plant cost at the cost model's default size (no network)."""
+    revenue_eur: np.ndarray
     facts: list[dict[str, Any]]
     """Per year: the compliance facts of the year's mix (counted masses, kg)."""
 
@@ -167,6 +181,7 @@ def loop(
     out: dict[str, np.ndarray] = {}
     products: dict[str, np.ndarray] = {}
     ghg, burden, avoided = np.zeros(n_y), np.zeros(n_y), np.zeros(n_y)
+    cost, revenue = np.zeros(n_y), np.zeros(n_y)
     steps: dict[str, float] = {}
     counted = np.zeros((n_y, 2))
     counted_in: dict[str, np.ndarray] = {}
@@ -184,6 +199,8 @@ def loop(
         ghg += t * p.ghg_t
         burden += t * p.burden_t
         avoided += t * p.avoided_t
+        cost += t * p.cost_eur
+        revenue += t * p.revenue_eur
         for unit, v in p.steps.items():
             steps[unit] = steps.get(unit, 0.0) + float(t.sum()) * v
         input_kg, recycled_kg, el_in, el_rec = counted_masses(p.result, counting, ())
@@ -210,7 +227,7 @@ def loop(
     joined = next((p.route for p in runs.values() if p.form == "packs"), route)
     return Loop(
         list(years), joined, total, elements, elements_in, reagents, out, products, ghg, burden,
-        avoided, steps, facts,
+        avoided, steps, cost, revenue, facts,
     )  # fmt: skip
 
 

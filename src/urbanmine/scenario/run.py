@@ -224,7 +224,14 @@ def _summary(
             "avoided_t_co2e": float(main.avoided_t.sum()),
             "per_kg_feed": float(main.ghg_t.sum() / total_feed) if total_feed > 0 else 0.0,
         },
-        "cost": {"total_eur": 0.0, "per_kWh_eur": 0.0, "per_t_eur": 0.0, "transport_share": 0.0},
+        "cost": {
+            "total_eur": 0.0,
+            "per_kWh_eur": 0.0,
+            "per_t_eur": 0.0,
+            "transport_share": 0.0,
+            "plant_per_t_eur": float(main.cost_eur.sum() / total_feed) if total_feed else 0.0,
+            "revenue_per_t_eur": float(main.revenue_eur.sum() / total_feed) if total_feed else 0.0,
+        },
         "recycled_content": {},
         "recycled_content_minimums": [],
         "collection_rate": {},
@@ -272,12 +279,12 @@ def _summary(
         summary["capacity_t"] = {
             y: sum(s["capacity_t"].get(y, 0.0) for s in pre) for y in map(str, network["years"])
         }
-        summary["cost"] = {
-            "total_eur": network["cost_eur"],
-            "per_kWh_eur": network["cost_per_kWh_eur"],
-            "per_t_eur": network["cost_per_t_eur"],
-            "transport_share": network["transport_share"],
-        }
+        summary["cost"].update(
+            total_eur=network["cost_eur"],
+            per_kWh_eur=network["cost_per_kWh_eur"],
+            per_t_eur=network["cost_per_t_eur"],
+            transport_share=network["transport_share"],
+        )
         summary["network_status"] = {
             k: network[k] for k in ("status", "gap", "optimal", "solve_seconds")
         }
@@ -294,7 +301,12 @@ def _summary(
                 "recovery": {k: v for k, v in alt.recovery().items() if k in MAIN_ELEMENTS},
                 "ghg_t_co2e": float(alt.ghg_t.sum()),
                 "avoided_t_co2e": float(alt.avoided_t.sum()),
-                "cost_per_t_eur": None,
+                "cost_per_t_eur": float(alt.cost_eur.sum() / alt.feed_t.sum())
+                if alt.feed_t.sum() > 0
+                else None,
+                "revenue_per_t_eur": float(alt.revenue_eur.sum() / alt.feed_t.sum())
+                if alt.feed_t.sum() > 0
+                else None,
                 "verdicts": {
                     word: sum(v["verdict"] == word for v in checked) for word in ("pass", "fail")
                 },
