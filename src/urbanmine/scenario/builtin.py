@@ -1,4 +1,8 @@
-"""The built-in scenarios (``urbanmine/data/scenarios/<name>.toml``): names, text and model."""
+"""The built-in scenarios (``urbanmine/scenario/shipped/<name>.toml``): names, text and model.
+
+They are run settings (years, time limit, routes, rule sets, samples), not data: every number a
+run uses comes from the data files, each with its source; so they live with the scenario code,
+not under ``urbanmine/data``."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ DEFAULT = {"europe": "europe-2050", "china": "china-2050"}
 
 
 def _folder() -> Path:
-    return Path(str(resources.files("urbanmine.data").joinpath("scenarios")))
+    return Path(str(resources.files("urbanmine.scenario").joinpath("shipped")))
 
 
 def names() -> list[str]:
