@@ -141,3 +141,21 @@ def test_the_runs_report_opens_offline(europe: tuple[Path, dict], browser: Any) 
     page.screenshot(path=str(out / "report.png"), full_page=True)
     assert attempted == [] and errors == [], (attempted, errors)
     ctx.close()
+
+
+def test_samples_give_bands(tmp_path: Path) -> None:
+    """``--samples`` draws the fleet model's ranges: the summary gets p05 <= p50 <= p95 by year
+    for the feedstock and the recycled content, and the report a band chart for each."""
+    out = tmp_path / "out"
+    f = reduced("europe", tmp_path)
+    r = runner.invoke(app, ["run", str(f), "--out", str(out), "--samples", "30", "--quiet"])
+    assert r.exit_code == 0, r.output
+    s = json.loads((out / "summary.json").read_text())
+    q = s["quantiles"]
+    assert {"feedstock (t/yr)", "recycled content Li (share)"} <= set(q)
+    for series in q.values():
+        for y, mid in series["p50"].items():
+            assert series["p05"][y] <= mid <= series["p95"][y]
+    assert set(q["feedstock (t/yr)"]["p50"]) == {str(y) for y in s["years"]}
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert all(f'id="chart-band-{i}"' in html for i in range(len(q)))

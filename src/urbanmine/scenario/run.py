@@ -39,8 +39,11 @@ class Run:
     loop_years: list[int] = field(default_factory=list)
 
 
-def _feedstock(scenario: Scenario) -> tuple[np.ndarray, dict[tuple[str, str], np.ndarray], Any]:
-    """(years, tonnes by (chemistry, form) and year, fleet JSON or None)."""
+def _feedstock(
+    scenario: Scenario,
+) -> tuple[np.ndarray, dict[tuple[str, str], np.ndarray], Any, np.ndarray | None]:
+    """(years, mean tonnes by (chemistry, form) and year, fleet JSON or None, total tonnes per
+    sample and year when the fleet model is sampled)."""
     years = np.arange(scenario.scenario.start, scenario.scenario.end + 1)
     if scenario.feedstock is not None:
         from urbanmine.fleet.scenario import year_anchors
@@ -53,7 +56,7 @@ def _feedstock(scenario: Scenario) -> tuple[np.ndarray, dict[tuple[str, str], np
             for chemistry, series in table.items():
                 at, values = year_anchors(series, f"feedstock.{form}_t.{chemistry}")
                 feed[chemistry, form] = np.interp(years, at, values)
-        return years, feed, None
+        return years, feed, None, None
     from urbanmine.fleet import output
     from urbanmine.fleet.model import run
     from urbanmine.fleet.scenario import load
@@ -66,13 +69,15 @@ def _feedstock(scenario: Scenario) -> tuple[np.ndarray, dict[tuple[str, str], np
     keep = np.isin(fleet_years, years)
     chems = list(result.inputs.chemistries)
     packs_gwh = (result.GWh["recycled_direct"] + result.GWh["second_life_out"]).sum(axis=2)
-    packs_t = result.tonnes(packs_gwh).mean(axis=0)[keep]  # (years, K), mean over samples
-    scrap_t = (result.scrap_GWh * scrap_t_per_gwh(chems)).mean(axis=0)[keep]
+    drawn = result.tonnes(packs_gwh)[:, keep]  # (samples, years, K)
+    scrap_drawn = (result.scrap_GWh * scrap_t_per_gwh(chems))[:, keep]
+    packs_t, scrap_t = drawn.mean(axis=0), scrap_drawn.mean(axis=0)  # the engine is linear
     feed = {}
     for k, chemistry in enumerate(chems):
         feed[chemistry, "packs"] = packs_t[:, k]
         feed[chemistry, "scrap"] = scrap_t[:, k]
-    return fleet_years[keep], feed, output.to_dict(result)
+    per_sample = (drawn.sum(axis=2) + scrap_drawn.sum(axis=2)) if samples > 1 else None
+    return fleet_years[keep], feed, output.to_dict(result), per_sample
 
 
 def run_scenario(scenario: Scenario, progress: Progress | None = None) -> Run:
@@ -87,7 +92,7 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None) -> Run:
     start = time.perf_counter()
 
     say("fleet")
-    years, feed, fleet = _feedstock(scenario)
+    years, feed, fleet, feed_samples = _feedstock(scenario)
     seconds["fleet"] = time.perf_counter() - start
 
     say("network")
@@ -131,6 +136,7 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None) -> Run:
     seconds["total"] = time.perf_counter() - start
 
     summary = _summary(scenario, years, main, found, fleet, network, alternatives, comp, rulesets)
+    summary["quantiles"] = _quantiles(years, feed_samples, fleet)
     summary["sources"] = sources(
         scenario, [main.route, *(a.route for _, a in alternatives)], rulesets
     )
@@ -162,6 +168,39 @@ def sources(scenario: Scenario, routes: list[str], rulesets: list[str]) -> list[
     cited.append(f"Factors {factors.name}: {factors.title} ({factors.source})")
     cited += [f"Rules {r}: {load_ruleset(r).title} ({load_ruleset(r).source})" for r in rulesets]
     return list(dict.fromkeys(cited))
+
+
+def _quantiles(
+    years: np.ndarray, feed_samples: np.ndarray | None, fleet: dict[str, Any] | None
+) -> dict[str, dict[str, dict[str, float]]]:
+    """p05/p50/p95 by year of what the samples vary (the fleet model's draws): feedstock
+    tonnes, and the fleet's end-of-life GWh and recycled content of Li, Ni and Co."""
+    if feed_samples is None or fleet is None:
+        return {}
+    from urbanmine.flowsheet.result import QUANTILES
+
+    keep = [str(int(y)) for y in years]
+    q = np.quantile(feed_samples, QUANTILES, axis=0)  # (3, years)
+    out = {
+        "feedstock (t/yr)": {
+            label: dict(zip(keep, map(float, row), strict=True))
+            for label, row in zip(("p05", "p50", "p95"), q, strict=True)
+        }
+    }
+    fq = fleet.get("quantiles", {})
+
+    def by_label(series: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        return {
+            label: {y: float(series[y][label]) for y in keep if y in series}
+            for label in ("p05", "p50", "p95")
+        }
+
+    if "eol_GWh" in fq:
+        out["end-of-life packs (GWh/yr)"] = by_label(fq["eol_GWh"])
+    for el in ("Li", "Ni", "Co"):
+        if el in fq.get("recycled_content", {}):
+            out[f"recycled content {el} (share)"] = by_label(fq["recycled_content"][el])
+    return out
 
 
 def _key_steps(steps: list[tuple[str, float]], keep: int = 7) -> list[dict[str, Any]]:
