@@ -100,3 +100,10 @@ def test_scenarios_commands() -> None:
     assert tomllib.loads(shown.stdout)["scenario"]["name"] == "europe-2050"
     missing = runner.invoke(app, ["scenarios", "show", "mars"])
     assert missing.exit_code == 2 and "europe-2050" in missing.output
+
+
+def test_uncertainty_refuses_what_a_run_does_not_draw(tmp_path: Path) -> None:
+    f = tmp_path / "s.toml"
+    f.write_text('[scenario]\nname = "s"\n[uncertainty]\nparameters = ["fleet", "prices"]\n')
+    with pytest.raises(InputError, match=r"uncertainty\.parameters"):
+        read(f)

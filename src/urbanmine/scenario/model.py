@@ -30,10 +30,11 @@ from urbanmine.errors import InputError, validation_message
 
 REGIONS = ("europe", "china")
 TIERS = ("collection", "pretreatment", "refining")
-Varying = Literal["fleet", "routes", "prices", "factors"]
-UNCERTAIN: tuple[Varying, ...] = ("fleet", "routes", "prices", "factors")
-"""What ``[uncertainty] parameters`` may vary: the fleet model's ranges, the route parameters'
-distributions, the price distributions and the factor uncertainties."""
+Varying = Literal["fleet"]
+UNCERTAIN: tuple[Varying, ...] = ("fleet",)
+"""What ``[uncertainty] parameters`` may vary: the fleet model's ranges. (The route parameters',
+prices' and factors' distributions are drawn by ``flowsheet --samples`` but not yet carried
+through a run, so they are refused here rather than silently ignored.)"""
 YearSeries = float | dict[str, float]
 
 
