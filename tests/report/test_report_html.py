@@ -198,3 +198,11 @@ def test_a_bare_summary_still_has_every_section() -> None:
     assert all(f'<section id="{sid}"' in html for sid, _ in SECTIONS)
     assert "The run reports no feedstock." in html and "No rule checked." in html
     assert "No carbon steps reported." in html and "No source listed." in html
+
+
+def test_collection_rate_years_run_together() -> None:
+    """Years with the same shown value are one stretch (the built-in rate is flat at 65 %)."""
+    from urbanmine.report.text import _runs
+
+    shown = _runs({"2025": 0.65, "2026": 0.65, "2027": 0.7, "2028": 0.651}, lambda v: f"{v:.0%}")
+    assert shown == ["65% in 2025-2026", "70% in 2027", "65% in 2028"]

@@ -121,10 +121,20 @@ def targets(summary: dict[str, Any]) -> list[str]:
             out.append("Recycled content achievable (Art. 8): " + ", ".join(content) + ".")
     coll = summary.get("collection_rate", {})
     if coll:
-        out.append(
-            "Collection rate: " + ", ".join(f"{share(v)} in {y}" for y, v in coll.items()) + "."
-        )
+        out.append("Collection rate: " + ", ".join(_runs(coll, share)) + ".")
     return out
+
+
+def _runs(series: dict[str, float], fmt: Any) -> list[str]:
+    """Consecutive years that show the same formatted value, as one "v in y1-y2" each."""
+    runs: list[tuple[str, str, str]] = []  # (shown, first year, last year)
+    for y, v in series.items():
+        shown = fmt(v)
+        if runs and runs[-1][0] == shown:
+            runs[-1] = (shown, runs[-1][1], y)
+        else:
+            runs.append((shown, y, y))
+    return [f"{v} in {a}" if a == b else f"{v} in {a}-{b}" for v, a, b in runs]
 
 
 def money(summary: dict[str, Any]) -> str | None:
