@@ -100,7 +100,8 @@ def corrupted(draw: st.DrawFn) -> tuple[str, str]:
             else:
                 units[i]["name"] = draw(st.sampled_from(named))["name"]
         else:
-            parent[path[-1]] = draw(st.sampled_from([*NUMBERS, *OTHERS, "text"]))
+            # a fresh copy: the shared [1.0] put inside itself made a cycle (RecursionError)
+            parent[path[-1]] = copy.deepcopy(draw(st.sampled_from([*NUMBERS, *OTHERS, "text"])))
     return name, _dump(doc)
 
 
