@@ -159,3 +159,19 @@ def test_samples_give_bands(tmp_path: Path) -> None:
     assert set(q["feedstock (t/yr)"]["p50"]) == {str(y) for y in s["years"]}
     html = (out / "report.html").read_text(encoding="utf-8")
     assert all(f'id="chart-band-{i}"' in html for i in range(len(q)))
+
+
+def test_overrides_on_a_malformed_file_are_bad_input(tmp_path: Path) -> None:
+    """--region and --samples on a file whose tables are not tables: exit 2 naming the field."""
+    out = tmp_path / "out"
+    for text, named in (
+        ("scenario = 3\n", "scenario"),
+        ('[scenario]\nname = "s"\nuncertainty = 2\n', "uncertainty"),
+    ):
+        f = tmp_path / "bad.toml"
+        f.write_text(text)
+        r = runner.invoke(
+            app, ["run", str(f), "--region", "china", "--samples", "3", "--out", str(out)]
+        )
+        assert r.exit_code == 2, r.output
+        assert named in r.output and not out.exists()

@@ -1,7 +1,8 @@
 """The tier-level rounding cuts of ``milp._tier_cuts`` are valid: they never cut off an optimal
 plan. With and without them the exact optimum is the same, on random instances with module
-counts above one (integer, not yes/no) and on the hand-solved ones; ``tier_reach`` gives the
-yields of the routes through the tiers, worked out by hand below."""
+counts above one (integer, not yes/no; the hand-solved cases of test_network_milp run with the
+cuts too); ``tier_reach`` gives the yields of the routes through the tiers, worked out by hand
+below."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from urbanmine.network import milp
 from urbanmine.network.instance import Instance
 
-from .instances import growing_supply_two_periods, random_instance
+from .instances import random_instance
 
 
 def exact(inst: Instance) -> milp.Solution:
@@ -35,11 +36,6 @@ def test_cuts_keep_the_optimum(seed: int, n_periods: int, max_modules: int) -> N
         patched.setattr(milp, "_tier_cuts", lambda *args: None)
         without = exact(inst)
     assert with_cuts.objective_eur == pytest.approx(without.objective_eur, rel=1e-7, abs=1e-6)
-
-
-def test_cuts_keep_the_hand_solved_optimum() -> None:
-    """71 000 EUR, worked out by hand in ``instances.growing_supply_two_periods``."""
-    assert exact(growing_supply_two_periods()).objective_eur == pytest.approx(71_000.0, rel=1e-9)
 
 
 def test_tier_reach_follows_the_yields() -> None:

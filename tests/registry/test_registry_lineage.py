@@ -27,6 +27,14 @@ def register(reg: Registry, key: dict[str, str], ident: str, **extra: object) ->
     return r.status_code
 
 
+def hand_over(reg: Registry, sender: dict[str, str], to: str, receiver: dict[str, str]) -> None:
+    """Custody of BAT from ``sender`` to operator ``to``: shipped by one, received by the other."""
+    for key, ev in ((sender, event("s", "shipped", to=to)), (receiver, event("r", "received"))):
+        assert (
+            reg.client.post(f"{P}/passports/{BAT}/events", json=ev, headers=key).status_code == 201
+        )
+
+
 def test_another_operators_passport_is_no_predecessor_without_its_consent(reg: Registry) -> None:
     acme, mallory = operator(reg, "acme"), operator(reg, "mallory")
     assert register(reg, acme, BAT) == 201
@@ -90,19 +98,7 @@ def test_the_holder_may_name_the_battery_as_predecessor(reg: Registry) -> None:
     """Custody was handed over by the responsible operator's own write (``shipped``)."""
     acme, second = operator(reg, "acme"), operator(reg, "second")
     assert register(reg, acme, BAT) == 201
-    c = reg.client
-    assert (
-        c.post(
-            f"{P}/passports/{BAT}/events", json=event("s", "shipped", to="second"), headers=acme
-        ).status_code
-        == 201
-    )
-    assert (
-        c.post(
-            f"{P}/passports/{BAT}/events", json=event("r", "received"), headers=second
-        ).status_code
-        == 201
-    )
+    hand_over(reg, acme, "second", second)
     assert register(reg, second, "urn:second:s1", predecessor=BAT) == 201
 
 
@@ -118,19 +114,8 @@ def test_identifiers_in_another_operators_urn_namespace_are_refused(reg: Registr
     assert register(reg, acme, BAT) == 201
     assert register(reg, mallory, "urn:free:bat0001") == 201  # a namespace nobody registered
     # a successor passport made by another operator may not take acme's namespace either
+    hand_over(reg, acme, "mallory", mallory)
     c = reg.client
-    assert (
-        c.post(
-            f"{P}/passports/{BAT}/events", json=event("s", "shipped", to="mallory"), headers=acme
-        ).status_code
-        == 201
-    )
-    assert (
-        c.post(
-            f"{P}/passports/{BAT}/events", json=event("r", "received"), headers=mallory
-        ).status_code
-        == 201
-    )
     taken = c.post(
         f"{P}/passports/{BAT}/events",
         json=event("rp", "repurposed", new_passport_id="urn:acme:second"),

@@ -46,8 +46,9 @@ def _run(
     out_dir: Path | None,
     as_json: bool,
 ) -> None:
+    from urbanmine.fleet.scenario import REGIONS
     from urbanmine.network.plan import plan
-    from urbanmine.network.scenario import REGIONS, network_section, read_network
+    from urbanmine.network.scenario import network_section, read_network
     from urbanmine.tables import check_out_dir, write_tables
 
     if region is not None and region not in REGIONS:

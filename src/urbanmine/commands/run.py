@@ -48,8 +48,9 @@ def _run(
     quiet: bool,
     as_json: bool,
 ) -> None:
+    from urbanmine.fleet.scenario import REGIONS
     from urbanmine.scenario import builtin
-    from urbanmine.scenario.model import REGIONS, validate
+    from urbanmine.scenario.model import validate
     from urbanmine.scenario.run import STAGES, run_scenario
 
     if region is not None and region not in REGIONS:
@@ -59,20 +60,21 @@ def _run(
     if path is not None:
         if not path.is_file():
             raise InputError(f"{path}: no such scenario file")
-        from urbanmine.scenario.model import read
+        from urbanmine.scenario.model import read_toml
 
-        raw = _raw(read(path).model_dump(mode="json", exclude_unset=True))
+        raw = read_toml(path)
         where = str(path)
     else:
         raw = tomllib.loads(builtin.text(builtin.DEFAULT[region or "europe"]))
         where = f"built-in scenario {builtin.DEFAULT[region or 'europe']}"
-    if region is not None:
+    # overrides go where they belong; a malformed table is left for validation to name
+    if region is not None and isinstance(raw.get("scenario"), dict):
         raw["scenario"]["region"] = region
         for section in ("fleet", "network"):
             if isinstance(raw.get(section), dict):
                 raw[section].pop("region", None)
-    if samples is not None:
-        raw.setdefault("uncertainty", {})["samples"] = samples
+    if samples is not None and isinstance(raw.setdefault("uncertainty", {}), dict):
+        raw["uncertainty"]["samples"] = samples
     scenario = validate(raw, where)
     target = out_dir or Path("out") / scenario.scenario.name
     _check_out(target)
@@ -93,11 +95,6 @@ def _run(
         _print(result.summary)
         out.print(f"wrote {', '.join(written)} to {escape(str(target))}", highlight=False)
         out.print(f"report: {escape(str((target / 'report.html').resolve()))}", highlight=False)
-
-
-def _raw(dumped: dict[str, Any]) -> dict[str, Any]:
-    """A validated scenario back to TOML-like data (dates as ISO strings parse again)."""
-    return json.loads(json.dumps(dumped))
 
 
 def _check_out(path: Path) -> None:

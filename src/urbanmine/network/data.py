@@ -24,9 +24,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from urbanmine.errors import InputError
+from urbanmine.fleet.scenario import REGIONS
 from urbanmine.network.scenario import (
     COMMODITIES,
-    REGIONS,
     Commodity,
     NetworkSection,
     Options,

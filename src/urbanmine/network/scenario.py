@@ -25,7 +25,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from urbanmine.errors import InputError, validation_message
 
-REGIONS = ("europe", "china")
 TIERS = ("collection", "pretreatment", "refining", "market")
 """Site tiers, upstream first. collection: packs to cells (discharge, dismantling);
 pretreatment: packs, cells or production scrap to black mass (Cu, Al, steel sold at the gate);

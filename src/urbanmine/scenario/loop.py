@@ -140,9 +140,10 @@ class Loop:
 
     def recovery(self) -> dict[str, float]:
         """Share of each feed element leaving as product or recycled, over all years."""
-        sold = sum(self.out_t.get(f, 0.0) for f in SOLD)
         total_in = self.elements_in_t.sum(axis=0)
-        got = np.asarray(sold).sum(axis=0) if np.ndim(sold) else np.zeros_like(total_in)
+        got = sum(
+            (self.out_t[f].sum(axis=0) for f in SOLD if f in self.out_t), np.zeros_like(total_in)
+        )
         return {
             el: float(got[k] / total_in[k]) for k, el in enumerate(self.elements) if total_in[k] > 0
         }

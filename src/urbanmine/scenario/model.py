@@ -28,7 +28,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from urbanmine.errors import InputError, validation_message
 
-REGIONS = ("europe", "china")
 TIERS = ("collection", "pretreatment", "refining")
 Varying = Literal["fleet"]
 UNCERTAIN: tuple[Varying, ...] = ("fleet",)
@@ -237,6 +236,11 @@ def validate(raw: dict[str, Any], where: str) -> Scenario:
 
 def read(path: Path) -> Scenario:
     """The scenario in a TOML file (UTF-8)."""
+    return validate(read_toml(path), str(path))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The parsed TOML of a scenario file, not yet validated (a caller may override fields)."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -247,7 +251,7 @@ def read(path: Path) -> Scenario:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{path}: not valid TOML ({error})") from None
-    return validate(raw, str(path))
+    return raw
 
 
 def fleet_section(scenario: Scenario) -> Any:

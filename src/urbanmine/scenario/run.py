@@ -25,7 +25,6 @@ MAIN_ELEMENTS = ("Li", "Ni", "Co", "Mn", "Cu", "Al")
 RECOVERED = (*MAIN_ELEMENTS, "Fe", "C")
 """Elements whose recovery the summary reports: the Annex XII metals, Mn, Al, Fe and carbon
 (graphite); reagent elements (H, O, Na, S) can leave in products above what the feed held."""
-REGION_LOCATION = {"europe": "EU27", "china": "CN"}
 REGION_RULESETS = {"europe": ["eu-2023-1542"], "china": ["cn-miit-2024", "cn-traceability-2018"]}
 
 
@@ -82,6 +81,7 @@ def _feedstock(
 
 def run_scenario(scenario: Scenario, progress: Progress | None = None) -> Run:
     """Run ``scenario`` end to end; see the module docstring."""
+    from urbanmine.network.assemble import REGION_LOCATION
     from urbanmine.network.plan import plan
     from urbanmine.network.processes import DEFAULT_ROUTES
     from urbanmine.scenario.loop import loop, verdicts
