@@ -106,6 +106,9 @@ def test_json_has_the_issue_keys(small: tuple[Path, dict, Path]) -> None:
     for f in d["flows"]:
         assert {"from", "to", "commodity", "year", "t"} <= set(f)
     assert d["status"] == "optimal" and d["optimal"] is True and d["gap"] <= 0.01
+    # the file's options are the user's; circuity comes from the built-in data with its citation
+    assert d["provenance"]["options.discount_rate"] == "user input"
+    assert "1.343" in d["provenance"]["transport.circuity"]
 
 
 def test_mass_is_conserved_through_the_plan(small: tuple[Path, dict, Path]) -> None:

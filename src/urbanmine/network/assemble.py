@@ -68,6 +68,8 @@ class Config:
     max_km: float | None = None
     kwh_per_t: dict[str, float] = field(default_factory=dict)
     """Overrides of the feedstock's kWh per tonne by commodity."""
+    provenance: dict[str, str] = field(default_factory=dict)
+    """Field path -> the source of its value (built-in citation or user input)."""
     preset: str = "everbatt2023"
     factor_set: str = "greet2022"
     notes: dict[str, str] = field(default_factory=dict)

@@ -117,7 +117,7 @@ def _transport(
     user: Transport, meta: dict[str, Any], raw: dict[str, Any]
 ) -> tuple[Transport, dict]:
     provenance: dict[str, str] = {}
-    base = {k: v for k, v in raw.get("commodities", {}).items()}
+    base = dict(raw.get("commodities", {}))
     commodities: dict[str, Commodity] = {}
     for name in COMMODITIES:
         fields = dict(base.get(name, {}))

@@ -83,6 +83,7 @@ def configure(section: NetworkSection) -> Config:
             for name, c in r.transport.commodities.items()
             if c.kwh_per_t is not None
         },
+        provenance=r.provenance,
     )
 
 
@@ -125,4 +126,5 @@ def plan(
     result = to_dict(inst, sol, config.region, info)
     result["routes"] = {t: r for t, r in config.routes.items()}
     result["chemistry_mix"] = feed.mix
+    result["provenance"] = config.provenance
     return Plan(inst, sol, result)
