@@ -144,19 +144,28 @@ def test_the_runs_report_opens_offline(europe: tuple[Path, dict], browser: Any) 
 
 
 def test_samples_give_bands(tmp_path: Path) -> None:
-    """``--samples`` draws the fleet model's ranges: the summary gets p05 <= p50 <= p95 by year
-    for the feedstock and the recycled content, and the report a band chart for each."""
+    """``--samples`` draws the fleet model's ranges and the routes' parameters together: the
+    summary gets p05 <= p50 <= p95 by year (feedstock, recycled content, net GHG) and of the
+    totals (GHG, recycling efficiency, recovery, plant cost), for each alternative too, says
+    what had a distribution to draw, and the report draws a band for each series."""
     out = tmp_path / "out"
     f = reduced("europe", tmp_path)
     r = runner.invoke(app, ["run", str(f), "--out", str(out), "--samples", "30", "--quiet"])
     assert r.exit_code == 0, r.output
     s = json.loads((out / "summary.json").read_text())
     q = s["quantiles"]
-    assert {"feedstock (t/yr)", "recycled content Li (share)"} <= set(q)
+    assert {"feedstock (t/yr)", "recycled content Li (share)", "net GHG (t CO2e/yr)"} <= set(q)
     for series in q.values():
         for y, mid in series["p50"].items():
             assert series["p05"][y] <= mid <= series["p95"][y]
     assert set(q["feedstock (t/yr)"]["p50"]) == {str(y) for y in s["years"]}
+    u = s["uncertainty"]
+    assert u["samples"] == 30 and u["drawn"]["fleet"] and u["drawn"]["routes"]
+    for entry in [u, *s["alternatives"]]:
+        for key in ("ghg.total_t_co2e", "recycling_efficiency", "recovery.Li"):
+            lo, mid, hi = (entry["intervals"][key][p] for p in ("p05", "p50", "p95"))
+            assert lo <= mid <= hi, key
+    assert u["intervals"]["recovery.Li"]["p05"] < u["intervals"]["recovery.Li"]["p95"]
     html = (out / "report.html").read_text(encoding="utf-8")
     assert all(f'id="chart-band-{i}"' in html for i in range(len(q)))
 

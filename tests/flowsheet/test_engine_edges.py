@@ -237,3 +237,15 @@ def test_zero_feed_has_no_recycling_efficiency_and_is_refused() -> None:
         warnings.simplefilter("error")
         with pytest.raises(InputError, match="positive input fraction"):
             measure(ev, SINKS)
+
+
+def test_point_values_for_many_samples() -> None:
+    """No arrays among the values and ``samples`` rows asked: that many rows, each the point-value
+    run (for a Monte Carlo run that varies prices or factors but not the route)."""
+    feed = get_feed("NMC622-blackmass").scaled(mass_kg=1.0)
+    composed = compose_for(feed, "hydro")
+    point = run_composed(feed, composed)
+    rows = run_composed(feed, composed, 7, values={})
+    assert rows.samples == 7 and not rows.drawn
+    for key, v in point.per_sample.items():
+        np.testing.assert_allclose(rows.per_sample[key], np.repeat(v, 7), rtol=1e-12, err_msg=key)

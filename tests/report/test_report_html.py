@@ -206,3 +206,28 @@ def test_collection_rate_years_run_together() -> None:
 
     shown = _runs({"2025": 0.65, "2026": 0.65, "2027": 0.7, "2028": 0.651}, lambda v: f"{v:.0%}")
     assert shown == ["65% in 2025-2026", "70% in 2027", "65% in 2028"]
+
+
+def test_the_intervals_are_said_with_what_was_drawn() -> None:
+    """The summary's 5th-95th percentiles in words, the sources drawn with their counts, and the
+    sources asked for whose data carry no distribution."""
+    from urbanmine.report.text import uncertainty
+
+    s = {
+        "uncertainty": {
+            "samples": 200,
+            "parameters": ["fleet", "routes", "prices"],
+            "drawn": {"fleet": True, "routes": ["a", "b", "c"], "prices": [], "factors": []},
+            "intervals": {
+                "ghg.total_t_co2e": {"p05": -2.0e6, "p50": -1.5e6, "p95": -1.0e6},
+                "recovery.Li": {"p05": 0.81, "p50": 0.84, "p95": 0.88},
+            },
+        }
+    }
+    said = uncertainty(s)
+    assert said is not None
+    assert "200 samples of the fleet model's ranges, route parameters (3)" in said
+    assert "net GHG -2,000,000 t CO2e to -1,000,000 t CO2e" in said
+    assert "lithium recovery 81.0 % to 88.0 %" in said
+    assert said.endswith("Asked but with no distribution in the data used: prices.")
+    assert uncertainty({"uncertainty": {"samples": 0}}) is None

@@ -104,6 +104,7 @@ def test_scenarios_commands() -> None:
 
 def test_uncertainty_refuses_what_a_run_does_not_draw(tmp_path: Path) -> None:
     f = tmp_path / "s.toml"
-    f.write_text('[scenario]\nname = "s"\n[uncertainty]\nparameters = ["fleet", "prices"]\n')
-    with pytest.raises(InputError, match=r"uncertainty\.parameters"):
+    f.write_text('[scenario]\nname = "s"\n[uncertainty]\nparameters = ["fleet", "weather"]\n')
+    with pytest.raises(InputError, match=r"uncertainty\.parameters") as caught:
         read(f)
+    assert "routes" in str(caught.value)  # the message lists what is allowed

@@ -78,6 +78,8 @@ class Impacts:
     uncredited: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     asymmetric: list[dict[str, Any]] = field(default_factory=list)
+    drawn: list[str] = field(default_factory=list)
+    """Keys of the factors drawn per sample (those with an uncertainty, when samples > 1)."""
     """Sampled factors whose multiplier distribution has a mean other than 1 (the point value),
     so the sample means differ from the impacts at the cited factors."""
 
@@ -155,6 +157,11 @@ class FactorDraws:
             self._drawn[key] = factor.uncertainty.sample(np.random.default_rng(seq), self.samples)
             self._factors[key] = factor
         return self._drawn[key]
+
+    @property
+    def drawn(self) -> list[str]:
+        """Keys of the factors drawn so far."""
+        return list(self._drawn)
 
     def asymmetric(self) -> list[dict[str, object]]:
         """Drawn factors whose multiplier distribution's mean is not 1 (see ``params.asymmetric``)."""
@@ -347,8 +354,13 @@ def assess(
     allocation: str = "none",
     prices: Mapping[str, float] | None = None,
     seed: int | None = None,
+    draw: bool = True,
 ) -> Impacts:
     """GHG (kg CO2e), energy (MJ) and water (L) of ``result`` per sample, with contributions.
+
+    Factors with an uncertainty are drawn per sample (seeded by ``seed``) unless ``draw`` is
+    False: then every sample takes the factors' values (a Monte Carlo run that varies the route
+    or the prices but not the factors).
 
     ``location`` picks the electricity: the factor set's regions (US, US-CA, CN, KR) or a country
     of grid.toml (EU-27 ISO codes, EU27, CN, KR; ``grid:XX`` to force it). ``allocation`` is one
@@ -357,7 +369,7 @@ def assess(
     if allocation not in ALLOCATIONS:
         raise InputError(f"unknown allocation {allocation!r}; allowed: {', '.join(ALLOCATIONS)}")
     fs = load_factor_set(factor_set)
-    draws = FactorDraws(result.samples, seed)
+    draws = FactorDraws(result.samples if draw else 1, seed)
     lines, excluded, notes = inventory_lines(result, fs, location, draws)
     burden = sum((ln.ghg for ln in lines), np.zeros(result.samples))
     share = allocation_share(result, allocation, prices)
@@ -389,4 +401,5 @@ def assess(
         uncredited=uncredited,
         notes=notes,
         asymmetric=draws.asymmetric(),
+        drawn=sorted(draws.drawn),
     )

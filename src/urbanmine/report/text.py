@@ -171,9 +171,49 @@ def carbon(summary: dict[str, Any]) -> list[str]:
     return out
 
 
+UNCERTAIN_TOTALS = (
+    ("ghg.total_t_co2e", "net GHG", co2),
+    ("recycling_efficiency", "recycling efficiency", share),
+    ("recovery.Li", "lithium recovery", share),
+    ("recovery.Co", "cobalt recovery", share),
+    ("cost.plant_per_t_eur", "plant cost per tonne", eur),
+)
+DRAWN_WORDS = {
+    "fleet": "the fleet model's ranges",
+    "routes": "route parameters",
+    "prices": "prices",
+    "factors": "emission factors",
+}
+
+
+def uncertainty(summary: dict[str, Any]) -> str | None:
+    """The 90 % intervals of the totals, and what was drawn (and what had nothing to draw)."""
+    u = summary.get("uncertainty") or {}
+    q, drawn = u.get("intervals"), u.get("drawn", {})
+    if not q:
+        return None
+    said = [
+        f"{words} {fmt(q[key]['p05'])} to {fmt(q[key]['p95'])}"
+        for key, words, fmt in UNCERTAIN_TOTALS
+        if key in q
+    ]
+    varied = [
+        DRAWN_WORDS[k] + (f" ({len(v)})" if isinstance(v, list) else "")
+        for k, v in drawn.items()
+        if v
+    ]
+    text = f"Uncertainty over {u['samples']} samples of {', '.join(varied) or 'nothing'}: " + (
+        "; ".join(said) + " (5th to 95th percentile)."
+    )
+    idle = [DRAWN_WORDS[k] for k in u.get("parameters", []) if k in drawn and not drawn[k]]
+    if idle:
+        text += f" Asked but with no distribution in the data used: {', '.join(idle)}."
+    return text
+
+
 def paragraphs(summary: dict[str, Any], network: dict[str, Any] | None) -> list[str]:
     """The summary's sentences, in the order of the report: feedstock, sites, recovery, targets,
-    cost, carbon."""
+    cost, carbon, uncertainty."""
     found = [
         feedstock(summary),
         sites(network, summary.get("network_status")),
@@ -181,5 +221,6 @@ def paragraphs(summary: dict[str, Any], network: dict[str, Any] | None) -> list[
         *targets(summary),
         money(summary),
         *carbon(summary),
+        uncertainty(summary),
     ]
     return [p for p in found if p]

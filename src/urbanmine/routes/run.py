@@ -239,7 +239,9 @@ def run_composed(
     values: Mapping[str, float | np.ndarray] | None = None,
 ) -> RouteResult:
     """Run ``feed`` through a composed route: ``samples`` draws of its uncertain parameters, or
-    the given parameter ``values`` (arrays of one length = the samples; others keep their value)."""
+    the given parameter ``values`` (arrays of one length = the samples; others keep their value;
+    with no array among them, ``samples`` identical rows: the point values, for a Monte Carlo run
+    that varies something else)."""
     drawn = values is None and samples > 1
     if values is None:
         samples = max(1, int(samples))
@@ -252,7 +254,7 @@ def run_composed(
         given = {np.size(v) for v in values.values() if np.ndim(v) > 0}
         if len(given) > 1:
             raise InputError(f"parameter arrays differ in length: {sorted(given)}")
-        samples = given.pop() if given else 1
+        samples = given.pop() if given else max(1, int(samples))
         values = {**{k: p.value for k, p in composed.parameters.items()}, **values}
     compiled = composed.flowsheet.compile(list(feed.species_kg), values)
     base = np.zeros(len(compiled.index))

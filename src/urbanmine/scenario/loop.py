@@ -111,6 +111,112 @@ def per_tonne(
     )
 
 
+VARIED = ("routes", "prices", "factors")
+"""What a loop's Monte Carlo draws can vary: the route parameters' distributions (the engine),
+the prices' (the cost model) and the life-cycle factors' (the impacts module)."""
+
+
+@dataclass(frozen=True)
+class Draws:
+    """One chemistry and form through a route, per tonne of feed, per Monte Carlo sample
+    (arrays of shape (samples,)); the counted masses follow the scenario's counting."""
+
+    ghg_t: np.ndarray
+    avoided_t: np.ndarray
+    cost_eur: np.ndarray
+    revenue_eur: np.ndarray
+    input_t: float
+    """Counted input, t per t feed (no draw changes the feed)."""
+    recycled_t: np.ndarray
+    """Counted recycled output, t per t feed."""
+    elements_in_t: dict[str, float]
+    """Counted input by element, t per t feed."""
+    recovered_t: dict[str, np.ndarray]
+    """Counted recovered mass by element, t per t feed."""
+    drawn: dict[str, tuple[str, ...]]
+    """Of :data:`VARIED`, what had a distribution to draw: route parameters, price items,
+    factor keys."""
+
+
+@cache
+def draws(
+    chemistry: str,
+    form: str,
+    route: str,
+    preset: str,
+    factor_set: str,
+    location: str,
+    allocation: str,
+    counting: str,
+    samples: int,
+    seed: int,
+    varied: tuple[str, ...],
+) -> Draws:
+    """``samples`` draws of 1 t of ``<chemistry>-<form>`` through ``route``: the route's
+    parameters (``routes`` in ``varied``; else their point values), the prices (``prices``) and
+    the factors (``factors``) each from its own seeded stream, the same for every chemistry so
+    that one uncertain quantity takes one value per sample across the feed mix."""
+    from urbanmine.compliance.recycling import counted_masses
+    from urbanmine.impacts.lca import assess
+    from urbanmine.impacts.locations import eur_per_usd
+    from urbanmine.impacts.prices import price_parameters, sampled_prices
+    from urbanmine.impacts.tea import DEFAULT_CAPACITY_T, costs
+    from urbanmine.materials.feeds import get_feed
+    from urbanmine.materials.species import get_species
+    from urbanmine.routes.run import compose_for, run_composed
+
+    feed = get_feed(f"{chemistry}-{FORMS[form]}", preset).scaled(mass_kg=1000.0)
+    composed = compose_for(feed, route)
+    if "routes" in varied:
+        result = run_composed(feed, composed, samples, seed)
+    else:
+        result = run_composed(feed, composed, samples, values={})
+    lca = assess(result, factor_set, location, allocation, seed=seed, draw="factors" in varied)
+    fixed = None if "prices" in varied else sampled_prices(preset, 1, None)
+    economics = costs(result, location, DEFAULT_CAPACITY_T, preset, seed=seed, prices=fixed)
+    rate = eur_per_usd()
+    cost = sum(
+        (np.asarray(v, dtype=float) for k, v in economics.breakdown.items() if k != "feedstock"),
+        np.zeros(samples),
+    )
+    d = result.to_dict()
+    input_kg, _, el_in, _ = counted_masses(d, counting, ())
+    per = result.per_sample
+    if counting == "battery_origin":
+        recycled = per["recycled_output_kg"]
+        recovered = {el: per[f"recovery.{el}"] * kg for el, kg in el_in.items()}
+    else:  # element_capped: each element's mass in counted fates, up to its input
+        counted: dict[str, np.ndarray] = {}
+        for key, kg in per.items():
+            fate, _, species = key.partition(".")[2].partition(".")
+            if key.startswith("fate.") and fate in SOLD:
+                for el, share in get_species(species).elements.items():
+                    counted[el] = counted.get(el, np.zeros(samples)) + kg * share
+        recovered = {
+            el: np.minimum(counted.get(el, np.zeros(samples)), kg) for el, kg in el_in.items()
+        }
+        recycled = sum(recovered.values(), np.zeros(samples))
+    return Draws(
+        ghg_t=lca.ghg_kg_co2e / 1000.0,
+        avoided_t=lca.credits_kg_co2e / 1000.0,
+        cost_eur=cost * rate,
+        revenue_eur=np.asarray(economics.revenue, dtype=float) * rate,
+        input_t=input_kg / 1000.0,
+        recycled_t=np.asarray(recycled) / 1000.0,
+        elements_in_t={el: kg / 1000.0 for el, kg in el_in.items()},
+        recovered_t={el: np.asarray(v) / 1000.0 for el, v in recovered.items()},
+        drawn={
+            "routes": tuple(k for k, p in composed.parameters.items() if p.distribution)
+            if result.drawn
+            else (),
+            "prices": tuple(k for k, p in price_parameters(preset).items() if p.distribution)
+            if fixed is None and samples > 1
+            else (),
+            "factors": tuple(lca.drawn),
+        },
+    )
+
+
 @dataclass(frozen=True)
 class Loop:
     """The feedstock's closed loop, by year (arrays over ``years``)."""
@@ -137,15 +243,19 @@ class Loop:
     revenue_eur: np.ndarray
     facts: list[dict[str, Any]]
     """Per year: the compliance facts of the year's mix (counted masses, kg)."""
+    counted_in_t: dict[str, np.ndarray]
+    """Element -> (years,) counted input (the scenario's counting)."""
+    counted_recovered_t: dict[str, np.ndarray]
+    """Element -> (years,) counted recovered mass."""
 
     def recovery(self) -> dict[str, float]:
-        """Share of each feed element leaving as product or recycled, over all years."""
-        total_in = self.elements_in_t.sum(axis=0)
-        got = sum(
-            (self.out_t[f].sum(axis=0) for f in SOLD if f in self.out_t), np.zeros_like(total_in)
-        )
+        """Material recovery of each element over all years, counted as the compliance module
+        counts it (battery origin by default: reagent atoms in a product are not recovered
+        battery material, Reg. (EU) 2023/1542 Art. 3(60), Annex XII Part A)."""
         return {
-            el: float(got[k] / total_in[k]) for k, el in enumerate(self.elements) if total_in[k] > 0
+            el: float(self.counted_recovered_t[el].sum() / t.sum())
+            for el, t in self.counted_in_t.items()
+            if t.sum() > 0
         }
 
 
@@ -228,8 +338,83 @@ def loop(
     joined = next((p.route for p in runs.values() if p.form == "packs"), route)
     return Loop(
         list(years), joined, total, elements, elements_in, reagents, out, products, ghg, burden,
-        avoided, steps, cost, revenue, facts,
+        avoided, steps, cost, revenue, facts, counted_in, counted_rec,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A loop's Monte Carlo samples: rows are samples, columns years."""
+
+    feed_t: np.ndarray
+    ghg_t: np.ndarray
+    avoided_t: np.ndarray
+    cost_eur: np.ndarray
+    """(samples,) plant cost over all years, at the cost model's default size."""
+    revenue_eur: np.ndarray
+    recycling_efficiency: np.ndarray
+    """(samples,) counted recycled output over counted input, all years."""
+    recovery: dict[str, np.ndarray]
+    """Element -> (samples,) counted recovered mass over counted input, all years."""
+    drawn: dict[str, list[str]]
+    """What had a distribution to draw, by source (see :class:`Draws`)."""
+
+
+def spread(
+    feed_t: Mapping[tuple[str, str], np.ndarray],
+    route: str,
+    preset: str,
+    factor_set: str,
+    location: str,
+    allocation: str,
+    counting: str,
+    samples: int,
+    seed: int,
+    varied: Sequence[str],
+) -> Spread:
+    """The loop of ``feed_t[(chemistry, form)]`` per sample: each feed is (years,) or, when the
+    fleet model was sampled, (samples, years); the flowsheet draws ``varied`` (of
+    :data:`VARIED`; none: the central run for every sample). Sample ``s`` of the feed meets
+    sample ``s`` of the route, prices and factors (independent streams)."""
+    chosen = tuple(v for v in VARIED if v in varied)
+    n = samples if chosen else 1
+    rows = [
+        (np.atleast_2d(np.asarray(t, dtype=float)), draws(
+            key[0], key[1], route, preset, factor_set, location, allocation, counting, n, seed,
+            chosen,
+        ))
+        for key, t in feed_t.items()
+        if np.any(np.asarray(t) > 0)
+    ]  # fmt: skip
+    width = max((t.shape[1] for t, _ in rows), default=0)
+    zero = np.zeros((samples, width))
+
+    def by_year(pick: Any) -> np.ndarray:
+        return sum((t * pick(d)[:, None] for t, d in rows), zero)
+
+    def total(pick: Any) -> np.ndarray:
+        return sum((t.sum(axis=1) * pick(d) for t, d in rows), np.zeros(samples))
+
+    counted_in = total(lambda d: np.full(1, d.input_t))
+    elements = sorted({el for _, d in rows for el in d.elements_in_t})
+    recovery = {}
+    for el in elements:
+        el_in = total(lambda d, el=el: np.full(1, d.elements_in_t.get(el, 0.0)))
+        got = total(lambda d, el=el: d.recovered_t.get(el, np.zeros(1)))
+        recovery[el] = np.divide(got, el_in, out=np.zeros(samples), where=el_in > 0)
+    recycled = total(lambda d: d.recycled_t)
+    return Spread(
+        feed_t=by_year(lambda d: np.ones(1)),
+        ghg_t=by_year(lambda d: d.ghg_t),
+        avoided_t=by_year(lambda d: d.avoided_t),
+        cost_eur=total(lambda d: d.cost_eur),
+        revenue_eur=total(lambda d: d.revenue_eur),
+        recycling_efficiency=np.divide(
+            recycled, counted_in, out=np.zeros(samples), where=counted_in > 0
+        ),
+        recovery=recovery,
+        drawn={source: sorted({k for _, d in rows for k in d.drawn[source]}) for source in VARIED},
+    )
 
 
 def verdicts(

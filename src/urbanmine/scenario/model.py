@@ -29,11 +29,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from urbanmine.errors import InputError, validation_message
 
 TIERS = ("collection", "pretreatment", "refining")
-Varying = Literal["fleet"]
-UNCERTAIN: tuple[Varying, ...] = ("fleet",)
-"""What ``[uncertainty] parameters`` may vary: the fleet model's ranges. (The route parameters',
-prices' and factors' distributions are drawn by ``flowsheet --samples`` but not yet carried
-through a run, so they are refused here rather than silently ignored.)"""
+Varying = Literal["fleet", "routes", "prices", "factors"]
+UNCERTAIN: tuple[Varying, ...] = ("fleet", "routes", "prices", "factors")
+"""What ``[uncertainty] parameters`` may vary: the fleet model's ranges, the route parameters'
+distributions, the prices' and the life-cycle factors' (each where its data carry one)."""
 YearSeries = float | dict[str, float]
 
 

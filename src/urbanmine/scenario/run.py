@@ -20,6 +20,8 @@ import numpy as np
 from urbanmine.scenario.model import Scenario, fleet_section, network_section
 
 Progress = Callable[[str], None]
+Feed = dict[tuple[str, str], np.ndarray]
+"""Tonnes by (chemistry, form): (years,) or, per sample, (samples, years)."""
 STAGES = ("fleet", "network", "flowsheets", "compliance")
 MAIN_ELEMENTS = ("Li", "Ni", "Co", "Mn", "Cu", "Al")
 RECOVERED = (*MAIN_ELEMENTS, "Fe", "C")
@@ -40,14 +42,14 @@ class Run:
 
 def _feedstock(
     scenario: Scenario,
-) -> tuple[np.ndarray, dict[tuple[str, str], np.ndarray], Any, np.ndarray | None]:
-    """(years, mean tonnes by (chemistry, form) and year, fleet JSON or None, total tonnes per
-    sample and year when the fleet model is sampled)."""
+) -> tuple[np.ndarray, Feed, Any, Feed | None]:
+    """(years, mean tonnes by (chemistry, form) and year, fleet JSON or None, and the tonnes
+    per sample and year by (chemistry, form) when the fleet model is sampled)."""
     years = np.arange(scenario.scenario.start, scenario.scenario.end + 1)
     if scenario.feedstock is not None:
         from urbanmine.fleet.scenario import year_anchors
 
-        feed: dict[tuple[str, str], np.ndarray] = {}
+        feed: Feed = {}
         for form, table in (
             ("packs", scenario.feedstock.packs_t),
             ("scrap", scenario.feedstock.scrap_t),
@@ -70,13 +72,12 @@ def _feedstock(
     packs_gwh = (result.GWh["recycled_direct"] + result.GWh["second_life_out"]).sum(axis=2)
     drawn = result.tonnes(packs_gwh)[:, keep]  # (samples, years, K)
     scrap_drawn = (result.scrap_GWh * scrap_t_per_gwh(chems))[:, keep]
-    packs_t, scrap_t = drawn.mean(axis=0), scrap_drawn.mean(axis=0)  # the engine is linear
-    feed = {}
+    feed, per_sample = {}, {}
     for k, chemistry in enumerate(chems):
-        feed[chemistry, "packs"] = packs_t[:, k]
-        feed[chemistry, "scrap"] = scrap_t[:, k]
-    per_sample = (drawn.sum(axis=2) + scrap_drawn.sum(axis=2)) if samples > 1 else None
-    return fleet_years[keep], feed, output.to_dict(result), per_sample
+        per_sample[chemistry, "packs"] = drawn[:, :, k]
+        per_sample[chemistry, "scrap"] = scrap_drawn[:, :, k]
+    feed = {key: t.mean(axis=0) for key, t in per_sample.items()}  # the engine is linear
+    return fleet_years[keep], feed, output.to_dict(result), per_sample if samples > 1 else None
 
 
 def run_scenario(scenario: Scenario, progress: Progress | None = None) -> Run:
@@ -121,11 +122,24 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None) -> Run:
             return r["refining"]
         return f"{r['pretreatment']}+{r['refining']}"
 
-    main = loop(feed, list(years), chain(routes), *args)
-    alternatives = []
-    for alt in scenario.alternatives:
-        chosen = {**routes, **{k: v for k, v in alt.model_dump().items() if v and k != "name"}}
-        alternatives.append((alt.name, loop(feed, list(years), chain(chosen), *args)))
+    chosen = [chain(routes)] + [
+        chain({**routes, **{k: v for k, v in alt.model_dump().items() if v and k != "name"}})
+        for alt in scenario.alternatives
+    ]
+    loops = [loop(feed, list(years), route, *args) for route in chosen]
+    main = loops[0]
+    alternatives = [(a.name, lp) for a, lp in zip(scenario.alternatives, loops[1:], strict=True)]
+    u = scenario.uncertainty
+    spreads = []
+    if u.samples > 1:
+        from urbanmine.scenario.loop import spread
+        from urbanmine.scenario.uncertainty import flowsheet_seed
+
+        drawn_feed = feed_samples if feed_samples is not None else feed
+        spreads = [
+            spread(drawn_feed, route, *args, u.samples, flowsheet_seed(u.seed), u.parameters)
+            for route in chosen
+        ]
     seconds["flowsheets"] = time.perf_counter() - mark
 
     say("compliance")
@@ -136,7 +150,9 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None) -> Run:
     seconds["total"] = time.perf_counter() - start
 
     summary = _summary(scenario, years, main, found, fleet, network, alternatives, comp, rulesets)
-    summary["quantiles"] = _quantiles(years, feed_samples, fleet)
+    summary["quantiles"], summary["uncertainty"] = _uncertainty(
+        scenario, years, spreads, fleet, feed_samples is not None, summary["alternatives"]
+    )
     summary["sources"] = sources(
         scenario, [main.route, *(a.route for _, a in alternatives)], rulesets
     )
@@ -170,37 +186,28 @@ def sources(scenario: Scenario, routes: list[str], rulesets: list[str]) -> list[
     return list(dict.fromkeys(cited))
 
 
-def _quantiles(
-    years: np.ndarray, feed_samples: np.ndarray | None, fleet: dict[str, Any] | None
-) -> dict[str, dict[str, dict[str, float]]]:
-    """p05/p50/p95 by year of what the samples vary (the fleet model's draws): feedstock
-    tonnes, and the fleet's end-of-life GWh and recycled content of Li, Ni and Co."""
-    if feed_samples is None or fleet is None:
-        return {}
-    from urbanmine.flowsheet.result import QUANTILES
+def _uncertainty(
+    scenario: Scenario,
+    years: np.ndarray,
+    spreads: list[Any],
+    fleet: dict[str, Any] | None,
+    fleet_drawn: bool,
+    alternatives: list[dict[str, Any]],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The quantiles by year (for the report's bands) and the ``uncertainty`` entry: what was
+    asked, what had a distribution to draw, and p05/p50/p95 of the totals (each alternative's
+    into its own entry, drawn with the same samples as the main route)."""
+    from urbanmine.scenario.uncertainty import intervals, series
 
-    keep = [str(int(y)) for y in years]
-    q = np.quantile(feed_samples, QUANTILES, axis=0)  # (3, years)
-    out = {
-        "feedstock (t/yr)": {
-            label: dict(zip(keep, map(float, row), strict=True))
-            for label, row in zip(("p05", "p50", "p95"), q, strict=True)
-        }
-    }
-    fq = fleet.get("quantiles", {})
-
-    def by_label(series: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
-        return {
-            label: {y: float(series[y][label]) for y in keep if y in series}
-            for label in ("p05", "p50", "p95")
-        }
-
-    if "eol_GWh" in fq:
-        out["end-of-life packs (GWh/yr)"] = by_label(fq["eol_GWh"])
-    for el in ("Li", "Ni", "Co"):
-        if el in fq.get("recycled_content", {}):
-            out[f"recycled content {el} (share)"] = by_label(fq["recycled_content"][el])
-    return out
+    u = scenario.uncertainty
+    entry: dict[str, Any] = {"samples": u.samples, "seed": u.seed, "parameters": u.parameters}
+    if not spreads:
+        return {}, entry
+    entry["drawn"] = {"fleet": fleet_drawn, **spreads[0].drawn}
+    entry["intervals"] = intervals(spreads[0], RECOVERED)
+    for alt, drawn in zip(alternatives, spreads[1:], strict=True):
+        alt["intervals"] = intervals(drawn, MAIN_ELEMENTS)
+    return series(years, spreads[0], fleet, fleet_drawn), entry
 
 
 def _key_steps(steps: list[tuple[str, float]], keep: int = 7) -> list[dict[str, Any]]:
