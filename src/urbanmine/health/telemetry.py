@@ -141,7 +141,7 @@ def _check_columns(where: str, found: pa.Schema) -> None:
         if field.name not in found.names:
             if not field.nullable:
                 raise InputError(
-                    f"{where}: column {field.name!r} is missing; required columns: "
+                    f"{where}: column {field.name!r} is missing; allowed: a file with the required columns "
                     f"{', '.join(f.name for f in expected if not f.nullable)}"
                 )
             continue
