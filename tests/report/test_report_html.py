@@ -230,4 +230,8 @@ def test_the_intervals_are_said_with_what_was_drawn() -> None:
     assert "net GHG -2,000,000 t CO2e to -1,000,000 t CO2e" in said
     assert "lithium recovery 81.0 % to 88.0 %" in said
     assert said.endswith("Asked but with no distribution in the data used: prices.")
+    s["uncertainty"]["asymmetric"] = ["leach_li", "dismantle_loss"]
+    assert "2 route parameters have distributions whose mean is not the cited value" in str(
+        uncertainty(s)
+    )
     assert uncertainty({"uncertainty": {"samples": 0}}) is None

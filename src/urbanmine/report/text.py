@@ -208,6 +208,13 @@ def uncertainty(summary: dict[str, Any]) -> str | None:
     idle = [DRAWN_WORDS[k] for k in u.get("parameters", []) if k in drawn and not drawn[k]]
     if idle:
         text += f" Asked but with no distribution in the data used: {', '.join(idle)}."
+    skewed = u.get("asymmetric") or []
+    if skewed:
+        text += (
+            f" The figures above the bands are the central run at the cited values; "
+            f"{len(skewed)} route parameters have distributions whose mean is not the cited "
+            "value, so the draws centre elsewhere."
+        )
     return text
 
 

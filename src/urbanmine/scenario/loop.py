@@ -136,6 +136,9 @@ class Draws:
     drawn: dict[str, tuple[str, ...]]
     """Of :data:`VARIED`, what had a distribution to draw: route parameters, price items,
     factor keys."""
+    asymmetric: tuple[str, ...]
+    """Drawn route parameters whose distribution's mean is not their cited value (the draws'
+    median then moves away from the central run; ``flowsheet --samples`` lists them too)."""
 
 
 @cache
@@ -214,6 +217,7 @@ def draws(
             else (),
             "factors": tuple(lca.drawn),
         },
+        asymmetric=tuple(a["parameter"] for a in d.get("asymmetric", [])),
     )
 
 
@@ -358,6 +362,8 @@ class Spread:
     """Element -> (samples,) counted recovered mass over counted input, all years."""
     drawn: dict[str, list[str]]
     """What had a distribution to draw, by source (see :class:`Draws`)."""
+    asymmetric: list[str]
+    """Route parameters whose distribution's mean is not their cited value."""
 
 
 def spread(
@@ -414,6 +420,7 @@ def spread(
         ),
         recovery=recovery,
         drawn={source: sorted({k for _, d in rows for k in d.drawn[source]}) for source in VARIED},
+        asymmetric=sorted({k for _, d in rows for k in d.asymmetric}),
     )
 
 

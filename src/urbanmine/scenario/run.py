@@ -204,6 +204,7 @@ def _uncertainty(
     if not spreads:
         return {}, entry
     entry["drawn"] = {"fleet": fleet_drawn, **spreads[0].drawn}
+    entry["asymmetric"] = spreads[0].asymmetric
     entry["intervals"] = intervals(spreads[0], RECOVERED)
     for alt, drawn in zip(alternatives, spreads[1:], strict=True):
         alt["intervals"] = intervals(drawn, MAIN_ELEMENTS)
