@@ -235,3 +235,13 @@ def test_the_intervals_are_said_with_what_was_drawn() -> None:
         uncertainty(s)
     )
     assert uncertainty({"uncertainty": {"samples": 0}}) is None
+
+
+def test_a_wandering_collection_rate_is_said_as_its_range() -> None:
+    from urbanmine.report.text import targets
+
+    coll = {str(2025 + k): 0.70 + 0.001 * ((k * 7) % 5) for k in range(26)}
+    (said,) = targets({"collection_rate": coll})
+    assert said == (
+        "Collection rate: between 70.0 % and 70.4 % over 2025-2050 (70.0 % in 2025, 70.0 % in 2050)."
+    )

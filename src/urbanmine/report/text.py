@@ -121,8 +121,19 @@ def targets(summary: dict[str, Any]) -> list[str]:
             out.append("Recycled content achievable (Art. 8): " + ", ".join(content) + ".")
     coll = summary.get("collection_rate", {})
     if coll:
-        out.append("Collection rate: " + ", ".join(_runs(coll, share)) + ".")
+        runs = _runs(coll, share)
+        if len(runs) > MAX_RUNS:
+            first, last = next(iter(coll)), next(reversed(coll))
+            runs = [
+                f"between {share(min(coll.values()))} and {share(max(coll.values()))} over "
+                f"{first}-{last} ({share(coll[first])} in {first}, {share(coll[last])} in {last})"
+            ]
+        out.append("Collection rate: " + ", ".join(runs) + ".")
     return out
+
+
+MAX_RUNS = 4
+"""Beyond this many stretches of equal values a series is said as its range."""
 
 
 def _runs(series: dict[str, float], fmt: Any) -> list[str]:
