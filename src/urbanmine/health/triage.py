@@ -184,8 +184,15 @@ class TriageResult:
 
 def triage(t: Any, rules: TriageRules) -> TriageResult:
     """Run the triage expression on telemetry table ``t`` (any Ibis backend)."""
+    import pyarrow as pa
+
     decided = decide(pack_features(t, rules.safety.flags_mask), rules)
-    return TriageResult(decided.to_pyarrow(), decision_counts(decided).to_pyarrow(), rules)
+    packs = decided.to_pyarrow()
+    i = packs.schema.get_field_index("last_time")
+    unit = packs.schema.field(i).type.unit
+    # Spark hands timestamps back without a zone (its session zone is UTC, engine.SPARK_CONF)
+    packs = packs.set_column(i, "last_time", packs.column(i).cast(pa.timestamp(unit, tz="UTC")))
+    return TriageResult(packs, decision_counts(decided).to_pyarrow(), rules)
 
 
 def fleet_statistics(result: TriageResult) -> dict[str, Any]:
