@@ -6,6 +6,7 @@ from __future__ import annotations
 import typer
 
 from urbanmine.commands.health_telemetry import telemetry_cmd
+from urbanmine.commands.health_triage import triage_cmd
 
 health_app = typer.Typer(
     no_args_is_help=True,
@@ -13,3 +14,4 @@ health_app = typer.Typer(
     help="Battery health, remaining life and second-life triage.",
 )
 health_app.command("telemetry")(telemetry_cmd)
+health_app.command("triage")(triage_cmd)
