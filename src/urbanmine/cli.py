@@ -16,6 +16,7 @@ from urbanmine.commands.factors import factors_app
 from urbanmine.commands.feeds import feeds_app
 from urbanmine.commands.fleet import fleet_cmd
 from urbanmine.commands.flowsheet import flowsheet_cmd
+from urbanmine.commands.health import health_app
 from urbanmine.commands.impacts import closed_loop_cmd, footprint_cmd, sensitivity_cmd
 from urbanmine.commands.network import network_cmd
 from urbanmine.commands.passport import passport_app
@@ -48,6 +49,7 @@ app.command("serve")(serve_cmd)
 app.command("fleet")(fleet_cmd)
 app.command("network")(network_cmd)
 app.add_typer(scenarios_app, name="scenarios")
+app.add_typer(health_app, name="health")
 
 if __name__ == "__main__":
     app()

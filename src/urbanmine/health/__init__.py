@@ -1,0 +1,1 @@
+"""Battery health, remaining life and second-life triage (issue 16)."""
