@@ -86,23 +86,25 @@ def predict_cmd(
     """Predicted cycle life with a 90 % interval per cell (model fitted on the training cells)."""
     import numpy as np
 
-    from urbanmine.health.cycles import read_cells
+    from urbanmine.health.cycles import SPLITS, read_cells, resolve_data_dir
     from urbanmine.health.features import design_matrix
 
-    _, dataset, life_model = _fit(data, model)
-    known = [c for c in cells if c in dataset.ids]
-    paths = [Path(c) for c in cells if c not in dataset.ids]
+    _check_model(model)
+    folder = resolve_data_dir(data)
+    known = [c for c in cells if c.split("/")[0] in SPLITS and (folder / f"{c}.csv").is_file()]
+    paths = [Path(c) for c in cells if c not in known]
     for p in paths:
         if not p.exists():
             raise InputError(
                 f"{p}: no such file or folder, and not a cell id of the dataset; allowed: "
                 "Severson-layout CSV files, folders of them, or ids such as test1/cell5"
             )
-    given = dataset.select(np.isin(dataset.ids, known))
-    groups = [given, read_cells(paths)] if paths else [given]
+    given = read_cells(paths) if paths else None  # bad files are refused before the fit
+    _, dataset, life_model = _fit(folder, model)
+    groups = [dataset.select(np.isin(dataset.ids, known)), given]
     rows: list[dict[str, Any]] = []
     for group in groups:
-        if not group.ids:
+        if group is None or not group.ids:
             continue
         life, low, high = life_model.predict(design_matrix(group, model))
         for i, cell in enumerate(group.ids):
@@ -138,11 +140,16 @@ def predict_cmd(
 def _fit(data: Path | None, model: str) -> tuple[dict[str, Any], Any, Any]:
     """Load the data folder and fit ``model``: (report, cells, fitted model)."""
     from urbanmine.health.cycles import load_severson, resolve_data_dir
-    from urbanmine.health.features import FEATURES
     from urbanmine.health.lifemodel import fit_report
+
+    _check_model(model)
+    cells = load_severson(resolve_data_dir(data))  # a resolved folder is returned as given
+    life_model, report = fit_report(cells, model)
+    return report, cells, life_model
+
+
+def _check_model(model: str) -> None:
+    from urbanmine.health.features import FEATURES
 
     if model not in FEATURES:
         raise InputError(f"--model: {model!r} is not a model; allowed: {', '.join(FEATURES)}")
-    cells = load_severson(resolve_data_dir(data))
-    life_model, report = fit_report(cells, model)
-    return report, cells, life_model

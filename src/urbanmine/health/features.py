@@ -64,19 +64,21 @@ def _index(cycle: int) -> int:
 
 def dq_stats(dq: np.ndarray) -> dict[str, np.ndarray]:
     """Minimum, mean, variance (divisor n), skewness m3/m2^1.5 and Pearson kurtosis m4/m2^2 of
-    each row of ``dq`` (cells x voltage points)."""
+    each row of ``dq`` (cells x voltage points). A flat row (zero variance) gives NaN skewness
+    and kurtosis, and its log10 features are not finite: the model refuses them as bad input."""
     mean = dq.mean(axis=1)
     dev = dq - mean[:, None]
     m2 = np.mean(dev**2, axis=1)
     m3 = np.mean(dev**3, axis=1)
     m4 = np.mean(dev**4, axis=1)
-    return {
-        "min": dq.min(axis=1),
-        "mean": mean,
-        "var": m2,
-        "skew": m3 / m2**1.5,
-        "kurt": m4 / m2**2,
-    }
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "min": dq.min(axis=1),
+            "mean": mean,
+            "var": m2,
+            "skew": m3 / m2**1.5,
+            "kurt": m4 / m2**2,
+        }
 
 
 def discharge_capacity(qdlin: np.ndarray) -> np.ndarray:
@@ -90,7 +92,8 @@ def feature_table(cells: CellSet) -> dict[str, np.ndarray]:
     """Every feature of ``FEATURES`` (and the ΔQ mean), one value per cell."""
     stats = dq_stats(delta_q(cells.qdlin, 100, 10))
     qd = discharge_capacity(cells.qdlin)
-    table = {f"log10_{k}_dQ100_10": np.log10(np.abs(v)) for k, v in stats.items()}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table = {f"log10_{k}_dQ100_10": np.log10(np.abs(v)) for k, v in stats.items()}
     table["Qd_cycle2_Ah"] = qd[:, _index(2)]
     table["Qd_max_minus_cycle2_Ah"] = np.nanmax(qd, axis=1) - qd[:, _index(2)]
     return table
@@ -104,4 +107,5 @@ def design_matrix(cells: CellSet, model: str) -> np.ndarray:
 
 def classifier_feature(cells: CellSet) -> np.ndarray:
     """log10 |var ΔQ5-4(V)| per cell: the paper's variance classifier (first five cycles)."""
-    return np.log10(np.abs(dq_stats(delta_q(cells.qdlin, 5, 4))["var"]))[:, None]
+    with np.errstate(divide="ignore"):
+        return np.log10(np.abs(dq_stats(delta_q(cells.qdlin, 5, 4))["var"]))[:, None]
