@@ -223,6 +223,8 @@ def _aggregate(source: Any, found: pa.Schema) -> dict[str, Any]:
     """Every statistic the value checks need, from one DuckDB query (streamed, parallel)."""
     import duckdb
 
+    from urbanmine.health.engine import DUCKDB_MEMORY_LIMIT
+
     exprs = []
     for c in COLUMNS:
         if c.name not in found.names:
@@ -235,7 +237,7 @@ def _aggregate(source: Any, found: pa.Schema) -> dict[str, Any]:
             exprs.append(f"count(*) FILTER (WHERE isnan({q}) OR isinf({q})) AS {c.name}__bad")
     exprs.append(f"count(*) FILTER (WHERE fault_flags & ~{ALL_FLAGS} <> 0) AS fault_flags__unknown")
     exprs.append("list(DISTINCT chemistry) FILTER (WHERE chemistry IS NOT NULL) AS chemistries")
-    con = duckdb.connect()
+    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT})
     try:
         if isinstance(source, str | os.PathLike):
             con.execute("SET threads TO 2")

@@ -186,7 +186,8 @@ def triage(t: Any, rules: TriageRules) -> TriageResult:
     """Run the triage expression on telemetry table ``t`` (any Ibis backend)."""
     import pyarrow as pa
 
-    decided = decide(pack_features(t, rules.safety.flags_mask), rules)
+    # materialised once in the backend: the packs and their counts both read it
+    decided = decide(pack_features(t, rules.safety.flags_mask), rules).cache()
     packs = decided.to_pyarrow()
     i = packs.schema.get_field_index("last_time")
     unit = packs.schema.field(i).type.unit
