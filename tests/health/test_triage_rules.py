@@ -9,6 +9,8 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from health.triage_helpers import by_pack, pack, run, telemetry
 from urbanmine.errors import InputError
@@ -91,3 +93,34 @@ def test_bad_rules_file_names_the_field(tmp_path: Path) -> None:
     text.write_text(raw.replace("min_soh = 0.80", "min_soh = 0.5"), encoding="utf-8")
     with pytest.raises(InputError, match=r"reuse\.min_soh 0\.5 is below"):
         load_rules(text)
+
+
+GRADE = {"recycle": 0, "repurpose": 1, "reuse": 2}
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(0.3, 1.0),  # latest SOH
+            st.floats(0.0, 0.3),  # a better pack's SOH lead
+            st.floats(0.8, 3.0),  # latest resistance over the baseline
+            st.floats(0.0, 1.0),  # a better pack's lower resistance ratio
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_a_healthier_pack_never_gets_a_worse_decision(
+    cases: list[tuple[float, float, float, float]],
+) -> None:
+    """Monotone rules: higher SOH and lower resistance growth never move a pack from reuse to
+    repurpose or from repurpose to recycle (no safety flag, enough data)."""
+    packs = []
+    for k, (soh, lead, r, drop) in enumerate(cases):
+        packs.append(pack(f"p{k}", [0.95, soh], [1.0, r]))
+        packs.append(pack(f"q{k}", [0.95, min(1.0, soh + lead)], [1.0, max(0.8, r - drop)]))
+    got = by_pack(run(telemetry(*packs)))
+    for k in range(len(cases)):
+        worse, better = got[f"p{k}"]["decision"], got[f"q{k}"]["decision"]
+        assert GRADE[better] >= GRADE[worse], (cases[k], worse, better)
