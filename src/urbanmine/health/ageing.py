@@ -19,13 +19,12 @@ written as a cumulative sum). Loss therefore never decreases with more time or c
 
 from __future__ import annotations
 
-import tomllib
-from functools import cache
-from importlib import resources
 from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+
+from urbanmine.data import load_toml
 
 Array = npt.NDArray[np.float64]
 SECONDS_PER_DAY = 86_400.0
@@ -40,11 +39,9 @@ class Ageing(NamedTuple):
     resistance_gain: Array
 
 
-@cache
 def parameters() -> dict[str, Any]:
     """The shipped ``ageing.toml`` (models and the chemistry -> model map)."""
-    text = resources.files("urbanmine.data").joinpath("health", "ageing.toml").read_text("utf-8")
-    return tomllib.loads(text)
+    return load_toml("health", "ageing.toml")
 
 
 def model_for(chemistry: str) -> str:

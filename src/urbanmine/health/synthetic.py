@@ -10,17 +10,15 @@ draws from ``numpy.random.default_rng([seed, i])``.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from urbanmine.data import load_toml
 from urbanmine.errors import InputError
 from urbanmine.health import ageing
 from urbanmine.health.telemetry import COMM_LOSS
@@ -45,11 +43,9 @@ class Written:
     periods: int
 
 
-@cache
 def settings() -> dict[str, Any]:
     """The shipped ``synthetic.toml`` (every distribution with its reason)."""
-    text = resources.files("urbanmine.data").joinpath("health", "synthetic.toml").read_text("utf-8")
-    return tomllib.loads(text)
+    return load_toml("health", "synthetic.toml")
 
 
 def default_mix() -> dict[str, float]:

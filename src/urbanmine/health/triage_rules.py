@@ -5,11 +5,11 @@ the same shape, bad ones raising :class:`urbanmine.errors.InputError` naming the
 from __future__ import annotations
 
 import tomllib
-from importlib import resources
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from urbanmine.data import data_text
 from urbanmine.errors import InputError, validation_message
 
 DECISIONS = ("reuse", "repurpose", "recycle", "insufficient_data")
@@ -77,9 +77,7 @@ class TriageRules(_Strict):
 def load_rules(path: Path | None = None) -> TriageRules:
     """The shipped rules (``None``) or those of ``path``."""
     if path is None:
-        text = (
-            resources.files("urbanmine.data").joinpath("health", "triage.toml").read_text("utf-8")
-        )
+        text = data_text("health", "triage.toml")
         where = "triage.toml"
     else:
         try:
