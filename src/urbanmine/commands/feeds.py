@@ -16,17 +16,34 @@ PresetOpt = typer.Option(DEFAULT_PRESET, "--preset", help="BOM and inventory sou
 @feeds_app.command("list")
 @guarded
 def feeds_list(as_json: bool = JsonOpt) -> None:
-    """List feed names (CHEMISTRY-FORM) and presets."""
-    from urbanmine.materials.feeds import FORMS, feed_names
+    """List feed names (battery CHEMISTRY-FORM, and feeds given by composition) and presets."""
+    from urbanmine.materials.chemistry import CHEMISTRIES
+    from urbanmine.materials.compositions import composition_feeds
+    from urbanmine.materials.feeds import FORMS, all_forms, feed_names
 
+    others = composition_feeds()
     if as_json:
-        print_json({"feeds": feed_names(), "forms": list(FORMS), "presets": presets()})
+        print_json(
+            {
+                "feeds": feed_names(),
+                "forms": list(all_forms()),
+                "presets": presets(),
+                "compositions": {
+                    n: {"label": f.label, "material": f.material, "form": f.form}
+                    for n, f in others.items()
+                },
+            }
+        )
         return
     t = table("feed", "forms")
-    chems = sorted({n.rsplit("-", 1)[0] for n in feed_names()})
-    for c in chems:
+    for c in CHEMISTRIES:
         t.add_row(c, ", ".join(f"{c}-{f}" for f in FORMS))
     out.print(t)
+    if others:
+        t = table("feed", "form", "material", "label")
+        for n, f in others.items():
+            t.add_row(n, f.form, f.material, escape(f.label))
+        out.print(t)
     out.print(f"presets: {', '.join(presets())} (default {DEFAULT_PRESET})")
 
 

@@ -136,6 +136,22 @@ def feedstock_usd_per_kg(
     return float(share * metal_value)
 
 
+def _composition_price(name: str) -> float | None:
+    """What a recycler pays for a composition feed (its file's ``price_usd_per_kg``), or None
+    for a battery feed; a composition feed without a price is an :class:`InputError`."""
+    from urbanmine.materials.compositions import composition_feeds
+
+    comp = composition_feeds().get(name)
+    if comp is None:
+        return None
+    if comp.price_usd_per_kg is None:
+        raise InputError(
+            f"feed {name} has no price_usd_per_kg in feeds/{comp.group}.toml: the cost model "
+            "needs what a recycler pays for it"
+        )
+    return comp.price_usd_per_kg
+
+
 def costs(
     result: RouteResult,
     location: str = "US",
@@ -174,8 +190,11 @@ def costs(
         1 - shares_of_total
     )
     feed = result.feed
-    per_kg["feedstock"] = feedstock_usd_per_kg(
-        feed.chemistry, feed.form, feed_elements_per_kg(result), chosen
+    paid = _composition_price(feed.name)
+    per_kg["feedstock"] = (
+        paid
+        if paid is not None
+        else feedstock_usd_per_kg(feed.chemistry, feed.form, feed_elements_per_kg(result), chosen)
     )
     if any(s.name == "dismantling" for s in result.route.specs):
         per_kg["dismantling"] = plant.dismantling_labour_usd_per_kg(

@@ -62,6 +62,8 @@ class Feed:
         if not np.isfinite(target) or target <= 0:
             what = "mass" if mass_kg is not None else "capacity"
             raise InputError(f"{what} must be a finite number > 0, got {target}")
+        if kwh is not None and self.capacity_kWh <= 0:
+            raise InputError(f"feed {self.name} stores no energy; give a mass (--mass-kg)")
         factor = target / (self.mass_kg if mass_kg is not None else self.capacity_kWh)
         return Feed(
             self.name,
@@ -76,7 +78,17 @@ class Feed:
 
 
 def feed_names() -> list[str]:
-    return [f"{c}-{f}" for c in CHEMISTRIES for f in FORMS]
+    """Battery feeds (CHEMISTRY-FORM) and the composition feeds (:mod:`.compositions`)."""
+    from urbanmine.materials.compositions import composition_feeds
+
+    return [f"{c}-{f}" for c in CHEMISTRIES for f in FORMS] + list(composition_feeds())
+
+
+def all_forms() -> tuple[str, ...]:
+    """Every feed form a route may take: the battery forms and the composition feeds' forms."""
+    from urbanmine.materials.compositions import composition_forms
+
+    return FORMS + tuple(f for f in composition_forms() if f not in FORMS)
 
 
 def _bom(preset: str, chemistry: str) -> tuple[dict[str, Any], str]:
@@ -101,16 +113,36 @@ def _bom(preset: str, chemistry: str) -> tuple[dict[str, Any], str]:
 def parse_feed_name(name: str) -> tuple[str, str]:
     chem, _, form = name.rpartition("-")
     if chem not in CHEMISTRIES or form not in FORMS:
+        from urbanmine.materials.compositions import composition_feeds
+
+        others = ", ".join(composition_feeds())
         raise InputError(
             f"unknown feed {name!r}; feeds are CHEMISTRY-FORM with chemistry in "
             f"{', '.join(CHEMISTRIES)} and form in {', '.join(FORMS)} (e.g. NMC811-pack)"
+            + (f", or one of {others}" if others else "")
         )
     return chem, form
 
 
 def get_feed(name: str, preset: str = DEFAULT_PRESET) -> Feed:
     """The feed ``name`` (e.g. ``"NMC811-pack"``) at its natural size: one pack, module or cell;
-    1 kg of scrap or black mass."""
+    1 kg of scrap or black mass; a composition feed's basis mass."""
+    from urbanmine.materials.compositions import composition_feeds
+
+    comp = composition_feeds().get(name)
+    if comp is not None:
+        if preset not in presets():
+            raise InputError(f"unknown preset {preset!r}; allowed: {', '.join(presets())}")
+        return Feed(
+            name,
+            comp.material,
+            comp.form,
+            preset,
+            MappingProxyType(comp.species_kg()),
+            0.0,
+            comp.source,
+            preset,
+        )
     chemistry, form = parse_feed_name(name)
     data, used = _bom(preset, chemistry)
     cell = data["cells"][chemistry]

@@ -21,7 +21,7 @@ from urbanmine.flowsheet.errors import RouteError
 from urbanmine.flowsheet.params import Parameter
 from urbanmine.flowsheet.reaction import Reaction
 from urbanmine.flowsheet.units import UTILITIES, Basis, Dose, Unit, Utility
-from urbanmine.materials.feeds import FORMS
+from urbanmine.materials.feeds import FORMS, all_forms
 from urbanmine.routes.validate import check_route_data
 
 UTILITY_ALIASES = {
@@ -146,12 +146,13 @@ def _kind(value: Any, where: str) -> str:
 
 
 def _accepts(value: Any, where: str) -> tuple[str, ...]:
-    """Feed forms a route takes directly: each one of ``FORMS``."""
+    """Feed forms a route takes directly: battery forms and composition feeds' forms."""
+    forms = all_forms()
     if not isinstance(value, list):
-        raise RouteError(f"{where}: expected a list of feed forms ({', '.join(FORMS)})")
+        raise RouteError(f"{where}: expected a list of feed forms ({', '.join(forms)})")
     for form in value:
-        if form not in FORMS:
-            raise RouteError(f"{where}: {form!r} is not a feed form; allowed: {', '.join(FORMS)}")
+        if form not in forms:
+            raise RouteError(f"{where}: {form!r} is not a feed form; allowed: {', '.join(forms)}")
     return tuple(value)
 
 
