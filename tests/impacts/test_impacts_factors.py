@@ -264,3 +264,28 @@ def test_bad_names_are_input_errors():
         load_factor_set("greet2022").electricity_at("Atlantis")
     with pytest.raises(InputError, match="no factor mapping"):
         load_factor_set("greet2022").input_factor("graphite")
+
+
+def test_primary_metals_fill_what_greet_lacks() -> None:
+    """Nuss & Eckelman (2014) SI Table S1 per kg: Au 12,500 and W 12.6 kg CO2e; each GREET set
+    carries them beside its own items, which keep precedence and their GREET source."""
+    from urbanmine.impacts.factors import load_factor_set, primary_metals
+
+    name, metals = primary_metals()
+    assert name == "nuss-eckelman-2014"
+    for edition in ("greet2018", "greet2020", "greet2022"):
+        fs = load_factor_set(edition)
+        assert fs.supplement == name
+        assert fs.material("gold").ghg_kg_co2e == 12500.0
+        assert fs.material("tungsten").ghg_kg_co2e == 12.6
+        assert "GREET" in fs.material("copper_metal").source
+        assert "Nuss" in fs.material("palladium").source and "0" in fs.material("gold").note
+    assert set(metals) >= {
+        "gold",
+        "silver",
+        "palladium",
+        "platinum",
+        "tin",
+        "tungsten",
+        "cobalt_metal",
+    }

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from urbanmine.data import list_files, load_toml
 from urbanmine.errors import InputError
@@ -41,7 +41,7 @@ KWH_MJ = 3.6
 BTU_PER_MMBTU = 1e6
 
 FACTORS_DIR = "factors"
-AUXILIARY = ("grid", "transport", "species_map", "cell_manufacturing")
+AUXILIARY = ("grid", "transport", "species_map", "cell_manufacturing", "primary_metals")
 """Data files in ``data/factors`` that are not GREET factor sets."""
 
 
@@ -187,6 +187,24 @@ class _MapRecord(_Strict):
     source: str | None = None
 
 
+class _PrimaryMeta(_Strict):
+    name: str
+    title: str
+    source: str
+
+
+class _PrimaryRecord(_Strict):
+    label: str
+    ghg_kg_co2e: float = Field(ge=0)
+    energy_MJ: float = Field(ge=0)
+    source: str
+
+
+class _PrimaryFile(_Strict):
+    meta: _PrimaryMeta
+    materials: dict[str, _PrimaryRecord]
+
+
 class _SpeciesMapFile(_Strict):
     inputs: dict[str, _MapRecord]
     displaced: dict[str, _MapRecord]
@@ -325,6 +343,9 @@ class FactorSet:
     electricity: Mapping[str, Factor]
     natural_gas: Factor
     diesel: Factor
+    supplement: str = ""
+    """The factor set whose items fill what this edition lacks (primary precious and minor
+    metals: ``primary_metals.toml``); its items keep their own source."""
 
     def material(self, item: str) -> Factor:
         try:
@@ -381,9 +402,25 @@ class FactorSet:
         )
 
 
+@cache
+def primary_metals() -> tuple[str, Mapping[str, Factor]]:
+    """The primary-metal supplement (``primary_metals.toml``): its name and its factors per kg
+    (water not given by the source: 0, said in each factor's note)."""
+    data = _validated(_PrimaryFile, load_toml(FACTORS_DIR, "primary_metals.toml"), "primary_metals")
+    note = f"water consumption not given by {data.meta.name}: counted as 0"
+    return data.meta.name, MappingProxyType(
+        {
+            k: Factor(k, "kg", r.ghg_kg_co2e, r.energy_MJ, 0.0, r.source, note=note)
+            for k, r in data.materials.items()
+        }
+    )
+
+
 def _build(data: _FactorSetFile) -> FactorSet:
     ng, diesel = fuel_factors(data)
     m = data.meta
+    supplement, metals = primary_metals()
+    own = {k: material_factor(k, r) for k, r in data.materials.items()}
     return FactorSet(
         name=m.name,
         title=m.title,
@@ -391,7 +428,8 @@ def _build(data: _FactorSetFile) -> FactorSet:
         gwp=m.gwp,
         gwp_source=m.gwp_source,
         gwp_100=MappingProxyType(m.gwp_100.model_dump()),
-        materials=MappingProxyType({k: material_factor(k, r) for k, r in data.materials.items()}),
+        materials=MappingProxyType({**metals, **own}),
+        supplement=supplement,
         electricity=MappingProxyType(
             {k: electricity_factor(f"electricity.{k}", r) for k, r in data.electricity.items()}
         ),
