@@ -20,8 +20,11 @@ import numpy as np
 from urbanmine.scenario.model import Scenario, fleet_section, network_section
 
 Progress = Callable[[str], None]
-Feed = dict[tuple[str, str], np.ndarray]
-"""Tonnes by (chemistry, form): (years,) or, per sample, (samples, years)."""
+Feed = dict[str, np.ndarray]
+"""Tonnes by feed name (``NMC811-pack``, ``NMC811-scrap``): (years,) or, per sample,
+(samples, years)."""
+FORM_OF = {"packs": "pack", "scrap": "scrap"}
+"""The feed form of each kind of fleet tonnes."""
 STAGES = ("fleet", "network", "flowsheets", "compliance")
 MAIN_ELEMENTS = ("Li", "Ni", "Co", "Mn", "Cu", "Al")
 RECOVERED = (*MAIN_ELEMENTS, "Fe", "C")
@@ -43,8 +46,8 @@ class Run:
 def _feedstock(
     scenario: Scenario,
 ) -> tuple[np.ndarray, Feed, Any, Feed | None]:
-    """(years, mean tonnes by (chemistry, form) and year, fleet JSON or None, and the tonnes
-    per sample and year by (chemistry, form) when the fleet model is sampled)."""
+    """(years, mean tonnes by feed and year, fleet JSON or None, and the tonnes per sample and
+    year by feed when the fleet model is sampled)."""
     years = np.arange(scenario.scenario.start, scenario.scenario.end + 1)
     if scenario.feedstock is not None:
         from urbanmine.fleet.scenario import year_anchors
@@ -56,7 +59,7 @@ def _feedstock(
         ):
             for chemistry, series in table.items():
                 at, values = year_anchors(series, f"feedstock.{form}_t.{chemistry}")
-                feed[chemistry, form] = np.interp(years, at, values)
+                feed[f"{chemistry}-{FORM_OF[form]}"] = np.interp(years, at, values)
         return years, feed, None, None
     from urbanmine.fleet import output
     from urbanmine.fleet.model import run
@@ -74,8 +77,8 @@ def _feedstock(
     scrap_drawn = (result.scrap_GWh * scrap_t_per_gwh(chems))[:, keep]
     feed, per_sample = {}, {}
     for k, chemistry in enumerate(chems):
-        per_sample[chemistry, "packs"] = drawn[:, :, k]
-        per_sample[chemistry, "scrap"] = scrap_drawn[:, :, k]
+        per_sample[f"{chemistry}-pack"] = drawn[:, :, k]
+        per_sample[f"{chemistry}-scrap"] = scrap_drawn[:, :, k]
     feed = {key: t.mean(axis=0) for key, t in per_sample.items()}  # the engine is linear
     return fleet_years[keep], feed, output.to_dict(result), per_sample if samples > 1 else None
 
