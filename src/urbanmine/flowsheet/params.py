@@ -43,8 +43,12 @@ class Parameter:
             raise RouteError(f"parameter {name!r}: needs 'value' and 'source'")
         dist = rec.get("distribution")
         if dist is not None:
+            if not isinstance(dist, Mapping):
+                raise RouteError(
+                    f"parameter {name!r}: distribution must be a table {{kind = ..., ...}}"
+                )
             kind = dist.get("kind")
-            if kind not in DISTRIBUTIONS:
+            if not isinstance(kind, str) or kind not in DISTRIBUTIONS:
                 raise RouteError(
                     f"parameter {name!r}: distribution kind {kind!r} is not one of "
                     f"{', '.join(DISTRIBUTIONS)}"

@@ -9,6 +9,7 @@ so a reaction is linear in its inlet, which is what makes flowsheets linear.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -122,6 +123,10 @@ def _origin_first(
     equation: str, stoich: dict[str, Fraction], mapping: dict[str, list[str]]
 ) -> dict[str, tuple[str, ...]]:
     """Check an atom mapping: each element's listed species are products that contain it."""
+    if not isinstance(mapping, Mapping):
+        raise InputError(
+            f"reaction {equation!r}: origin_first must be a table {{element = [products]}}"
+        )
     out = {}
     for element, products in mapping.items():
         if not isinstance(products, list) or not all(isinstance(p, str) for p in products):
