@@ -203,6 +203,15 @@ route = "hydro+precursor"
 tonnes = { "2030" = 500, "2032" = 1500 }
 source = "test: purchased black mass"
 
+[[feeds]]
+feed = "PCB-computer"
+route = "pcb_smelter"
+tonnes = 200
+weee_category = 6
+
+[compliance]
+on = [2031-12-31]
+
 [uncertainty]
 samples = 0
 """
@@ -220,8 +229,18 @@ def test_an_other_feed_runs_beside_the_batteries(tmp_path: Path) -> None:
     r = runner.invoke(app, ["run", str(f), "--out", str(out), "--quiet"])
     assert r.exit_code == 0, r.output
     s = json.loads((out / "summary.json").read_text())
-    (o,) = s["other_feeds"]
+    o, boards = s["other_feeds"]
     assert o["feedstock_t"] == {"2030": 500.0, "2031": 1000.0, "2032": 1500.0}
+    assert o["compliance"] == [] and {"Au", "Cu"} <= set(boards["recovery"])
+    weee = [v for v in s["compliance"] if v.get("feed") == "PCB-computer"]
+    assert weee == boards["compliance"] and {v["rule"].split("/")[0] for v in weee} == {
+        "eu-weee-2012-19"
+    }
+    # category 6 (Annex V Part 3): 75 % recovered, 55 % prepared for re-use and recycled
+    thresholds = {
+        v["rule"].split("/")[1]: v["threshold"] for v in weee if v["verdict"] != "not_applicable"
+    }
+    assert thresholds == {"recovery": 0.75, "reuse-recycling": 0.55}
     assert s["feedstock_t"] == {"2030": 1000.0, "2031": 1000.0, "2032": 1000.0}
     for el, v in o["elements_t"].items():
         fates = sum(t for k, t in v.items() if k not in ("feed", "reagents"))

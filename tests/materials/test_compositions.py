@@ -118,3 +118,19 @@ def test_a_route_takes_the_form_and_the_cost_model_its_price(board: Any, tmp_pat
     assert result.mean("outputs.copper.mass_kg") == pytest.approx(25.0, rel=1e-12)
     paid = costs(result).breakdown["feedstock"]
     assert float(paid.mean()) == pytest.approx(1.5 * 100.0, rel=1e-12)  # USD/kg x kg
+
+
+def test_an_unpriced_feed_leaves_the_feedstock_line_out(tmp_path: Any, monkeypatch: Any) -> None:
+    """No sourced price: the costs carry no feedstock line and say which feed is unpriced."""
+    from urbanmine.impacts.tea import costs
+    from urbanmine.routes.run import run
+
+    rec = {k: v for k, v in BOARD.items() if k not in ("price_usd_per_kg", "price_source")}
+    feed = parse_feed("TEST-board", rec, "test")
+    monkeypatch.setattr(compositions, "composition_feeds", lambda: {"TEST-board": feed})
+    route = tmp_path / "sorter.toml"
+    route.write_text(SORTER)
+    economics = costs(run(get_feed("TEST-board").scaled(mass_kg=100.0), str(route)))
+    assert "feedstock" not in economics.breakdown
+    (key,) = [k for k in economics.unpriced_kg if "TEST-board" in k]
+    assert economics.unpriced_kg[key] == pytest.approx(100.0) and "feeds/test.toml" in key

@@ -136,20 +136,24 @@ def feedstock_usd_per_kg(
     return float(share * metal_value)
 
 
-def _composition_price(name: str) -> float | None:
-    """What a recycler pays for a composition feed (its file's ``price_usd_per_kg``), or None
-    for a battery feed; a composition feed without a price is an :class:`InputError`."""
+UNPRICED_FEED = "feedstock {name} (no price_usd_per_kg in feeds/{group}.toml)"
+"""The ``unpriced_kg`` key of a composition feed with no price: its feedstock line is left out."""
+
+
+def _feedstock_line(result: RouteResult, preset: str) -> tuple[float | None, str | None]:
+    """USD per kg the recycler pays for the feed, and the ``unpriced_kg`` key when a composition
+    feed has no price (then no feedstock line: the costs leave it out and say so)."""
     from urbanmine.materials.compositions import composition_feeds
 
-    comp = composition_feeds().get(name)
+    feed = result.feed
+    comp = composition_feeds().get(feed.name)
     if comp is None:
-        return None
+        return feedstock_usd_per_kg(
+            feed.chemistry, feed.form, feed_elements_per_kg(result), preset
+        ), None
     if comp.price_usd_per_kg is None:
-        raise InputError(
-            f"feed {name} has no price_usd_per_kg in feeds/{comp.group}.toml: the cost model "
-            "needs what a recycler pays for it"
-        )
-    return comp.price_usd_per_kg
+        return None, UNPRICED_FEED.format(name=feed.name, group=comp.group)
+    return comp.price_usd_per_kg, None
 
 
 def costs(
@@ -190,12 +194,11 @@ def costs(
         1 - shares_of_total
     )
     feed = result.feed
-    paid = _composition_price(feed.name)
-    per_kg["feedstock"] = (
-        paid
-        if paid is not None
-        else feedstock_usd_per_kg(feed.chemistry, feed.form, feed_elements_per_kg(result), chosen)
-    )
+    paid, unpriced_feed = _feedstock_line(result, chosen)
+    if paid is not None:
+        per_kg["feedstock"] = paid
+    else:
+        unpriced = {**unpriced, str(unpriced_feed): float(np.mean(mass))}
     if any(s.name == "dismantling" for s in result.route.specs):
         per_kg["dismantling"] = plant.dismantling_labour_usd_per_kg(
             feed.chemistry, feed.form, feed.preset, loc["labour_usd_per_h"]

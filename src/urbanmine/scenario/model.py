@@ -153,6 +153,9 @@ class OtherFeed(_Strict):
     tonnes: YearSeries
     """t/yr: a number or {"2030" = t, ...} anchors, interpolated between them."""
     source: str = ""
+    weee_category: int | None = Field(default=None, ge=1, le=6)
+    """The Annex III category of the equipment the feed comes from: its treatment is then
+    judged against Directive 2012/19/EU Annex V Part 3 (the treated fraction only)."""
 
     @model_validator(mode="after")
     def _known(self) -> OtherFeed:

@@ -6,6 +6,7 @@ from the batteries' (``other_feeds`` in the summary): an EU battery target does 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,22 +17,37 @@ CARRIERS = ("H", "O", "N")
 reagents (every other element of the feed is reported, precious metals at ppm included)."""
 
 
+WEEE_RULESET = "eu-weee-2012-19"
+
+
 def other_loops(
-    feeds: Sequence[Any], years: np.ndarray, args: tuple[str, ...]
-) -> list[tuple[Any, Any]]:
-    """(the ``[[feeds]]`` entry, its loop) for every other feed of the scenario."""
+    feeds: Sequence[Any], years: np.ndarray, args: tuple[str, ...], on: Sequence[dt.date]
+) -> list[tuple[Any, Any, list[dict[str, Any]]]]:
+    """(the ``[[feeds]]`` entry, its loop, its WEEE verdicts on the dates ``on`` when it names a
+    category) for every other feed of the scenario. ``args``: preset, factor set, location,
+    allocation, counting, as :func:`urbanmine.scenario.loop.loop` takes them."""
+    from urbanmine.compliance.check import check_facts, weee_facts
     from urbanmine.fleet.scenario import year_anchors
-    from urbanmine.scenario.loop import loop
+    from urbanmine.scenario.loop import loop, per_tonne
 
     out = []
     for k, f in enumerate(feeds):
         at, values = year_anchors(f.tonnes, f"feeds[{k}].tonnes")
         tonnes = np.interp(years, at, values)
-        out.append((f, loop({f.feed: tonnes}, list(years), f.route, *args)))
+        found: list[dict[str, Any]] = []
+        if f.weee_category is not None:
+            result = per_tonne(f.feed, f.route, *args[:4]).result  # the same each year
+            facts = weee_facts(result, f.weee_category)
+            found = [
+                {**v.to_json(), "on": date.isoformat(), "feed": f.feed}
+                for date in on
+                for v in check_facts(facts, date, [WEEE_RULESET]).verdicts
+            ]
+        out.append((f, loop({f.feed: tonnes}, list(years), f.route, *args), found))
     return out
 
 
-def summary(entry: Any, lp: Any, years: np.ndarray) -> dict[str, Any]:
+def summary(entry: Any, lp: Any, found: list[dict[str, Any]], years: np.ndarray) -> dict[str, Any]:
     """One other feed in the run's summary: its tonnes, products, element totals (closing),
     recovery of its main elements, GHG against primary material and plant cost per tonne."""
     from urbanmine.materials.compositions import composition_feeds
@@ -56,4 +72,5 @@ def summary(entry: Any, lp: Any, years: np.ndarray) -> dict[str, Any]:
         },
         "key_carbon_steps": figures.key_steps(lp.steps_t),
         "elements_t": figures.elements_t(lp),
+        "compliance": found,
     }

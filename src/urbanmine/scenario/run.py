@@ -146,7 +146,7 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None) -> Run:
     from urbanmine.scenario.others import other_loops
     from urbanmine.scenario.others import summary as other_summary
 
-    others = other_loops(scenario.feeds, years, args)
+    others = other_loops(scenario.feeds, years, args, comp.on)
     seconds["flowsheets"] = time.perf_counter() - mark
 
     say("compliance")
@@ -160,10 +160,11 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None) -> Run:
     summary["quantiles"], summary["uncertainty"] = _uncertainty(
         scenario, years, spreads, fleet, feed_samples is not None, summary["alternatives"]
     )
-    summary["other_feeds"] = [other_summary(entry, lp, years) for entry, lp in others]
+    summary["other_feeds"] = [other_summary(e, lp, found, years) for e, lp, found in others]
+    summary["compliance"] += [v for _, _, found in others for v in found]
     summary["sources"] = sources(
         scenario,
-        [main.route, *(a.route for _, a in alternatives), *(lp.route for _, lp in others)],
+        [main.route, *(a.route for _, a in alternatives), *(lp.route for _, lp, _ in others)],
         rulesets,
     )
     summary["stage_seconds"] = seconds
