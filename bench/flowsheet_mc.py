@@ -8,7 +8,8 @@ number of parameters varied per sample (the bench load of ``crosscheck.bench_loa
 parameter not fixed at 0 or 1 drawn in [0.9, 1] x its value, since the route ships few sourced
 distributions); samples/s of ``urbanmine.routes.run.run_composed`` at 10^5 samples (best of 3
 after a warm-up run; this includes chunking, the battery-origin tracer and the per-sample
-metrics and balance checks). Then BioSTEAM on the same flowsheet: the route with ``--biosteam-samples`` draws
+metrics and balance checks). The other loops (circuit boards, carbide) at the same sample count
+with their own shipped distributions. Then BioSTEAM on the same flowsheet: the route with ``--biosteam-samples`` draws
 is exported with ``to_spec`` and simulated by ``bench/biosteam_side.py`` in its own venv (built on
 first use by ``bench/biosteam_env.py``); its seconds per sample are ``bst.Model.evaluate`` wall
 time / N, excluding import and build. Printed: our us/sample, BioSTEAM's ms/sample, their ratio,
@@ -45,6 +46,33 @@ from urbanmine.routes.run import run_composed
 
 ROUTE = "pretreatment+hydro+precursor"
 FEED = "NMC811-pack"
+OTHER_LOOPS = (
+    ("PCB-computer", "pcb_smelter"),
+    ("PCB-mobile", "pcb_preprocessing+pcb_smelter"),
+    ("PCB-computer", "pcb_preprocessing+pcb_hydro"),
+    ("PCB-TV", "pcb_hydro"),
+)
+"""The other loops (issue 17), each at the same sample count, drawing its own shipped
+distributions (``run_composed`` with a seed): samples/s beside the battery route's."""
+
+
+def other_loops(n: int, repeats: int) -> None:
+    """One line per other loop: samples/s (best of ``repeats`` after a warm-up)."""
+    for feed_name, route in OTHER_LOOPS:
+        feed = get_feed(feed_name)
+        composed = compose(route, feed.form, feed.requested_preset)
+        drawn = sum(p.distribution is not None for p in composed.parameters.values())
+        result = run_composed(feed, composed, n, 1)  # warm-up
+        best = float("inf")
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            run_composed(feed, composed, n, 1)
+            best = min(best, time.perf_counter() - t0)
+        print(
+            f"other_loop: {feed_name} {route}: {n / best:,.0f} samples/s "
+            f"({drawn} parameters drawn, {len(composed.flowsheet.units)} units, balance "
+            f"{float(result.per_sample['balance'].max()):.1e})"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"samples_per_second: {n / best:,.0f}")
     print(f"urbanmine_us_per_sample: {ours_s * 1e6:.2f}")
     print(f"balance_max_relative_error: {float(result.per_sample['balance'].max()):.1e}")
+    other_loops(n, args.repeats)
 
     if args.no_biosteam:
         return 0
