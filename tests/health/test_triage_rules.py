@@ -23,7 +23,10 @@ def test_shipped_rules_carry_their_sources() -> None:
     rules = load_rules()
     assert (rules.reuse.min_soh, rules.repurpose.min_soh) == (0.80, 0.60)
     assert "GB/T 34015.3" in rules.reuse.source and "GTR No. 22" in rules.reuse.source
-    assert rules.repurpose.source.startswith("Convention") and "Convention" in rules.minimum_data.source
+    assert (
+        rules.repurpose.source.startswith("Convention")
+        and "Convention" in rules.minimum_data.source
+    )
     assert rules.safety.flags_mask == 1 | 2 | 4 | 8
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from urbanmine.materials.feeds import FORMS, get_feed
+from urbanmine.materials.feeds import all_forms, get_feed
 from urbanmine.routes.check import check_route_file
 
 UM = [sys.executable, "-m", "urbanmine.cli"]
@@ -65,7 +65,7 @@ def test_template_runs_a_blackmass_feed_and_conserves_mass(template: Path):
 def test_every_shipped_route_passes_check(path: Path):
     d = check_route_file(path)
     assert d["units"] and d["sinks"]
-    assert set(d["accepts"]) <= set(FORMS)
+    assert set(d["accepts"]) <= set(all_forms())
 
 
 def test_check_refuses_a_broken_route_with_the_loaders_message(tmp_path: Path):
