@@ -185,3 +185,52 @@ def test_overrides_on_a_malformed_file_are_bad_input(tmp_path: Path) -> None:
         )
         assert r.exit_code == 2, r.output
         assert named in r.output and not out.exists()
+
+
+OTHER = """
+[scenario]
+name = "with-black-mass"
+region = "europe"
+start = 2030
+end = 2032
+
+[feedstock]
+packs_t = { NMC811 = 1000 }
+
+[[feeds]]
+feed = "NMC622-blackmass"
+route = "hydro+precursor"
+tonnes = { "2030" = 500, "2032" = 1500 }
+source = "test: purchased black mass"
+
+[uncertainty]
+samples = 0
+"""
+
+
+def test_an_other_feed_runs_beside_the_batteries(tmp_path: Path) -> None:
+    """Purchased black mass through its own route: its tonnes interpolated between the anchors,
+    its elements closing (feed + reagents = every fate, 1e-9), its rows in the tidy tables under
+    its own name, its line in the report; the batteries' totals do not include it."""
+    import pyarrow.parquet as pq
+
+    f = tmp_path / "s.toml"
+    f.write_text(OTHER)
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["run", str(f), "--out", str(out), "--quiet"])
+    assert r.exit_code == 0, r.output
+    s = json.loads((out / "summary.json").read_text())
+    (o,) = s["other_feeds"]
+    assert o["feedstock_t"] == {"2030": 500.0, "2031": 1000.0, "2032": 1500.0}
+    assert s["feedstock_t"] == {"2030": 1000.0, "2031": 1000.0, "2032": 1000.0}
+    for el, v in o["elements_t"].items():
+        fates = sum(t for k, t in v.items() if k not in ("feed", "reagents"))
+        assert fates == pytest.approx(v["feed"] + v["reagents"], rel=1e-9, abs=1e-12), el
+    assert "precursor/ncm_precursor" in o["products_t"] and 0 < o["recovery"]["Ni"] <= 1
+    feed = pq.read_table(out / "tables" / "feedstock.parquet").to_pydict()
+    assert feed["feed"].count("NMC622-blackmass") == 3 and feed["feed"].count("batteries") == 3
+    products = pq.read_table(out / "tables" / "products.parquet").to_pydict()
+    assert "NMC622-blackmass" in products["feed"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert '<section id="others">' in html and "hydro+precursor" in html
+    assert any("NMC622-blackmass" in c for c in s["sources"])

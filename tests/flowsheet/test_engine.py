@@ -183,3 +183,24 @@ def test_burning_pure_carbon_gives_its_stoichiometric_co2():
     ev = compiled.evaluate(feed)
     co2 = ev.streams["gas"][0, compiled.index.position("CO2")]
     assert co2 == pytest.approx(44.0095 / 12.011, rel=1e-4)
+
+
+def test_burning_brominated_resin_gives_hbr_with_all_its_bromine():
+    # every Br atom leaves as HBr: kg HBr = kg Br x M(HBr)/M(Br) (molmass), the rest CO2 and water
+    from molmass import Formula
+
+    from urbanmine.materials.species import get_species
+
+    fs = Flowsheet(
+        "kiln",
+        (Unit("kiln", ("feed",), ("gas",), burn={"brominated_epoxy": 1.0}),),
+        {"gas": "emission"},
+    )
+    compiled = fs.compile(["brominated_epoxy"])
+    feed = np.zeros((1, len(compiled.index)))
+    feed[0, compiled.index.position("brominated_epoxy")] = 1.0
+    ev = compiled.evaluate(feed)
+    hbr = ev.streams["gas"][0, compiled.index.position("HBr")]
+    br = get_species("brominated_epoxy").elements["Br"]
+    assert hbr == pytest.approx(br * Formula("HBr").mass / Formula("Br").mass, rel=1e-12)
+    assert element_balance_error(ev, {"gas": "emission"}).max() <= 1e-12

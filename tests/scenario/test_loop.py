@@ -13,9 +13,9 @@ from urbanmine.scenario.loop import loop, per_tonne, verdicts
 ROUTE = "pretreatment+hydro+precursor"
 ARGS = ("everbatt2023", "greet2022", "EU27", "system_expansion")
 FEED = {
-    ("NMC811", "packs"): np.array([100.0, 250.0, 0.0]),
-    ("LFP", "packs"): np.array([40.0, 90.0, 10.0]),
-    ("NMC622", "scrap"): np.array([12.0, 0.0, 3.0]),
+    "NMC811-pack": np.array([100.0, 250.0, 0.0]),
+    "LFP-pack": np.array([40.0, 90.0, 10.0]),
+    "NMC622-scrap": np.array([12.0, 0.0, 3.0]),
 }
 
 
@@ -36,8 +36,8 @@ def test_the_loop_is_the_sum_of_its_tonnes(result) -> None:  # type: ignore[no-u
     """Year 2032 has 10 t of LFP packs and 3 t of NMC622 scrap: its Ni in is theirs (the LFP
     pack's Ni is in its steel and electronics); doubling every tonne doubles every flow and
     every GHG figure."""
-    scrap = per_tonne("NMC622", "scrap", ROUTE, *ARGS)
-    lfp = per_tonne("LFP", "packs", ROUTE, *ARGS)
+    scrap = per_tonne("NMC622-scrap", ROUTE, *ARGS)
+    lfp = per_tonne("LFP-pack", ROUTE, *ARGS)
     ni = result.elements.index("Ni")
     expected = 3.0 * scrap.elements_in["Ni"] + 10.0 * lfp.elements_in.get("Ni", 0.0)
     assert result.elements_in_t[2, ni] == pytest.approx(expected, rel=1e-12)

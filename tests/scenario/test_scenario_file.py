@@ -67,6 +67,21 @@ BAD = [
     ('[scenario]\nname = "s"\n[fleet]\nsales_growth = 2\n', "fleet.sales_growth"),
     ('[scenario]\nname = "s"\n[network.options]\nmip_gap = 2\n', "mip_gap"),
     ("[scenario\nname = 's'\n", "not valid TOML"),
+    (
+        '[scenario]\nname = "s"\n[[feeds]]\nfeed = "PCB-gold"\nroute = "hydro"\ntonnes = 5\n',
+        "PCB-gold",
+    ),
+    (
+        '[scenario]\nname = "s"\n[[feeds]]\nfeed = "NMC622-blackmass"\nroute = "hydrox"\n'
+        "tonnes = 5\n",
+        "hydrox",
+    ),
+    (
+        '[scenario]\nname = "s"\n[[feeds]]\nfeed = "NMC622-blackmass"\nroute = "hydro"\n'
+        "tonnes = -5\n",
+        "feeds.0",
+    ),
+    ('[scenario]\nname = "s"\n[[feeds]]\nfeed = "NMC622-blackmass"\nroute = "hydro"\n', "tonnes"),
 ]
 
 

@@ -18,9 +18,9 @@ ROUTE = "pretreatment+hydro+precursor"
 ARGS = ("everbatt2023", "greet2022", "EU27", "system_expansion")
 YEARS = [2030, 2031, 2032]
 FEED = {
-    ("NMC811", "packs"): np.array([100.0, 250.0, 0.0]),
-    ("LFP", "packs"): np.array([40.0, 90.0, 10.0]),
-    ("NMC622", "scrap"): np.array([12.0, 0.0, 3.0]),
+    "NMC811-pack": np.array([100.0, 250.0, 0.0]),
+    "LFP-pack": np.array([40.0, 90.0, 10.0]),
+    "NMC622-scrap": np.array([12.0, 0.0, 3.0]),
 }
 
 

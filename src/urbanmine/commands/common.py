@@ -51,6 +51,13 @@ NegativeListOpt = typer.Option(
     help="Leave the substances of Del. Reg. (EU) 2025/606's negative list (C, P, Cl as far as "
     "established) out of numerator and denominator, as a recycler may.",
 )
+WeeeCategoryOpt = typer.Option(
+    None,
+    "--weee-category",
+    help="Judge a flowsheet result of a WEEE feed (circuit boards...) against Directive "
+    "2012/19/EU Annex V targets of this Annex III category (1-6; boards of PCs and phones: 6, "
+    "of other small equipment: 5), for the treated fraction only.",
+)
 
 RULE_FAILED = 3
 """Exit code of ``urbanmine comply --fail-on-fail`` when at least one rule fails: distinct from

@@ -17,6 +17,7 @@ from urbanmine.commands.common import (
     CountingOpt,
     JsonOpt,
     NegativeListOpt,
+    WeeeCategoryOpt,
     guarded,
     out,
     print_json,
@@ -114,6 +115,7 @@ def comply(
     ] = False,
     counting: str = CountingOpt,
     exclude_negative_list: bool = NegativeListOpt,
+    weee_category: int | None = WeeeCategoryOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Check a process, battery, producer or operator against the rules as of --on DATE.
@@ -139,7 +141,7 @@ def comply(
     from urbanmine.compliance.check import check_file
 
     day = parse_date(on)
-    found = check_file(file, day, ruleset, counting, exclude_negative_list)
+    found = check_file(file, day, ruleset, counting, exclude_negative_list, weee_category)
     verdicts = [v.to_json() for v in found.verdicts]
     if as_json:
         print_json(

@@ -12,6 +12,7 @@ from urbanmine.commands.common import (
     NegativeListOpt,
     SeedOpt,
     StderrProgress,
+    WeeeCategoryOpt,
     guarded,
     positive,
     print_json,
@@ -73,6 +74,7 @@ def flowsheet_cmd(
     on: str | None = typer.Option(None, "--on", help="Date of the compliance check, YYYY-MM-DD."),
     counting: str = CountingOpt,
     exclude_negative_list: bool = NegativeListOpt,
+    weee_category: int | None = WeeeCategoryOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Run a feed through a route: outputs element by element, recovery, inventory, balance;
@@ -89,6 +91,7 @@ def flowsheet_cmd(
             "on": (comply, "--comply"),
             "counting": (comply, "--comply"),
             "exclude_negative_list": (comply, "--comply"),
+            "weee_category": (comply, "--comply"),
             "seed": (samples > 1, "--samples above 1"),
         },
     )
@@ -107,7 +110,9 @@ def flowsheet_cmd(
         from urbanmine.commands.compliance import parse_date
         from urbanmine.compliance.check import check_flowsheet
 
-        found = check_flowsheet(d, parse_date(on), None, counting, exclude_negative_list)
+        found = check_flowsheet(
+            d, parse_date(on), None, counting, exclude_negative_list, weee_category
+        )
         d["compliance"] = {
             "on": on,
             "verdicts": [v.to_json() for v in found.verdicts],

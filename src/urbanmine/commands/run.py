@@ -132,30 +132,31 @@ def _write(result: Any, target: Path) -> list[str]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+MAIN_FEED = "batteries"
+"""The ``feed`` column's value for the fleet's batteries (the other feeds go by their names)."""
+
+
 def _tables(result: Any) -> dict[str, dict[str, list[Any]]]:
-    """One tidy table each, units in the column names."""
+    """One tidy table each, units in the column names; the ``feed`` column tells the fleet's
+    batteries from the scenario's other feeds."""
     s = result.summary
-    years = list(map(str, s["years"]))
+    parts = [(MAIN_FEED, s)] + [(o["feed"], o) for o in s.get("other_feeds", [])]
     tables: dict[str, dict[str, list[Any]]] = {
-        "feedstock": {
-            "year": [int(y) for y in years],
-            "feedstock_t": [s["feedstock_t"][y] for y in years],
-        },
-        "products": {"product": [], "year": [], "t": []},
-        "impacts": {
-            "step": [k["step"] for k in s["key_carbon_steps"]],
-            "t_co2e": [k["t_co2e"] for k in s["key_carbon_steps"]],
-        },
+        "feedstock": {"feed": [], "year": [], "feedstock_t": []},
+        "products": {"feed": [], "product": [], "year": [], "t": []},
+        "impacts": {"feed": [], "step": [], "t_co2e": []},
         "verdicts": {
             k: [str(v.get(k)) if v.get(k) is not None else None for v in s["compliance"]]
             for k in ("rule", "verdict", "on", "value", "threshold", "source")
         },
     }
-    for name, series in s["products_t"].items():
-        for y, t in series.items():
-            tables["products"]["product"].append(name)
-            tables["products"]["year"].append(int(y))
-            tables["products"]["t"].append(t)
+    for feed, part in parts:
+        _rows(tables["feedstock"], feed, {"": part["feedstock_t"]}, "feedstock_t")
+        _rows(tables["products"], feed, part["products_t"], "t", "product")
+        for step in part["key_carbon_steps"]:
+            tables["impacts"]["feed"].append(feed)
+            tables["impacts"]["step"].append(step["step"])
+            tables["impacts"]["t_co2e"].append(step["t_co2e"])
     if result.network is not None:
         from urbanmine.commands.network import tables as network_tables
 
@@ -163,6 +164,23 @@ def _tables(result: Any) -> dict[str, dict[str, list[Any]]]:
         tables["sites"] = net["sites"]
         tables["flows"] = net["flows"]
     return tables
+
+
+def _rows(
+    table: dict[str, list[Any]],
+    feed: str,
+    series: dict[str, dict[str, float]],
+    value: str,
+    name: str | None = None,
+) -> None:
+    """Append each ``series[key][year]`` as a row (feed, [name,] year, value)."""
+    for key, by_year in series.items():
+        for y, v in by_year.items():
+            table["feed"].append(feed)
+            if name is not None:
+                table[name].append(key)
+            table["year"].append(int(y))
+            table[value].append(v)
 
 
 def _print(s: dict[str, Any]) -> None:

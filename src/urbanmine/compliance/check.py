@@ -28,7 +28,7 @@ from urbanmine.compliance.recycling import (
 )
 from urbanmine.compliance.rules import select
 from urbanmine.compliance.traceability import check_report
-from urbanmine.compliance.waste import check_elv, check_weee
+from urbanmine.compliance.waste import TREATED_FRACTION_NOTE, check_elv, check_weee, weee_rates
 from urbanmine.compliance.workdays import calendar_named
 from urbanmine.errors import InputError
 
@@ -175,20 +175,57 @@ def flowsheet_facts(
     return parse_facts(facts, "flowsheet result")
 
 
+def weee_facts(result: dict[str, Any], category: int) -> Facts:
+    """``weee_treatment`` facts of WEEE category ``category`` (1-6) from a flowsheet result of a
+    WEEE feed (circuit boards...): recovery and re-use/recycling shares per :func:`weee_rates`."""
+    rates = weee_rates(result)
+    return parse_facts(
+        {"kind": "weee_treatment", "category": category, "recovery_rates": rates},
+        "flowsheet result",
+    )
+
+
+def _check_weee_result(
+    result: dict[str, Any],
+    on: dt.date,
+    category: int,
+    rulesets: Sequence[str] | None,
+    counting: str,
+    exclude_negative_list: bool,
+) -> Findings:
+    if counting != "battery_origin" or exclude_negative_list:
+        raise InputError(
+            "--counting and --exclude-negative-list are battery counting rules; a WEEE check "
+            "counts the feed's own mass in the outputs (leave both at their defaults)"
+        )
+    found = check_facts(weee_facts(result, category), on, rulesets)
+    found.verdicts = [
+        v.model_copy(update={"note": "; ".join(n for n in (v.note, TREATED_FRACTION_NOTE) if n)})
+        for v in found.verdicts
+    ]
+    return found
+
+
 def check_flowsheet(
     result: dict[str, Any],
     on: dt.date,
     rulesets: Sequence[str] | None = None,
     counting: str = "battery_origin",
     exclude_negative_list: bool = False,
+    weee_category: int | None = None,
 ) -> Findings:
     """Verdicts, and unchecked rules, for the recycling process a flowsheet result describes:
     the one path both ``urbanmine flowsheet --comply`` and ``urbanmine comply RESULT.json`` take.
 
     Recycling efficiency and material recovery are computed from ``outputs[]`` and their fates
     (``product`` and ``recycled`` count; energy recovery, landfill and emissions do not), not taken
-    from the result's own summary fields.
+    from the result's own summary fields. With ``weee_category`` the result is a WEEE treatment
+    of that category instead (:func:`weee_facts`), judged for the treated fraction only.
     """
+    if weee_category is not None:
+        return _check_weee_result(
+            result, on, weee_category, rulesets, counting, exclude_negative_list
+        )
     facts = flowsheet_facts(result, counting, exclude_negative_list)
     found = check_facts(facts, on, rulesets)
     found.counting = counting_note(load_counting_method(), counting, exclude_negative_list)
@@ -212,12 +249,19 @@ def check_file(
     rulesets: Sequence[str] | None = None,
     counting: str = "battery_origin",
     exclude_negative_list: bool = False,
+    weee_category: int | None = None,
 ) -> Findings:
     """Check a flowsheet result or a facts file (JSON or TOML); ``counting`` and
-    ``exclude_negative_list`` say how a flowsheet result's outputs are counted."""
+    ``exclude_negative_list`` say how a flowsheet result's outputs are counted, ``weee_category``
+    that it is judged as WEEE treatment of that category."""
     data = read_document(path)
     if is_flowsheet_result(data):
-        return check_flowsheet(data, on, rulesets, counting, exclude_negative_list)
+        return check_flowsheet(data, on, rulesets, counting, exclude_negative_list, weee_category)
+    if weee_category is not None:
+        raise InputError(
+            f"{path}: --weee-category applies to flowsheet results only; a facts file gives "
+            "kind = 'weee_treatment' and its category itself"
+        )
     if counting != "battery_origin" or exclude_negative_list:
         raise InputError(
             f"{path}: --counting and --exclude-negative-list apply to flowsheet results only; a "

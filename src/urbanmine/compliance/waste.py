@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import Any
 
 from urbanmine.compliance.engine import judge
 from urbanmine.compliance.findings import Findings
@@ -17,6 +18,37 @@ from urbanmine.errors import InputError
 
 WEEE_CATEGORIES = (1, 2, 3, 4, 5, 6)
 """Annex III categories of Directive 2012/19/EU (from 15 Aug 2018)."""
+
+RECOVERED_FATES = ("product", "recycled", "energy_recovery")
+"""Fates counted as recovered (Directive 2008/98/EC Art. 3(15): recovery includes energy recovery)."""
+RECYCLED_FATES = ("product", "recycled")
+"""Fates counted as prepared for re-use and recycled (Art. 3(17): energy recovery excluded)."""
+TREATED_FRACTION_NOTE = (
+    "verdict for the treated fraction only (the flowsheet's feed), not the whole appliance: "
+    "Annex V targets apply to all WEEE of the category entering treatment"
+)
+
+
+def weee_rates(result: Mapping[str, Any]) -> dict[str, float]:
+    """WEEE ``recovery`` and ``reuse_recycling`` shares from a flowsheet result (``urbanmine
+    flowsheet --json``): the feed-origin mass (``battery_origin_kg``: the feed's own atoms, not a
+    reagent's) of the outputs of fate product, recycled or energy recovery, resp. product or
+    recycled, over the feed's input mass (``counting.input_fraction_kg``)."""
+    try:
+        total = float(result["counting"]["input_fraction_kg"])
+        outputs = [(o["fate"], float(o["battery_origin_kg"])) for o in result["outputs"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(
+            f"flowsheet result lacks {exc}; WEEE shares need counting.input_fraction_kg and "
+            "outputs[] with fate and battery_origin_kg (as `urbanmine flowsheet --json` prints)"
+        ) from None
+    if total <= 0:
+        raise InputError(f"flowsheet result: the input mass must be positive, got {total}")
+
+    def share(fates: tuple[str, ...]) -> float:
+        return min(1.0, sum(kg for fate, kg in outputs if fate in fates) / total)
+
+    return {"recovery": share(RECOVERED_FATES), "reuse_recycling": share(RECYCLED_FATES)}
 
 
 def _key(topic_or_item: str) -> str:

@@ -1,6 +1,6 @@
 """Complete combustion of any species, formula or mixture, from its elemental composition.
 
-Burning 1 kg of a species gives CO2 (from C), HF and HCl (from F and Cl, taking H first), H2O (the
+Burning 1 kg of a species gives CO2 (from C), HF, HCl and HBr (from F, Cl and Br, taking H first), H2O (the
 rest of the H), N2, SO2 and Na2O, and takes O2 from air (less the species' own oxygen). If the
 species lacks the hydrogen its halogens need, water is taken in (it becomes a reagent). The result
 is a fixed mass-change vector per kg burned, so burning is linear like every other unit.
@@ -17,7 +17,7 @@ from urbanmine.errors import InputError
 from urbanmine.materials.formula import atomic_mass, molar_mass, parse_formula
 from urbanmine.materials.species import get_species
 
-PRODUCTS = {"C": "CO2", "F": "HF", "Cl": "HCl", "N": "N2", "S": "SO2", "Na": "Na2O"}
+PRODUCTS = {"C": "CO2", "F": "HF", "Cl": "HCl", "Br": "HBr", "N": "N2", "S": "SO2", "Na": "Na2O"}
 """Combustion product of each element other than H and O."""
 
 BURNABLE = frozenset({"C", "H", "O", *PRODUCTS})

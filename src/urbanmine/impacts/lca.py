@@ -3,7 +3,7 @@
 EI_k = sum_i m_i ei_i,k + sum_j q_j ei_j,k + P_k (Dai et al. 2019, ANL-19/16, Eq. 1): reagents m_i
 (kg) and utilities q_j (kWh electricity, MJ natural gas, MJ diesel, kg process water) times the
 factor set, plus process emissions P: the greenhouse gases the flowsheet emits
-(``fate.emission.<species>``; CO2 from burning carbon and from carbonates is computed by the engine
+(``fate.emission.<species>``, and the gases of sinks sent to energy recovery; CO2 from burning carbon and from carbonates is computed by the engine
 from elemental composition) at the factor set's 100-year GWP.
 
 Everything is vectorised over the result's Monte Carlo samples; factors with an ``uncertainty``
@@ -183,15 +183,20 @@ def _unit_split(result: RouteResult, kind: str) -> dict[str, float]:
     return out
 
 
+EMITTING_FATES = ("emission", "energy_recovery")
+"""Fates whose greenhouse gases reach the air: emissions, and gases whose heat is recovered (the
+off-gas of a smelter burning board resin as fuel still releases its CO2)."""
+
+
 def _emission_split(result: RouteResult, species: str) -> dict[str, float]:
-    """Mean mass of an emitted species leaving through each emission sink."""
+    """Mean mass of an emitted species leaving through each emitting sink (EMITTING_FATES)."""
     idx = result.compiled.index
     if species not in idx.names:
         return {}
     col = idx.position(species)
     out = {}
     for sink, fate in result.route.flowsheet.sinks.items():
-        if fate == "emission":
+        if fate in EMITTING_FATES:
             kg = float(result.sums[f"outputs.{sink}.species_kg"][col]) / result.samples
             if kg:
                 out[sink] = kg
@@ -252,10 +257,11 @@ def inventory_lines(
     water_units = _unit_split(result, "water_kg")
     lines.append(_Line(PROCESS_WATER, zero, zero, water_kg * 1.0, water_units))
     for gas, gwp in fs.gwp_100.items():
-        key = f"fate.emission.{gas}"
-        if key in ps:
+        keys = [f"fate.{fate}.{gas}" for fate in EMITTING_FATES if f"fate.{fate}.{gas}" in ps]
+        if keys:
+            kg = sum((ps[k] for k in keys), zero)
             lines.append(
-                _Line(f"{PROCESS} {gas}", ps[key] * gwp, zero, zero, _emission_split(result, gas))
+                _Line(f"{PROCESS} {gas}", kg * gwp, zero, zero, _emission_split(result, gas))
             )
     return lines, excluded, notes
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from urbanmine.report import charts, text
-from urbanmine.report.numbers import co2, eur, plain, share
+from urbanmine.report.numbers import co2, eur, plain, share, tonnes
 
 CONFIG = {  # no "Send to Cloud" / logo link: the tool bar offers nothing that goes online
     "displaylogo": False,
@@ -26,6 +26,7 @@ SECTIONS = (
     ("compliance", "EU targets"),
     ("carbon", "Carbon"),
     ("alternatives", "Alternatives"),
+    ("others", "Other feeds"),
     ("uncertainty", "Uncertainty"),
     ("run", "This run"),
     ("sources", "Sources"),
@@ -84,6 +85,37 @@ def _compliance(rules: list[dict[str, Any]]) -> list[dict[str, str]]:
     ]
 
 
+SHOWN_RECOVERIES = 6
+"""Elements per other feed named in the report's table: the precious metals it holds, then
+those recovered in the largest masses."""
+PRECIOUS = ("Au", "Ag", "Pd", "Pt", "Rh")
+
+
+def _others(others: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The other feeds' rows: recoveries of their elements recovered in the largest masses."""
+    rows = []
+    for o in others:
+        got = {
+            el: v.get("product", 0.0) + v.get("recycled", 0.0)
+            for el, v in o.get("elements_t", {}).items()
+            if el in o.get("recovery", {}) and v.get("product", 0.0) + v.get("recycled", 0.0) > 0
+        }
+        top = sorted(got, key=lambda el: (el not in PRECIOUS, -got[el]))[:SHOWN_RECOVERIES]
+        rows.append(
+            {
+                "label": o.get("label") or o["feed"],
+                "route": o.get("route", ""),
+                "tonnes": tonnes(sum(o.get("feedstock_t", {}).values())),
+                "recovery": ", ".join(f"{el} {share(o['recovery'][el])}" for el in top),
+                "ghg": co2(o.get("ghg", {}).get("total_t_co2e")),
+                "avoided": co2(o.get("ghg", {}).get("avoided_t_co2e")),
+                "cost": eur(o.get("cost", {}).get("plant_per_t_eur")),
+                "revenue": eur(o.get("cost", {}).get("revenue_per_t_eur")),
+            }
+        )
+    return rows
+
+
 def _alternatives(alts: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
     elements = list(dict.fromkeys(el for a in alts for el in a.get("recovery", {})))
     rows = [
@@ -131,6 +163,7 @@ def report_html(summary: dict[str, Any], network: dict[str, Any] | None = None) 
         collection=[(y, share(v)) for y, v in summary.get("collection_rate", {}).items()],
         alt_elements=alt_elements,
         alternatives=alternatives,
+        others=_others(summary.get("other_feeds", [])),
         stages=[(s, f"{float(v):,.1f}") for s, v in summary.get("stage_seconds", {}).items()],
         notes=summary.get("notes", []),
         sources=sources,

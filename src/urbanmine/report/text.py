@@ -229,9 +229,19 @@ def uncertainty(summary: dict[str, Any]) -> str | None:
     return text
 
 
+def others(summary: dict[str, Any]) -> str | None:
+    """One clause per other feed: its tonnes, route and net GHG."""
+    said = [
+        f"{tonnes(sum(o.get('feedstock_t', {}).values()))} of {o.get('label') or o['feed']} "
+        f"through {o.get('route', '')} (net {co2(o.get('ghg', {}).get('total_t_co2e'))})"
+        for o in summary.get("other_feeds", [])
+    ]
+    return ("Other feeds: " + "; ".join(said) + ".") if said else None
+
+
 def paragraphs(summary: dict[str, Any], network: dict[str, Any] | None) -> list[str]:
     """The summary's sentences, in the order of the report: feedstock, sites, recovery, targets,
-    cost, carbon, uncertainty."""
+    cost, carbon, other feeds, uncertainty."""
     found = [
         feedstock(summary),
         sites(network, summary.get("network_status")),
@@ -239,6 +249,7 @@ def paragraphs(summary: dict[str, Any], network: dict[str, Any] | None) -> list[
         *targets(summary),
         money(summary),
         *carbon(summary),
+        others(summary),
         uncertainty(summary),
     ]
     return [p for p in found if p]

@@ -23,14 +23,15 @@ from typing import Any
 
 import numpy as np
 
-FORMS = {"packs": "pack", "scrap": "scrap"}
 SOLD = ("product", "recycled")
 
 
 @dataclass(frozen=True)
 class PerTonne:
-    """One chemistry and form through a route, per tonne of feed (t, t CO2e)."""
+    """One feed through a route, per tonne of feed (t, t CO2e)."""
 
+    feed: str
+    """The feed's name (``NMC811-pack``, ``NMC622-scrap``, a composition feed...)."""
     chemistry: str
     form: str
     route: str
@@ -56,15 +57,14 @@ class PerTonne:
 
 @cache
 def per_tonne(
-    chemistry: str,
-    form: str,
+    feed_name: str,
     route: str,
     preset: str,
     factor_set: str,
     location: str,
     allocation: str,
 ) -> PerTonne:
-    """Run 1 t of ``<chemistry>-<form>`` through ``route`` with its impacts."""
+    """Run 1 t of the feed ``feed_name`` through ``route`` with its impacts."""
     from urbanmine.impacts.lca import assess
     from urbanmine.impacts.locations import eur_per_usd
     from urbanmine.impacts.tea import DEFAULT_CAPACITY_T, costs
@@ -72,7 +72,7 @@ def per_tonne(
     from urbanmine.materials.species import get_species
     from urbanmine.routes.run import run
 
-    feed = get_feed(f"{chemistry}-{FORMS[form]}", preset).scaled(mass_kg=1000.0)
+    feed = get_feed(feed_name, preset).scaled(mass_kg=1000.0)
     result = run(feed, route, 1, None)
     d = result.to_dict()
     outputs = {o["name"]: (o["fate"], o["mass_kg"] / 1000.0) for o in d["outputs"]}
@@ -94,8 +94,9 @@ def per_tonne(
         unit = str(c.get("unit", "other"))
         steps[unit] = steps.get(unit, 0.0) + float(c["ghg_kg_co2e"]) / 1000.0
     return PerTonne(
-        chemistry=chemistry,
-        form=form,
+        feed=feed_name,
+        chemistry=feed.chemistry,
+        form=feed.form,
         route=d["route"],
         outputs=outputs,
         elements_in={el: kg / 1000.0 for el, kg in d["feed"]["elements_kg"].items()},
@@ -118,7 +119,7 @@ the prices' (the cost model) and the life-cycle factors' (the impacts module).""
 
 @dataclass(frozen=True)
 class Draws:
-    """One chemistry and form through a route, per tonne of feed, per Monte Carlo sample
+    """One feed through a route, per tonne of feed, per Monte Carlo sample
     (arrays of shape (samples,)); the counted masses follow the scenario's counting."""
 
     ghg_t: np.ndarray
@@ -143,8 +144,7 @@ class Draws:
 
 @cache
 def draws(
-    chemistry: str,
-    form: str,
+    feed_name: str,
     route: str,
     preset: str,
     factor_set: str,
@@ -155,7 +155,7 @@ def draws(
     seed: int,
     varied: tuple[str, ...],
 ) -> Draws:
-    """``samples`` draws of 1 t of ``<chemistry>-<form>`` through ``route``: the route's
+    """``samples`` draws of 1 t of the feed ``feed_name`` through ``route``: the route's
     parameters (``routes`` in ``varied``; else their point values), the prices (``prices``) and
     the factors (``factors``) each from its own seeded stream, the same for every chemistry so
     that one uncertain quantity takes one value per sample across the feed mix."""
@@ -168,7 +168,7 @@ def draws(
     from urbanmine.materials.species import get_species
     from urbanmine.routes.run import compose_for, run_composed
 
-    feed = get_feed(f"{chemistry}-{FORMS[form]}", preset).scaled(mass_kg=1000.0)
+    feed = get_feed(feed_name, preset).scaled(mass_kg=1000.0)
     composed = compose_for(feed, route)
     if "routes" in varied:
         result = run_composed(feed, composed, samples, seed)
@@ -264,7 +264,7 @@ class Loop:
 
 
 def loop(
-    feed_t: Mapping[tuple[str, str], np.ndarray],
+    feed_t: Mapping[str, np.ndarray],
     years: Sequence[int],
     route: str,
     preset: str,
@@ -273,11 +273,11 @@ def loop(
     allocation: str,
     counting: str = "battery_origin",
 ) -> Loop:
-    """The loop of ``feed_t[(chemistry, form)]`` (t per year over ``years``) through ``route``."""
+    """The loop of ``feed_t[feed name]`` (t per year over ``years``) through ``route``."""
     from urbanmine.compliance.recycling import counted_masses
 
     runs = {
-        key: per_tonne(key[0], key[1], route, preset, factor_set, location, allocation)
+        key: per_tonne(key, route, preset, factor_set, location, allocation)
         for key, t in feed_t.items()
         if np.any(np.asarray(t) > 0)
     }
@@ -323,7 +323,7 @@ def loop(
         for el, kg in el_in.items():
             counted_in[el] = counted_in.get(el, np.zeros(n_y)) + t * kg / 1000.0
             counted_rec[el] = counted_rec.get(el, np.zeros(n_y)) + t * el_rec[el] / 1000.0
-    main = max(runs, key=lambda k: float(np.sum(feed_t[k])))[0] if runs else "NMC811"
+    main = runs[max(runs, key=lambda k: float(np.sum(feed_t[k])))].chemistry if runs else "NMC811"
     facts = [
         {
             "kind": "recycling_process",
@@ -339,7 +339,7 @@ def loop(
         }
         for y in range(n_y)
     ]
-    joined = next((p.route for p in runs.values() if p.form == "packs"), route)
+    joined = next((p.route for p in runs.values() if p.form == "pack"), route)
     return Loop(
         list(years), joined, total, elements, elements_in, reagents, out, products, ghg, burden,
         avoided, steps, cost, revenue, facts, counted_in, counted_rec,
@@ -367,7 +367,7 @@ class Spread:
 
 
 def spread(
-    feed_t: Mapping[tuple[str, str], np.ndarray],
+    feed_t: Mapping[str, np.ndarray],
     route: str,
     preset: str,
     factor_set: str,
@@ -378,7 +378,7 @@ def spread(
     seed: int,
     varied: Sequence[str],
 ) -> Spread:
-    """The loop of ``feed_t[(chemistry, form)]`` per sample: each feed is (years,) or, when the
+    """The loop of ``feed_t[feed name]`` per sample: each feed is (years,) or, when the
     fleet model was sampled, (samples, years); the flowsheet draws ``varied`` (of
     :data:`VARIED`; none: the central run for every sample). Sample ``s`` of the feed meets
     sample ``s`` of the route, prices and factors (independent streams)."""
@@ -386,7 +386,7 @@ def spread(
     n = samples if chosen else 1
     rows = [
         (np.atleast_2d(np.asarray(t, dtype=float)), draws(
-            key[0], key[1], route, preset, factor_set, location, allocation, counting, n, seed,
+            key, route, preset, factor_set, location, allocation, counting, n, seed,
             chosen,
         ))
         for key, t in feed_t.items()

@@ -142,6 +142,30 @@ class Alternative(Routes):
     name: str = Field(min_length=1, max_length=64)
 
 
+class OtherFeed(_Strict):
+    """``[[feeds]]``: another feed the recycler takes beside the fleet's batteries (purchased
+    black mass, circuit boards, carbide scrap...), through its own route, tonnes by year."""
+
+    feed: str
+    """A feed name of ``urbanmine feeds list``."""
+    route: str
+    """Shipped route names joined by '+', or a .toml route file."""
+    tonnes: YearSeries
+    """t/yr: a number or {"2030" = t, ...} anchors, interpolated between them."""
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _known(self) -> OtherFeed:
+        from urbanmine.materials.feeds import feed_names
+
+        names = feed_names()
+        if self.feed not in names:
+            raise ValueError(f"feed {self.feed!r} is unknown; use one of {', '.join(names)}")
+        _route(self.route, "route")
+        _series(self.tonnes, "tonnes")
+        return self
+
+
 class Economics(_Strict):
     """``[economics]``: data preset, factor set and allocation of the impacts module."""
 
@@ -194,6 +218,7 @@ class Scenario(_Strict):
     collection: Collection = Field(default_factory=Collection)
     network: dict[str, Any] | None = None
     routes: Routes = Field(default_factory=Routes)
+    feeds: list[OtherFeed] = []
     alternatives: list[Alternative] = []
     economics: Economics = Field(default_factory=Economics)
     compliance: Compliance = Field(default_factory=Compliance)

@@ -20,8 +20,11 @@ import numpy as np
 from urbanmine.scenario.model import Scenario, fleet_section, network_section
 
 Progress = Callable[[str], None]
-Feed = dict[tuple[str, str], np.ndarray]
-"""Tonnes by (chemistry, form): (years,) or, per sample, (samples, years)."""
+Feed = dict[str, np.ndarray]
+"""Tonnes by feed name (``NMC811-pack``, ``NMC811-scrap``): (years,) or, per sample,
+(samples, years)."""
+FORM_OF = {"packs": "pack", "scrap": "scrap"}
+"""The feed form of each kind of fleet tonnes."""
 STAGES = ("fleet", "network", "flowsheets", "compliance")
 MAIN_ELEMENTS = ("Li", "Ni", "Co", "Mn", "Cu", "Al")
 RECOVERED = (*MAIN_ELEMENTS, "Fe", "C")
@@ -43,8 +46,8 @@ class Run:
 def _feedstock(
     scenario: Scenario,
 ) -> tuple[np.ndarray, Feed, Any, Feed | None]:
-    """(years, mean tonnes by (chemistry, form) and year, fleet JSON or None, and the tonnes
-    per sample and year by (chemistry, form) when the fleet model is sampled)."""
+    """(years, mean tonnes by feed and year, fleet JSON or None, and the tonnes per sample and
+    year by feed when the fleet model is sampled)."""
     years = np.arange(scenario.scenario.start, scenario.scenario.end + 1)
     if scenario.feedstock is not None:
         from urbanmine.fleet.scenario import year_anchors
@@ -56,7 +59,7 @@ def _feedstock(
         ):
             for chemistry, series in table.items():
                 at, values = year_anchors(series, f"feedstock.{form}_t.{chemistry}")
-                feed[chemistry, form] = np.interp(years, at, values)
+                feed[f"{chemistry}-{FORM_OF[form]}"] = np.interp(years, at, values)
         return years, feed, None, None
     from urbanmine.fleet import output
     from urbanmine.fleet.model import run
@@ -74,8 +77,8 @@ def _feedstock(
     scrap_drawn = (result.scrap_GWh * scrap_t_per_gwh(chems))[:, keep]
     feed, per_sample = {}, {}
     for k, chemistry in enumerate(chems):
-        per_sample[chemistry, "packs"] = drawn[:, :, k]
-        per_sample[chemistry, "scrap"] = scrap_drawn[:, :, k]
+        per_sample[f"{chemistry}-pack"] = drawn[:, :, k]
+        per_sample[f"{chemistry}-scrap"] = scrap_drawn[:, :, k]
     feed = {key: t.mean(axis=0) for key, t in per_sample.items()}  # the engine is linear
     return fleet_years[keep], feed, output.to_dict(result), per_sample if samples > 1 else None
 
@@ -140,6 +143,10 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None) -> Run:
             spread(drawn_feed, route, *args, u.samples, flowsheet_seed(u.seed), u.parameters)
             for route in chosen
         ]
+    from urbanmine.scenario.others import other_loops
+    from urbanmine.scenario.others import summary as other_summary
+
+    others = other_loops(scenario.feeds, years, args)
     seconds["flowsheets"] = time.perf_counter() - mark
 
     say("compliance")
@@ -153,8 +160,11 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None) -> Run:
     summary["quantiles"], summary["uncertainty"] = _uncertainty(
         scenario, years, spreads, fleet, feed_samples is not None, summary["alternatives"]
     )
+    summary["other_feeds"] = [other_summary(entry, lp, years) for entry, lp in others]
     summary["sources"] = sources(
-        scenario, [main.route, *(a.route for _, a in alternatives)], rulesets
+        scenario,
+        [main.route, *(a.route for _, a in alternatives), *(lp.route for _, lp in others)],
+        rulesets,
     )
     summary["stage_seconds"] = seconds
     return Run(summary, network, fleet, list(map(int, years)))
@@ -165,6 +175,7 @@ def sources(scenario: Scenario, routes: list[str], rulesets: list[str]) -> list[
     from urbanmine.compliance.rules import load_ruleset
     from urbanmine.fleet.scenario import region_data
     from urbanmine.impacts.factors import load_factor_set
+    from urbanmine.materials.feeds import get_feed
     from urbanmine.network.data import builtin
     from urbanmine.routes.compose import load_route
 
@@ -176,6 +187,10 @@ def sources(scenario: Scenario, routes: list[str], rulesets: list[str]) -> list[
         cited += [f"Network: {v}" for k, v in meta.items() if k.endswith("source")]
     elif scenario.feedstock.source:
         cited.append(f"Feedstock: {scenario.feedstock.source}")
+    for f in scenario.feeds:
+        cited.append(f"Feed {f.feed}: {get_feed(f.feed, scenario.economics.preset).source}")
+        if f.source:
+            cited.append(f"Tonnes of {f.feed}: {f.source}")
     preset = scenario.economics.preset
     for name in dict.fromkeys(part for r in routes for part in r.split("+")):
         spec = load_route(name, preset)
@@ -211,19 +226,6 @@ def _uncertainty(
     return series(years, spreads[0], fleet, fleet_drawn), entry
 
 
-def _key_steps(steps: list[tuple[str, float]], keep: int = 7) -> list[dict[str, Any]]:
-    """The largest steps by size, and the rest as one, so the steps add up to the net GHG."""
-    key = [{"step": s, "t_co2e": v} for s, v in steps[:keep]]
-    rest = sum(v for _, v in steps[keep:])
-    if len(steps) > keep:
-        key.append({"step": f"other steps ({len(steps) - keep})", "t_co2e": rest})
-    return key
-
-
-def _by_year(years: np.ndarray, values: np.ndarray) -> dict[str, float]:
-    return {str(int(y)): float(v) for y, v in zip(years, values, strict=True)}
-
-
 def _summary(
     scenario: Scenario,
     years: np.ndarray,
@@ -235,21 +237,10 @@ def _summary(
     comp: Any,
     rulesets: list[str],
 ) -> dict[str, Any]:
+    from urbanmine.scenario import figures
     from urbanmine.scenario.loop import verdicts
 
     meta = scenario.scenario
-    total_feed = float(main.feed_t.sum())
-    elements_t = {
-        el: {
-            "feed": float(main.elements_in_t[:, k].sum()),
-            "reagents": float(main.reagents_t[:, k].sum()),
-            **{fate: float(v[:, k].sum()) for fate, v in main.out_t.items()},
-        }
-        for k, el in enumerate(main.elements)
-    }
-    counted_in = sum(f["input_kg"] for f in main.facts)
-    counted_out = sum(f["recycled_output_kg"] for f in main.facts)
-    steps = sorted(main.steps_t.items(), key=lambda kv: -abs(kv[1]))
     keep = [str(y) for y in years]
     summary: dict[str, Any] = {
         "scenario": meta.name,
@@ -257,33 +248,28 @@ def _summary(
         "region": meta.region,
         "years": [int(y) for y in years],
         "samples": scenario.uncertainty.samples,
-        "feedstock_t": _by_year(years, main.feed_t),
+        "feedstock_t": figures.by_year(years, main.feed_t),
         "capacity_t": {},
         "products_t": {
-            name: _by_year(years, t) for name, t in main.products_t.items() if t.sum() > 0
+            name: figures.by_year(years, t) for name, t in main.products_t.items() if t.sum() > 0
         },
         "recovery": {k: v for k, v in main.recovery().items() if k in RECOVERED},
-        "recycling_efficiency": counted_out / counted_in if counted_in > 0 else 0.0,
+        "recycling_efficiency": figures.recycling_efficiency(main),
         "compliance": found,
-        "ghg": {
-            "total_t_co2e": float(main.ghg_t.sum()),
-            "burden_t_co2e": float(main.burden_t.sum()),
-            "avoided_t_co2e": float(main.avoided_t.sum()),
-            "per_kg_feed": float(main.ghg_t.sum() / total_feed) if total_feed > 0 else 0.0,
-        },
+        "ghg": figures.ghg(main),
         "cost": {
             "total_eur": 0.0,
             "per_kWh_eur": 0.0,
             "per_t_eur": 0.0,
             "transport_share": 0.0,
-            "plant_per_t_eur": float(main.cost_eur.sum() / total_feed) if total_feed else 0.0,
-            "revenue_per_t_eur": float(main.revenue_eur.sum() / total_feed) if total_feed else 0.0,
+            "plant_per_t_eur": figures.per_tonne_eur(main, main.cost_eur) or 0.0,
+            "revenue_per_t_eur": figures.per_tonne_eur(main, main.revenue_eur) or 0.0,
         },
         "recycled_content": {},
         "recycled_content_minimums": [],
         "collection_rate": {},
-        "key_carbon_steps": _key_steps(steps),
-        "elements_t": elements_t,
+        "key_carbon_steps": figures.key_steps(main.steps_t),
+        "elements_t": figures.elements_t(main),
         "alternatives": [],
         "sources": [],
         "notes": [],
@@ -338,22 +324,16 @@ def _summary(
         summary["ghg"]["network_t_co2e"] = network["ghg_t"]
     for name, alt in alternatives:
         checked = verdicts(alt, comp.on, rulesets)
-        a_in = sum(f["input_kg"] for f in alt.facts)
-        a_out = sum(f["recycled_output_kg"] for f in alt.facts)
         summary["alternatives"].append(
             {
                 "name": name,
                 "route": alt.route,
-                "recycling_efficiency": a_out / a_in if a_in > 0 else 0.0,
+                "recycling_efficiency": figures.recycling_efficiency(alt),
                 "recovery": {k: v for k, v in alt.recovery().items() if k in MAIN_ELEMENTS},
                 "ghg_t_co2e": float(alt.ghg_t.sum()),
                 "avoided_t_co2e": float(alt.avoided_t.sum()),
-                "cost_per_t_eur": float(alt.cost_eur.sum() / alt.feed_t.sum())
-                if alt.feed_t.sum() > 0
-                else None,
-                "revenue_per_t_eur": float(alt.revenue_eur.sum() / alt.feed_t.sum())
-                if alt.feed_t.sum() > 0
-                else None,
+                "cost_per_t_eur": figures.per_tonne_eur(alt, alt.cost_eur),
+                "revenue_per_t_eur": figures.per_tonne_eur(alt, alt.revenue_eur),
                 "verdicts": {
                     word: sum(v["verdict"] == word for v in checked) for word in ("pass", "fail")
                 },
