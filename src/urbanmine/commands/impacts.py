@@ -63,8 +63,15 @@ LOCATION_HELP = (
 
 @guarded
 def closed_loop_cmd(
-    chemistry: str,
-    route: str = typer.Option("hydro", "--route", help="Recycling route for the cells."),
+    chemistry: str | None = typer.Argument(
+        None, help="Cell chemistry (cathode, precursor); not for the metal products."
+    ),
+    route: str | None = typer.Option(
+        None, "--route", help="Recycling route (default: hydro, or the product's own)."
+    ),
+    feed: str | None = typer.Option(
+        None, "--feed", help="Feed of a metal product's route (default: the product's own)."
+    ),
     preset: str = typer.Option(DEFAULT_PRESET, "--preset", help="BOM and inventory source."),
     location: str = typer.Option("US", "--location", help=LOCATION_HELP),
     factor_set: str = typer.Option("greet2022", "--factor-set", help="GREET edition."),
@@ -72,18 +79,33 @@ def closed_loop_cmd(
         10_000, "--capacity-t", callback=positive, help="Recycling plant, t feed/yr."
     ),
     product: str = typer.Option(
-        "cathode", "--product", help="Per kg of: cathode, or precursor (NMC hydroxide pCAM)."
+        "cathode",
+        "--product",
+        help="Per kg of: cathode, precursor (NMC hydroxide pCAM), or a metal product "
+        "(cobalt-powder, hardmetal).",
     ),
     samples: int = typer.Option(1, "--samples", help="Monte Carlo samples."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Per kg cathode (or precursor): made from mined vs recycled materials, GHG, energy, cost,
-    step by step."""
-    from urbanmine.impacts.closed_loop import closed_loop
+    """Per kg cathode (or precursor, cobalt powder, hard metal): made from mined vs recycled
+    materials, GHG, energy, cost, step by step."""
+    from urbanmine.impacts.closed_loop import PRODUCTS, closed_loop
+    from urbanmine.impacts.metal_loop import metal_products
 
     if samples < 1:
         raise InputError(f"--samples must be at least 1, got {samples}")
+    if product in metal_products():
+        _metal_closed_loop(product, route, feed, location, factor_set, samples, seed, as_json)
+        return
+    if product not in PRODUCTS:
+        allowed = ", ".join([*PRODUCTS, *metal_products()])
+        raise InputError(f"--product: unknown product {product!r}; allowed: {allowed}")
+    if chemistry is None:
+        raise InputError(f"--product {product}: give the cell chemistry (e.g. NMC811)")
+    if feed is not None:
+        raise InputError("--feed is for the metal products (cobalt-powder, hardmetal)")
+    route = route or "hydro"
     with StderrProgress() as bar:
         data = closed_loop(
             chemistry,
@@ -139,6 +161,45 @@ def closed_loop_cmd(
     out.print(escape(currency_line(data["currency"], data["fallback_to_us"])), highlight=False)
     for note in data.get("notes", []):
         out.print(f"note: {escape(note)}", highlight=False)
+
+
+def _metal_closed_loop(
+    product: str,
+    route: str | None,
+    feed: str | None,
+    location: str,
+    factor_set: str,
+    samples: int,
+    seed: int | None,
+    as_json: bool,
+) -> None:
+    from urbanmine.impacts.metal_loop import metal_closed_loop
+
+    data = metal_closed_loop(product, route, feed, factor_set, location, samples, seed)
+    if as_json:
+        print_json(data)
+        return
+    out.print(
+        f"[bold]{escape(data['functional_unit'])}[/], made from primary metal or recycled "
+        f"through {escape(data['route'])} from {escape(data['feed'])} ({escape(location)}; "
+        f"{escape(data['factor_set'])}; allocation {data['allocation']})",
+        highlight=False,
+    )
+    sides = table("made from", "kg CO2e", "MJ")
+    for side, label in (("virgin", "primary metal"), ("recycled", "recycled materials")):
+        s = data[side]
+        sides.add_row(label, f"{s['ghg_kg_co2e']:.3f}", f"{s['energy_MJ']:.1f}")
+    out.print(sides)
+    saving = data["saving_ghg_kg_co2e"]
+    out.print(
+        f"saving: {saving:.3f} kg CO2e ({saving / data['virgin']['ghg_kg_co2e']:.1%}); feed "
+        f"{data['feed_kg_per_kg_product']:.3f} kg per kg product; step by step:"
+    )
+    steps = table("step", "saving, kg CO2e", "saving, MJ")
+    for step in data["steps"]:
+        steps.add_row(step["step"], f"{step['ghg_kg_co2e']:+.3f}", f"{step['energy_MJ']:+.1f}")
+    out.print(steps)
+    out.print("cost: not priced (no cited price for carbide scrap, Co powder or hard metal)")
 
 
 @guarded
