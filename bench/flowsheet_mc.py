@@ -51,6 +51,12 @@ OTHER_LOOPS = (
     ("PCB-mobile", "pcb_preprocessing+pcb_smelter"),
     ("PCB-computer", "pcb_preprocessing+pcb_hydro"),
     ("PCB-TV", "pcb_hydro"),
+    ("cobalt-sulfate-solution", "cobalt_powder"),
+    ("NMC111-blackmass", "hydro+cobalt_powder"),
+    ("carbide-hard-WC10Co", "zinc_process"),
+    ("carbide-hard-WC10Co", "carbide_chemical+cobalt_powder"),
+    ("carbide-soft-sludge", "carbide_chemical"),
+    ("carbide-powder-WC10Co", "hardmetal"),
 )
 """The other loops (issue 17), each at the same sample count, drawing its own shipped
 distributions (``run_composed`` with a seed): samples/s beside the battery route's."""
