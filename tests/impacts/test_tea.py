@@ -553,3 +553,18 @@ def test_one_location_code_drives_costs_as_it_drives_impacts(code, name):
     """The life-cycle codes name EverBatt's cost regions: the same Geographic Par column."""
     for preset in ("everbatt2019", "everbatt2023"):
         assert location_parameters(code, preset) == location_parameters(name, preset)
+
+
+def test_gold_in_a_board_is_valued_at_the_2023_lbma_average() -> None:
+    """Gold leaving the board smelter earns its mass times the 2023 LBMA gold price (mean of the
+    quarterly averages 1,889, 1,978, 1,928, 1,977 USD/troy oz; 31.1034768 g per troy ounce)."""
+    from urbanmine.impacts.tea import costs
+    from urbanmine.materials.feeds import get_feed
+    from urbanmine.routes.run import run
+
+    result = run(get_feed("PCB-computer").scaled(mass_kg=1000.0), "pcb_smelter")
+    au_kg = result.mean("fate.product.Au")
+    usd_per_kg = (1889 + 1978 + 1928 + 1977) / 4 / 0.0311034768
+    revenue = costs(result, "EU27").revenue_by_product["Au"]
+    assert au_kg > 0
+    assert float(np.mean(revenue)) == pytest.approx(au_kg * usd_per_kg, rel=1e-5)
