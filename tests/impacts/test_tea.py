@@ -568,3 +568,21 @@ def test_gold_in_a_board_is_valued_at_the_2023_lbma_average() -> None:
     revenue = costs(result, "EU27").revenue_by_product["Au"]
     assert au_kg > 0
     assert float(np.mean(revenue)) == pytest.approx(au_kg * usd_per_kg, rel=1e-5)
+
+
+def test_a_reagent_without_a_price_is_named_not_refused() -> None:
+    """Ammonium oxalate has no price item: the cobalt-powder route's costs leave it out of the
+    materials line and list its kg as unpriced; the powder earns the EverBatt 2023 cobalt metal
+    price (Materials C4) on its mass."""
+    from urbanmine.impacts.tea import costs
+    from urbanmine.materials.feeds import get_feed
+    from urbanmine.routes.run import run
+
+    result = run(get_feed("cobalt-sulfate-solution"), "cobalt_powder")
+    economics = costs(result)
+    oxalate = result.mean("inventory.reagents_kg.(NH4)2C2O4")
+    (key,) = [k for k in economics.unpriced_kg if "(NH4)2C2O4" in k]
+    assert oxalate > 0 and economics.unpriced_kg[key] == pytest.approx(oxalate, rel=1e-12)
+    co_kg = result.mean("fate.product.Co")
+    revenue = float(np.mean(economics.revenue_by_product["Co"]))
+    assert revenue == pytest.approx(co_kg * price("cobalt", "everbatt2023"), rel=1e-9)

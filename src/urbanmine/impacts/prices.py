@@ -67,23 +67,29 @@ def _species_map() -> dict[str, Any]:
     return load_toml("economics", "species.toml")
 
 
+UNPRICED_REAGENT = "reagent {species} (no price in economics/species.toml)"
+"""The ``unpriced_kg`` key of a reagent no price item covers: its cost is left out, said."""
+
+
 def reagent_costs(
     reagents_kg: Mapping[str, np.ndarray], prices: Mapping[str, float | np.ndarray]
 ) -> dict[str, np.ndarray]:
-    """USD per sample for each priced reagent; an unpriced reagent is an :class:`InputError`."""
+    """USD per sample for each priced reagent; free reagents and unpriced ones are left out
+    (:func:`unpriced_reagents` names the latter)."""
+    items = _species_map()["reagents"]
+    return {sp: kg * prices[items[sp]] for sp, kg in reagents_kg.items() if sp in items}
+
+
+def unpriced_reagents(reagents_kg: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """Mean kg of each reagent used that neither a price item nor the free list covers, under
+    its ``unpriced_kg`` key (its cost is missing from the materials line)."""
     table = _species_map()
-    items, free = table["reagents"], table["free"]
-    out: dict[str, np.ndarray] = {}
-    for species, kg in reagents_kg.items():
-        if species in free:
-            continue
-        if species not in items:
-            raise InputError(
-                f"reagent {species!r} has no price; priced reagents: {', '.join(sorted(items))} "
-                f"(free: {', '.join(sorted(free))}); add it to data/economics/species.toml"
-            )
-        out[species] = kg * prices[items[species]]
-    return out
+    known = set(table["reagents"]) | set(table["free"])
+    return {
+        UNPRICED_REAGENT.format(species=sp): float(np.mean(kg))
+        for sp, kg in reagents_kg.items()
+        if sp not in known and np.any(np.asarray(kg) > 0)
+    }
 
 
 def unit_value(

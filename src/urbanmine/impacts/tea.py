@@ -35,6 +35,7 @@ from urbanmine.impacts.prices import (
     reagent_costs,
     sampled_prices,
     unit_value,
+    unpriced_reagents,
 )
 from urbanmine.routes.run import RouteResult
 
@@ -176,8 +177,9 @@ def costs(
     method, f = plant.factors(chosen)
     mass = result.per_sample["feed.mass_kg"]
     prices = {**sampled_prices(chosen, result.samples, seed), **_checked(prices or {}, chosen)}
-    materials, utilities = _variable_per_kg(result, loc, prices)
+    materials, utilities, unpriced_inputs = _variable_per_kg(result, loc, prices)
     revenue_by_product, unpriced = _revenue(result, prices)
+    unpriced = {**unpriced, **unpriced_inputs}
     revenue = sum(revenue_by_product.values(), np.zeros_like(mass)) / mass
     annual, shares_of_total, sizing = _plant_per_year(result, chosen, capacity_t, loc)
 
@@ -253,8 +255,9 @@ def currency(preset: str, location: str) -> dict[str, Any]:
 
 def _variable_per_kg(
     result: RouteResult, loc: Mapping[str, float], prices: Mapping[str, float | np.ndarray]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Reagent and utility cost (USD per kg feed, per sample) at the location's prices."""
+) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    """Reagent and utility cost (USD per kg feed, per sample) at the location's prices, and the
+    reagents no price covers (kg, left out of the materials line)."""
     per = result.per_sample
     mass = per["feed.mass_kg"]
     prefix = "inventory.reagents_kg."
@@ -270,7 +273,7 @@ def _variable_per_kg(
         + per["inventory.water_kg"] / plant.operation("gallon_L") * loc["water_usd_per_gal"]
         + landfill_kg / plant.operation("short_ton_kg") * loc["landfill_usd_per_short_ton"]
     )
-    return materials / mass, utilities / mass
+    return materials / mass, utilities / mass, unpriced_reagents(reagents)
 
 
 def _plant_per_year(
