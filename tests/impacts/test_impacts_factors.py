@@ -266,21 +266,23 @@ def test_bad_names_are_input_errors():
         load_factor_set("greet2022").input_factor("graphite")
 
 
-def test_primary_metals_fill_what_greet_lacks() -> None:
+def test_supplements_fill_what_greet_lacks() -> None:
     """Nuss & Eckelman (2014) SI Table S1 per kg: Au 12,500 and W 12.6 kg CO2e; each GREET set
-    carries them beside its own items, which keep precedence and their GREET source."""
-    from urbanmine.impacts.factors import load_factor_set, primary_metals
+    carries every supplement's items beside its own, which keep precedence and their GREET source,
+    and names all its supplements."""
+    from urbanmine.impacts.factors import SUPPLEMENTS, load_factor_set, supplement_files
 
-    name, metals = primary_metals()
-    assert name == "nuss-eckelman-2014"
+    names = tuple(f.meta.name for f in supplement_files())
+    assert len(names) == len(SUPPLEMENTS) == 2 and names[0] == "nuss-eckelman-2014"
     for edition in ("greet2018", "greet2020", "greet2022"):
         fs = load_factor_set(edition)
-        assert fs.supplement == name
+        assert fs.supplements == names
         assert fs.material("gold").ghg_kg_co2e == 12500.0
         assert fs.material("tungsten").ghg_kg_co2e == 12.6
         assert "Nuss" not in fs.material("copper").source  # GREET keeps its own items
         assert "Nuss" in fs.material("palladium").source and "0" in fs.material("gold").note
-    assert set(metals) >= {
+        assert "Cho" in fs.material("hydrogen").source
+    assert set(supplement_files()[0].materials) >= {
         "gold",
         "silver",
         "palladium",
@@ -289,3 +291,56 @@ def test_primary_metals_fill_what_greet_lacks() -> None:
         "tungsten",
         "cobalt_metal",
     }
+    assert set(supplement_files()[1].materials) == {"hydrogen", "nitric_acid", "sodium_chloride"}
+
+
+def test_hydrogen_factor_is_the_cited_smr_value() -> None:
+    """Cho, Strezov & Evans 2022 (Energy Reports 8:13585): 11.2 kg CO2e per kg H2 from SMR over the
+    life cycle; DOE H2A 2018 central SMR (GCAM H2A_IO_coef_data.csv): 0.16484 GJ gas + 0.00205 GJ
+    electricity and 4.296129518 gal of water per kg H2 (1 gal = 3.785411784 L)."""
+    for edition in ("greet2018", "greet2022"):
+        f = load_factor_set(edition).input_factor("H2")
+        assert f is not None and f.unit == "kg"
+        assert f.ghg_kg_co2e == 11.2
+        assert f.energy_MJ == pytest.approx(164.84 + 2.05, rel=1e-9)
+        assert f.water_L == pytest.approx(4.296129518 * 3.785411784, rel=1e-3)
+
+
+def test_nitric_acid_factor_adds_n2o_and_the_ammonia_feed() -> None:
+    """Brentrup & Palliere 2008 (IFS Proc. 639): 7.5 kg N2O per t HNO3 without abatement, counted
+    at the edition's GWP; plus the stoichiometric NH3 of NH3 + 2 O2 -> HNO3 + H2O (molmass) at
+    the edition's own GREET ammonia factor."""
+    from molmass import Formula
+
+    nh3_per_kg = Formula("NH3").mass / Formula("HNO3").mass
+    for edition in ("greet2018", "greet2020", "greet2022"):
+        fs = load_factor_set(edition)
+        f = fs.input_factor("HNO3")
+        nh3 = fs.material("ammonia")
+        assert f is not None
+        expected = 7.5e-3 * fs.gwp_100["N2O"] + nh3_per_kg * nh3.ghg_kg_co2e
+        assert f.ghg_kg_co2e == pytest.approx(expected, rel=1e-4)
+        assert f.energy_MJ == pytest.approx(nh3_per_kg * nh3.energy_MJ, rel=1e-4)
+        assert "Brentrup" in f.source and "ammonia" in f.source.lower()
+
+
+def test_sodium_chloride_factor_spans_the_vacuum_salt_range() -> None:
+    """Carbotech 2019 (Oekobilanz Auftausalze): vacuum salt 18-50 kg CO2 per t; the factor is the
+    midpoint and its uncertainty spans the range; energy not given (0, said in the note)."""
+    import numpy as np
+
+    f = load_factor_set("greet2022").input_factor("NaCl")
+    assert f is not None and f.ghg_kg_co2e == pytest.approx((0.018 + 0.050) / 2)
+    assert f.energy_MJ == 0.0 and "energy not given" in f.note
+    assert f.uncertainty is not None
+    draws = f.ghg_kg_co2e * f.uncertainty.sample(np.random.default_rng(1), 2000)
+    assert draws.min() >= 0.018 - 1e-12 and draws.max() <= 0.050 + 1e-12
+
+
+def test_supplement_inputs_must_name_an_item() -> None:
+    from urbanmine.impacts.factors import _SupplementMeta, _SupplementRecord, supplement_factor
+
+    rec = _SupplementRecord(label="x", ghg_kg_co2e=0.0, inputs={"unobtainium": 1.0}, source="t")
+    meta = _SupplementMeta(name="test", title="t", source="t")
+    with pytest.raises(InputError, match="unobtainium"):
+        supplement_factor("x", rec, meta, 298.0, {})

@@ -254,3 +254,21 @@ def test_a_factor_draw_does_not_depend_on_the_other_factors(tmp_path):
     np.testing.assert_array_equal(alone.multiplier(li2co3), both.multiplier(li2co3))
     assert not np.array_equal(both.multiplier(other), both.multiplier(li2co3))
     assert FactorDraws(1, seed=5).multiplier(li2co3) == 1.0  # a point run uses the factor
+
+
+def test_cobalt_powder_books_its_hydrogen_at_the_smr_factor():
+    """The reduction Co3O4 + 4 H2 -> 3 Co + 4 H2O takes 4/3 mol H2 per mol Co (IUPAC masses) plus
+    the route's make-up excess; each kg of H2 carries 11.2 kg CO2e (SMR life cycle, Cho, Strezov &
+    Evans 2022, Energy Reports 8:13585), so the H2 lines add kg H2 x 11.2 to the burden and H2 is
+    no longer excluded."""
+    from urbanmine.routes.compose import load_route
+
+    result = run(get_feed("cobalt-sulfate-solution"), "cobalt_powder")
+    im = assess(result, allocation="none")
+    excess = load_route("cobalt_powder").parameters["h2_excess"].value
+    co_kg = result.mean("fate.product.Co")
+    h2_kg = co_kg * 4 / 3 * (2 * IUPAC["H"]) / IUPAC["Co"] * (1 + excess)
+    assert result.mean("inventory.reagents_kg.H2") == pytest.approx(h2_kg, rel=1e-4)
+    h2_ghg = sum(c["ghg_kg_co2e"] for c in im.contributions if c["input"] == "H2")
+    assert h2_ghg == pytest.approx(h2_kg * 11.2, rel=1e-4)
+    assert "H2" not in im.excluded and "(NH4)2C2O4" in im.excluded

@@ -41,7 +41,11 @@ KWH_MJ = 3.6
 BTU_PER_MMBTU = 1e6
 
 FACTORS_DIR = "factors"
-AUXILIARY = ("grid", "transport", "species_map", "cell_manufacturing", "primary_metals")
+SUPPLEMENTS = ("primary_metals", "chemicals")
+"""Supplement files, in order of precedence after the GREET edition's own items: each fills items
+the edition lacks (``primary_metals``: Nuss & Eckelman 2014; ``chemicals``: reagents such as
+hydrogen, nitric acid and salt), every item with its own source."""
+AUXILIARY = ("grid", "transport", "species_map", "cell_manufacturing", *SUPPLEMENTS)
 """Data files in ``data/factors`` that are not GREET factor sets."""
 
 
@@ -187,22 +191,30 @@ class _MapRecord(_Strict):
     source: str | None = None
 
 
-class _PrimaryMeta(_Strict):
+class _SupplementMeta(_Strict):
     name: str
     title: str
     source: str
 
 
-class _PrimaryRecord(_Strict):
+class _SupplementRecord(_Strict):
+    """One supplement item per kg, cradle to gate. ``energy_MJ`` and ``water_L`` may be missing
+    (counted 0, said in the factor's note); ``n2o_kg`` is process N2O, counted at the factor set's
+    own GWP; ``inputs`` are kg of other items of the set per kg (their factors are added)."""
+
     label: str
     ghg_kg_co2e: float = Field(ge=0)
-    energy_MJ: float = Field(ge=0)
+    energy_MJ: float | None = Field(default=None, ge=0)
+    water_L: float | None = Field(default=None, ge=0)
+    n2o_kg: float = Field(default=0.0, ge=0)
+    inputs: dict[str, float] = Field(default_factory=dict)
     source: str
+    uncertainty: dict[str, Any] | None = None
 
 
-class _PrimaryFile(_Strict):
-    meta: _PrimaryMeta
-    materials: dict[str, _PrimaryRecord]
+class _SupplementFile(_Strict):
+    meta: _SupplementMeta
+    materials: dict[str, _SupplementRecord]
 
 
 class _SpeciesMapFile(_Strict):
@@ -343,9 +355,9 @@ class FactorSet:
     electricity: Mapping[str, Factor]
     natural_gas: Factor
     diesel: Factor
-    supplement: str = ""
-    """The factor set whose items fill what this edition lacks (primary precious and minor
-    metals: ``primary_metals.toml``); its items keep their own source."""
+    supplements: tuple[str, ...] = ()
+    """Names of the supplement files whose items fill what this edition lacks (see
+    :data:`SUPPLEMENTS`); their items keep their own source."""
 
     def material(self, item: str) -> Factor:
         try:
@@ -403,24 +415,57 @@ class FactorSet:
 
 
 @cache
-def primary_metals() -> tuple[str, Mapping[str, Factor]]:
-    """The primary-metal supplement (``primary_metals.toml``): its name and its factors per kg
-    (water not given by the source: 0, said in each factor's note)."""
-    data = _validated(_PrimaryFile, load_toml(FACTORS_DIR, "primary_metals.toml"), "primary_metals")
-    note = f"water consumption not given by {data.meta.name}: counted as 0"
-    return data.meta.name, MappingProxyType(
-        {
-            k: Factor(k, "kg", r.ghg_kg_co2e, r.energy_MJ, 0.0, r.source, note=note)
-            for k, r in data.materials.items()
-        }
+def supplement_files() -> tuple[_SupplementFile, ...]:
+    """The validated supplement files, in the order of :data:`SUPPLEMENTS`."""
+    return tuple(
+        _validated(_SupplementFile, load_toml(FACTORS_DIR, f"{n}.toml"), f"{n}.toml")
+        for n in SUPPLEMENTS
+    )
+
+
+def supplement_factor(
+    key: str,
+    rec: _SupplementRecord,
+    meta: _SupplementMeta,
+    n2o_gwp: float,
+    have: Mapping[str, Factor],
+) -> Factor:
+    """A supplement item per kg: its own GHG (+ process N2O at ``n2o_gwp``) plus ``inputs`` kg of
+    items already in ``have`` (the edition's own and earlier supplements')."""
+    notes = [
+        f"{what} not given by {meta.name}: counted as 0"
+        for what, v in (("energy", rec.energy_MJ), ("water consumption", rec.water_L))
+        if v is None
+    ]
+    ghg = rec.ghg_kg_co2e + rec.n2o_kg * n2o_gwp
+    energy, water = rec.energy_MJ or 0.0, rec.water_L or 0.0
+    source = rec.source
+    for item, kg in rec.inputs.items():
+        if item not in have:
+            raise InputError(
+                f"{meta.name}: {key}.inputs names {item!r}, which is not an item of the factor set "
+                f"(nor of an earlier supplement); items: {', '.join(sorted(have))}"
+            )
+        f = have[item]
+        ghg, energy, water = (
+            ghg + kg * f.ghg_kg_co2e,
+            energy + kg * f.energy_MJ,
+            water + kg * f.water_L,
+        )
+        source = f"{source}; plus {kg:g} kg {item} per kg ({f.source})"
+    return Factor(
+        key, "kg", ghg, energy, water, source, _uncertainty(key, rec.uncertainty), "; ".join(notes)
     )
 
 
 def _build(data: _FactorSetFile) -> FactorSet:
     ng, diesel = fuel_factors(data)
     m = data.meta
-    supplement, metals = primary_metals()
-    own = {k: material_factor(k, r) for k, r in data.materials.items()}
+    materials: dict[str, Factor] = {k: material_factor(k, r) for k, r in data.materials.items()}
+    for sup in supplement_files():
+        for k, r in sup.materials.items():
+            if k not in materials:
+                materials[k] = supplement_factor(k, r, sup.meta, m.gwp_100.N2O, materials)
     return FactorSet(
         name=m.name,
         title=m.title,
@@ -428,8 +473,8 @@ def _build(data: _FactorSetFile) -> FactorSet:
         gwp=m.gwp,
         gwp_source=m.gwp_source,
         gwp_100=MappingProxyType(m.gwp_100.model_dump()),
-        materials=MappingProxyType({**metals, **own}),
-        supplement=supplement,
+        materials=MappingProxyType(materials),
+        supplements=tuple(sup.meta.name for sup in supplement_files()),
         electricity=MappingProxyType(
             {k: electricity_factor(f"electricity.{k}", r) for k, r in data.electricity.items()}
         ),

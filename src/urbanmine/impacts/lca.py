@@ -235,6 +235,8 @@ def inventory_lines(
             if counts_as_water(sp):
                 water_extra = water_extra + q
             continue
+        if f.note:
+            notes.append(f"reagent {sp}: {f.note}")
         priced.append((sp, f"reagents_kg.{sp}", q, f))
     elec = fs.electricity_at(location)
     if elec.note:
