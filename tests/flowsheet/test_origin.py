@@ -203,3 +203,22 @@ def test_a_recycle_loop_without_reagents_tracks_nothing_and_counts_everything():
     m = run(fs, {"graphite": 1.0, "Cu": 1.0})
     # graphite: sold share s = 0.5 per pass, recycled 0.5 of the rest: s / (1 - 0.5 x 0.5)
     assert m["recycling_efficiency"][0] == pytest.approx(0.5 * (0.5 / 0.75), rel=1e-12)
+
+
+def test_a_product_without_the_element_does_not_alias_the_last_pair():
+    """Release to a group of products where one lacks the tracked element (pair -1) and another's
+    pair is the last column of the work array: every released atom lands in that pair. (With -1
+    in the fancy index the two aliased, and the repeated index undid the share: the battery-origin
+    balance then failed for some hash seeds, i.e. some species orders.)"""
+    from urbanmine.flowsheet.origin import ReleasePlan, release
+
+    plan = ReleasePlan(
+        given=(np.array([0]),),
+        taken=(np.array([0]),),
+        products=np.array([[-1], [2], [-1]]),  # only product 1 holds the element; pair 2 is last
+        demand=np.array([[0.0], [5.0], [0.0]]),
+        order=((np.array([0, 1, 2]),),),
+    )
+    origin = np.array([[3.0, 0.0, 0.0]])  # 3 kg held by the reactant's pair 0
+    release(plan, origin, consumed_share=np.array([[1.0]]), extent=np.array([1.0]))
+    np.testing.assert_allclose(origin, [[0.0, 0.0, 3.0]])

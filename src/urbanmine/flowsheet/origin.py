@@ -191,7 +191,11 @@ def release(
             total = need.sum(axis=1)
             taken = np.minimum(left, total)
             fill = np.divide(taken, total, out=np.zeros_like(taken), where=total > 0)
-            origin[:, plan.products[g, t]] += need * fill[:, None]
+            at = plan.products[g, t]
+            holds = at >= 0  # a product without element t (pair -1) takes none of it; -1 must
+            # not reach the fancy index, where it would alias the last pair (and, repeated, undo
+            # that pair's share when the last pair is another product of the group)
+            origin[:, at[holds]] += (need * fill[:, None])[:, holds]
             left = left - taken
 
 
