@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from molmass import Formula
 
 from urbanmine.errors import InputError
-from urbanmine.flowsheet.errors import BalanceError, RouteError
+from urbanmine.flowsheet.errors import RouteError
 from urbanmine.materials.feeds import get_feed
 from urbanmine.materials.species import get_species
 from urbanmine.routes.run import run
@@ -26,12 +26,6 @@ PT_G_PER_KW = 0.13 / 0.9  # carculator (Sacchi et al. 2022) Table 8: mg/cm2 over
 REFINING = (0.95, 0.98)  # Hageluken 2006 / UNEP 2013 (> 95 %); GCL Cevre 2020 (up to 98 %)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=BalanceError,
-    reason="engine: the battery-origin tracer does not close (0.0045-0.114) on the stack through "
-    "dismantling+pgm_pyro (the element balance itself closes); open for the lead",
-)
 @settings(max_examples=30, deadline=None)
 @given(st.sampled_from(ROUTES), st.floats(0.01, 1e4), st.integers(0, 2**31))
 def test_element_balance_closes_with_random_parameters(route, mass, seed):
@@ -44,12 +38,6 @@ def test_stack_platinum_is_loading_times_power():
     assert feed.species_kg["Pt"] == pytest.approx(PT_G_PER_KW * 80 / 1000, rel=1e-6)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=BalanceError,
-    reason="engine: the battery-origin tracer does not close (0.0045-0.114) on the stack through "
-    "dismantling+pgm_pyro (the element balance itself closes); open for the lead",
-)
 def test_platinum_recovery_stays_in_the_published_range():
     result = run(get_feed(STACK), "fc_stack_dismantling+pgm_pyro", samples=2000, seed=5)
     r = result.per_sample["recovery.Pt"]
@@ -57,12 +45,6 @@ def test_platinum_recovery_stays_in_the_published_range():
     assert r.max() - r.min() > 0.02
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=BalanceError,
-    reason="engine: the battery-origin tracer does not close (0.0045-0.114) on the stack through "
-    "dismantling+pgm_pyro (the element balance itself closes); open for the lead",
-)
 def test_membrane_fluorine_ends_in_the_scrubber_as_calcium_fluoride():
     feed = get_feed(STACK)
     f_in = sum(kg * get_species(sp).elements.get("F", 0.0) for sp, kg in feed.species_kg.items())
