@@ -119,3 +119,22 @@ def test_shredder_metal_recovery_stays_in_the_published_range(car):
 def test_bad_route_for_a_car_is_named(feed, route, named):
     with pytest.raises(InputError, match=named):
         run(get_feed(feed), route)
+
+
+@pytest.mark.parametrize("car", CARS)
+def test_shredder_residue_share_is_the_published_one(car):
+    """About 20-25 % of an ELV's weight is ASR (EU study of vehicle recycling factories, Science
+    for Environment Policy, 3 May 2012); 22.5 % of the residual body (Oekopol / UBA 2016 trial).
+    Compared with tyres and glass left on the car, as in those shredder streams, and for the BEV
+    of the car without its pack (the pack is not shredded)."""
+    feed = get_feed(car)
+    composed = compose(ELV, feed.form)
+    kept = {f"elv_dismantling/{p}": 0.0 for p in ("tyre_removal", "glass_removal")}
+    out = run_composed(feed, composed, values=kept).to_dict()
+    asr = sum(o["mass_kg"] for o in out["outputs"] if o["name"].startswith("asr/"))
+    pack = (
+        sum(p.mass_kg for p in [get_feed("NMC622-pack").scaled(mass_kg=360.0)])
+        if (car == "BEV-car")
+        else 0.0
+    )
+    assert 0.20 <= asr / (feed.mass_kg - pack) <= 0.25
