@@ -59,6 +59,15 @@ WeeeCategoryOpt = typer.Option(
     "of other small equipment: 5), for the treated fraction only.",
 )
 
+ElvOpt = typer.Option(
+    False,
+    "--elv",
+    help="Judge a flowsheet result of a vehicle feed (ICE-car, BEV-car...) against the reuse/"
+    "recovery and reuse/recycling targets of Directive 2000/53/EC Art. 7(2) (rule set "
+    "eu-elv-2000-53): the vehicle's own mass in outputs of fate product and recycled (and "
+    "energy recovery for reuse/recovery).",
+)
+
 RULE_FAILED = 3
 """Exit code of ``urbanmine comply --fail-on-fail`` when at least one rule fails: distinct from
 1 (unexpected error) and 2 (bad input), so that a script can tell a failed rule from a bug."""

@@ -15,6 +15,7 @@ from rich.markup import escape
 from urbanmine.commands.common import (
     RULE_FAILED,
     CountingOpt,
+    ElvOpt,
     JsonOpt,
     NegativeListOpt,
     WeeeCategoryOpt,
@@ -116,6 +117,7 @@ def comply(
     counting: str = CountingOpt,
     exclude_negative_list: bool = NegativeListOpt,
     weee_category: int | None = WeeeCategoryOpt,
+    elv: bool = ElvOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Check a process, battery, producer or operator against the rules as of --on DATE.
@@ -141,7 +143,7 @@ def comply(
     from urbanmine.compliance.check import check_file
 
     day = parse_date(on)
-    found = check_file(file, day, ruleset, counting, exclude_negative_list, weee_category)
+    found = check_file(file, day, ruleset, counting, exclude_negative_list, weee_category, elv)
     verdicts = [v.to_json() for v in found.verdicts]
     if as_json:
         print_json(

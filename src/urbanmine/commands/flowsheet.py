@@ -8,6 +8,7 @@ import typer
 
 from urbanmine.commands.common import (
     CountingOpt,
+    ElvOpt,
     JsonOpt,
     NegativeListOpt,
     SeedOpt,
@@ -75,6 +76,7 @@ def flowsheet_cmd(
     counting: str = CountingOpt,
     exclude_negative_list: bool = NegativeListOpt,
     weee_category: int | None = WeeeCategoryOpt,
+    elv: bool = ElvOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Run a feed through a route: outputs element by element, recovery, inventory, balance;
@@ -92,6 +94,7 @@ def flowsheet_cmd(
             "counting": (comply, "--comply"),
             "exclude_negative_list": (comply, "--comply"),
             "weee_category": (comply, "--comply"),
+            "elv": (comply, "--comply"),
             "seed": (samples > 1, "--samples above 1"),
         },
     )
@@ -111,7 +114,7 @@ def flowsheet_cmd(
         from urbanmine.compliance.check import check_flowsheet
 
         found = check_flowsheet(
-            d, parse_date(on), None, counting, exclude_negative_list, weee_category
+            d, parse_date(on), None, counting, exclude_negative_list, weee_category, elv
         )
         d["compliance"] = {
             "on": on,

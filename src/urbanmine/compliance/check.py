@@ -28,7 +28,13 @@ from urbanmine.compliance.recycling import (
 )
 from urbanmine.compliance.rules import select
 from urbanmine.compliance.traceability import check_report
-from urbanmine.compliance.waste import TREATED_FRACTION_NOTE, check_elv, check_weee, weee_rates
+from urbanmine.compliance.waste import (
+    TREATED_FRACTION_NOTE,
+    check_elv,
+    check_weee,
+    elv_rates,
+    weee_rates,
+)
 from urbanmine.compliance.workdays import calendar_named
 from urbanmine.errors import InputError
 
@@ -185,19 +191,39 @@ def weee_facts(result: dict[str, Any], category: int) -> Facts:
     )
 
 
+def elv_facts(result: dict[str, Any]) -> Facts:
+    """``elv_treatment`` facts from a flowsheet result of a vehicle feed: reuse/recovery and
+    reuse/recycling shares of the vehicle's own mass per :func:`elv_rates`."""
+    return parse_facts(
+        {"kind": "elv_treatment", "recovery_rates": elv_rates(result)}, "flowsheet result"
+    )
+
+
+def _check_waste_result(
+    result: dict[str, Any],
+    on: dt.date,
+    category: int | None,
+    rulesets: Sequence[str] | None,
+    counting: str,
+    exclude_negative_list: bool,
+) -> Findings:
+    """WEEE (``category`` given) or ELV (``category`` None) verdicts of a flowsheet result."""
+    if counting != "battery_origin" or exclude_negative_list:
+        raise InputError(
+            "--counting and --exclude-negative-list are battery counting rules; a WEEE or ELV "
+            "check counts the feed's own mass in the outputs (leave both at their defaults)"
+        )
+    if category is None:
+        return check_facts(elv_facts(result), on, rulesets)
+    return _check_weee_result(result, on, category, rulesets)
+
+
 def _check_weee_result(
     result: dict[str, Any],
     on: dt.date,
     category: int,
     rulesets: Sequence[str] | None,
-    counting: str,
-    exclude_negative_list: bool,
 ) -> Findings:
-    if counting != "battery_origin" or exclude_negative_list:
-        raise InputError(
-            "--counting and --exclude-negative-list are battery counting rules; a WEEE check "
-            "counts the feed's own mass in the outputs (leave both at their defaults)"
-        )
     found = check_facts(weee_facts(result, category), on, rulesets)
     found.verdicts = [
         v.model_copy(update={"note": "; ".join(n for n in (v.note, TREATED_FRACTION_NOTE) if n)})
@@ -213,6 +239,7 @@ def check_flowsheet(
     counting: str = "battery_origin",
     exclude_negative_list: bool = False,
     weee_category: int | None = None,
+    elv: bool = False,
 ) -> Findings:
     """Verdicts, and unchecked rules, for the recycling process a flowsheet result describes:
     the one path both ``urbanmine flowsheet --comply`` and ``urbanmine comply RESULT.json`` take.
@@ -220,10 +247,13 @@ def check_flowsheet(
     Recycling efficiency and material recovery are computed from ``outputs[]`` and their fates
     (``product`` and ``recycled`` count; energy recovery, landfill and emissions do not), not taken
     from the result's own summary fields. With ``weee_category`` the result is a WEEE treatment
-    of that category instead (:func:`weee_facts`), judged for the treated fraction only.
+    of that category instead (:func:`weee_facts`), judged for the treated fraction only; with
+    ``elv`` it is the treatment of end-of-life vehicles (:func:`elv_facts`).
     """
-    if weee_category is not None:
-        return _check_weee_result(
+    if elv and weee_category is not None:
+        raise InputError("give --elv or --weee-category, not both: a feed is a vehicle or WEEE")
+    if weee_category is not None or elv:
+        return _check_waste_result(
             result, on, weee_category, rulesets, counting, exclude_negative_list
         )
     facts = flowsheet_facts(result, counting, exclude_negative_list)
@@ -250,17 +280,20 @@ def check_file(
     counting: str = "battery_origin",
     exclude_negative_list: bool = False,
     weee_category: int | None = None,
+    elv: bool = False,
 ) -> Findings:
     """Check a flowsheet result or a facts file (JSON or TOML); ``counting`` and
     ``exclude_negative_list`` say how a flowsheet result's outputs are counted, ``weee_category``
-    that it is judged as WEEE treatment of that category."""
+    that it is judged as WEEE treatment of that category, ``elv`` as ELV treatment."""
     data = read_document(path)
     if is_flowsheet_result(data):
-        return check_flowsheet(data, on, rulesets, counting, exclude_negative_list, weee_category)
-    if weee_category is not None:
+        return check_flowsheet(
+            data, on, rulesets, counting, exclude_negative_list, weee_category, elv
+        )
+    if weee_category is not None or elv:
         raise InputError(
-            f"{path}: --weee-category applies to flowsheet results only; a facts file gives "
-            "kind = 'weee_treatment' and its category itself"
+            f"{path}: --weee-category and --elv apply to flowsheet results only; a facts file "
+            "gives kind = 'weee_treatment' (with its category) or 'elv_treatment' itself"
         )
     if counting != "battery_origin" or exclude_negative_list:
         raise InputError(

@@ -31,15 +31,30 @@ TREATED_FRACTION_NOTE = (
 
 def weee_rates(result: Mapping[str, Any]) -> dict[str, float]:
     """WEEE ``recovery`` and ``reuse_recycling`` shares from a flowsheet result (``urbanmine
-    flowsheet --json``): the feed-origin mass (``battery_origin_kg``: the feed's own atoms, not a
-    reagent's) of the outputs of fate product, recycled or energy recovery, resp. product or
-    recycled, over the feed's input mass (``counting.input_fraction_kg``)."""
+    flowsheet --json``), per :func:`fate_shares`."""
+    recovered, recycled = fate_shares(result, "WEEE")
+    return {"recovery": recovered, "reuse_recycling": recycled}
+
+
+def elv_rates(result: Mapping[str, Any]) -> dict[str, float]:
+    """ELV ``reuse_recovery`` and ``reuse_recycling`` shares (Directive 2000/53/EC Art. 7(2))
+    from a flowsheet result of a vehicle feed, per :func:`fate_shares`: reused parts leave as
+    products, so reuse is inside both shares; energy recovery counts for reuse/recovery only."""
+    recovered, recycled = fate_shares(result, "ELV")
+    return {"reuse_recovery": recovered, "reuse_recycling": recycled}
+
+
+def fate_shares(result: Mapping[str, Any], what: str) -> tuple[float, float]:
+    """(recovered, re-used and recycled) shares of a flowsheet result's feed: the feed-origin
+    mass (``battery_origin_kg``: the feed's own atoms, not a reagent's) of the outputs of fate
+    product, recycled or energy recovery, resp. product or recycled, over the feed's input mass
+    (``counting.input_fraction_kg``); ``what`` names the rules in messages."""
     try:
         total = float(result["counting"]["input_fraction_kg"])
         outputs = [(o["fate"], float(o["battery_origin_kg"])) for o in result["outputs"]]
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(
-            f"flowsheet result lacks {exc}; WEEE shares need counting.input_fraction_kg and "
+            f"flowsheet result lacks {exc}; {what} shares need counting.input_fraction_kg and "
             "outputs[] with fate and battery_origin_kg (as `urbanmine flowsheet --json` prints)"
         ) from None
     if total <= 0:
@@ -48,7 +63,7 @@ def weee_rates(result: Mapping[str, Any]) -> dict[str, float]:
     def share(fates: tuple[str, ...]) -> float:
         return min(1.0, sum(kg for fate, kg in outputs if fate in fates) / total)
 
-    return {"recovery": share(RECOVERED_FATES), "reuse_recycling": share(RECYCLED_FATES)}
+    return share(RECOVERED_FATES), share(RECYCLED_FATES)
 
 
 def _key(topic_or_item: str) -> str:

@@ -24,6 +24,7 @@ from urbanmine.flowsheet.errors import RouteError
 from urbanmine.flowsheet.graph import Step, schedule
 from urbanmine.flowsheet.origin import OriginElements, feed_origin
 from urbanmine.flowsheet.plan import Stream, UnitPlan, UnitRun, plan_unit, run_plan
+from urbanmine.flowsheet.species_sets import expand_split
 from urbanmine.flowsheet.units import FATES, Unit, Value
 from urbanmine.materials.species import SpeciesIndex
 
@@ -129,7 +130,7 @@ def _split_activity(
     remainder = np.zeros(len(index))  # fixed share sent to the named outlets (1 = none left)
     uncertain = np.zeros(len(index), dtype=bool)
     for outlet in unit.outlets[:-1]:
-        table = unit.split.get(outlet, {})
+        table = expand_split(unit.split.get(outlet, {}))
         default = fixed(table.get("*", 0.0))
         share = np.full(len(index), 0.0 if default is None else default)
         vague = np.full(len(index), default is None)

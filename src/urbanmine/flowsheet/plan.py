@@ -31,6 +31,7 @@ from urbanmine.flowsheet.origin import (
     release_plan,
 )
 from urbanmine.flowsheet.reaction import Reaction
+from urbanmine.flowsheet.species_sets import expand_split
 from urbanmine.flowsheet.units import Basis, Unit, Value
 from urbanmine.materials.formula import atomic_mass
 from urbanmine.materials.species import SpeciesIndex
@@ -155,7 +156,7 @@ def plan_unit(
             raise RuntimeError(f"unit {unit.name!r}: outlet {s!r} holds species outside the unit")
     shares = []
     for outlet, cols in zip(unit.outlets[:-1], outlet_cols, strict=False):
-        table = unit.split.get(outlet, {})
+        table = expand_split(unit.split.get(outlet, {}))
         at = {index.names[c]: k for k, c in enumerate(cols)}
         listed = tuple((at[k], v) for k, v in table.items() if k != "*" and k in at)
         shares.append(OutletPlan(table.get("*", 0.0), listed))

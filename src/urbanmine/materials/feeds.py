@@ -139,10 +139,15 @@ def get_feed(name: str, preset: str = DEFAULT_PRESET) -> Feed:
             comp.form,
             preset,
             MappingProxyType(comp.species_kg()),
-            0.0,
+            comp.capacity_kWh(),
             comp.source,
             preset,
         )
+    return battery_feed(name, preset)
+
+
+def battery_feed(name: str, preset: str = DEFAULT_PRESET) -> Feed:
+    """The battery feed ``name`` (CHEMISTRY-FORM) from the preset's bill of materials."""
     chemistry, form = parse_feed_name(name)
     data, used = _bom(preset, chemistry)
     cell = data["cells"][chemistry]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from urbanmine.flowsheet.params import sample_parameters
+from urbanmine.flowsheet.species_sets import expand_split
 from urbanmine.routes.compose import single_route
 from urbanmine.routes.loader import read_route_file
 
@@ -25,7 +26,13 @@ def check_route_file(path: Path) -> dict[str, Any]:
     composed = single_route(spec)
     fs = composed.flowsheet
     named = sorted(
-        {sp for u in fs.units for table in u.split.values() for sp in table if sp != "*"}
+        {
+            sp
+            for u in fs.units
+            for table in u.split.values()
+            for sp in expand_split(table)
+            if sp != "*"
+        }
         | set(fs.species())
     )
     fs.compile(named)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from urbanmine.flowsheet.errors import RouteError
+from urbanmine.flowsheet.species_sets import is_set, set_species
 from urbanmine.materials.species import registry
 
 DISTRIBUTION_NUMBERS = ("low", "mode", "high", "mean", "sd", "median", "sigma")
@@ -158,7 +159,9 @@ def _check_unit(rec: Any, where: str) -> str:
         _text(unit, key, where)
     for outlet, table in _table(unit.get("split", {}), where, "split").items():
         for sp, v in _table(table, where, f"split.{outlet}").items():
-            if sp != "*":
+            if is_set(sp):
+                set_species(sp)  # an unknown set: a RouteError naming it
+            elif sp != "*":
                 _species(sp, f"{where}, split.{outlet}")
             _value(v, where, f"split.{outlet}.{sp}")
     _values(unit, "burn", where, species=True)
