@@ -57,8 +57,14 @@ OTHER_LOOPS = (
     ("carbide-hard-WC10Co", "carbide_chemical+cobalt_powder"),
     ("carbide-soft-sludge", "carbide_chemical"),
     ("carbide-powder-WC10Co", "hardmetal"),
+    ("BEV-car", "elv_depollution+dismantling+pretreatment+hydro+precursor"),
+    (
+        "BEV-car",
+        "elv_depollution+elv_dismantling+elv_shredding+asr+dismantling+pretreatment+hydro+precursor",
+    ),
+    ("FC-stack-80kW", "fc_stack_dismantling+pgm_pyro"),
 )
-"""The other loops (issue 17), each at the same sample count, drawing its own shipped
+"""The other loops (issues 17 and 18), each at the same sample count, drawing its own shipped
 distributions (``run_composed`` with a seed): samples/s beside the battery route's."""
 
 
