@@ -63,6 +63,8 @@ OTHER_LOOPS = (
         "elv_depollution+elv_dismantling+elv_shredding+asr+dismantling+pretreatment+hydro+precursor",
     ),
     ("FC-stack-80kW", "fc_stack_dismantling+pgm_pyro"),
+    ("FC-stack-80kW", "fc_stack_dismantling+pgm_hydro"),
+    ("H2-tank-typeIV", "h2_tank_dismantling+cfrp_solvolysis"),
 )
 """The other loops (issues 17 and 18), each at the same sample count, drawing its own shipped
 distributions (``run_composed`` with a seed): samples/s beside the battery route's."""
