@@ -92,3 +92,19 @@ def test_routes_check_names_an_unknown_set(tmp_path: Path):
     path.write_text(ROUTE.format(key="@battery"))
     with pytest.raises(RouteError, match="'@battery'"):
         check_route_file(path)
+
+
+TWO_SETS = ROUTE.replace('outlets = ["battery", "rest"]', 'outlets = ["battery", "other", "rest"]')
+TWO_SETS = TWO_SETS.replace('"{key}" = 1.0', '"{key}" = 1.0\n[units.split.other]\n"{other}" = 1.0')
+TWO_SETS += 'other = "landfill"\n'
+
+
+def test_sets_of_one_route_must_not_share_species(tmp_path: Path):
+    """A species in two sets would follow the first unit that names either, taking another
+    part's material along: the route is refused, naming both sets and a shared species."""
+    path = tmp_path / "toy.toml"
+    path.write_text(TWO_SETS.format(key="@batteries", other="@H2-tank-typeIV"))
+    check_route_file(path)  # the tank's materials are named apart from the packs'
+    path.write_text(TWO_SETS.format(key="@NMC622-pack", other="@NMC811-pack"))
+    with pytest.raises(RouteError, match=r"'@NMC622-pack' and '@NMC811-pack' share .*graphite"):
+        check_route_file(path)

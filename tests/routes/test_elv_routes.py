@@ -22,7 +22,7 @@ from urbanmine.materials.feeds import get_feed
 from urbanmine.routes.compose import compose
 from urbanmine.routes.run import run, run_composed
 
-CARS = ["ICE-car", "BEV-car"]
+CARS = ["ICE-car", "BEV-car", "FCEV-car"]
 BATTERY_ROUTE = "dismantling+pretreatment+hydro+precursor"
 ELV = "elv_depollution+elv_dismantling+elv_shredding+asr"
 ROUTES = [
@@ -134,3 +134,29 @@ def test_shredder_residue_share_is_the_published_one(car):
     asr = sum(o["mass_kg"] for o in out["outputs"] if o["name"].startswith("asr/"))
     pack = 360.0 if car == "BEV-car" else 0.0  # carculator: the BEV's 360 kg of battery
     assert 0.20 <= asr / (feed.mass_kg - pack) <= 0.25
+
+
+FCEV_ROUTE = (
+    "elv_depollution+fc_stack_dismantling+pgm_pyro+h2_tank_dismantling+cfrp_pyrolysis"
+    "+elv_dismantling+elv_shredding+asr"
+)
+
+
+def test_a_fuel_cell_cars_stack_and_tank_end_where_their_routes_put_them_alone():
+    """The FCEV's stack and tank, removed at depollution, end element by element exactly where
+    their own routes put the same stack (40.8 kg) and tank (109.46 kg) run alone; both balances
+    close for the whole car."""
+    car = get_feed("FCEV-car")
+    inside = run(car, FCEV_ROUTE)
+    assert inside.per_sample["balance"].max() <= 1e-9
+    got = {o["name"]: o for o in inside.to_dict()["outputs"]}
+    for feed, kg, route in (
+        ("FC-stack-80kW", 40.8, "fc_stack_dismantling+pgm_pyro"),
+        ("H2-tank-typeIV", 109.46, "h2_tank_dismantling+cfrp_pyrolysis"),
+    ):
+        alone = run(get_feed(feed).scaled(mass_kg=kg), route).to_dict()["outputs"]
+        for out in alone:
+            for element, m in out["elements_kg"].items():
+                assert got[out["name"]]["elements_kg"].get(element, 0.0) == pytest.approx(
+                    m, rel=1e-9, abs=1e-12
+                ), (out["name"], element)

@@ -234,6 +234,24 @@ def _check_parameter(name: str, rec: Any, where: str) -> None:
         _check_distribution(p["distribution"], value, where)
 
 
+def _disjoint_sets(units: list[Any], where: str) -> None:
+    """The species sets a route's split tables name share no species: a species in two sets
+    would go wherever the first unit that names one sends it, taking another part's material
+    along (e.g. a tank's PE liner and a battery pack's PE separator)."""
+    keys = sorted(
+        {sp for u in units for table in u.get("split", {}).values() for sp in table if is_set(sp)}
+    )
+    for i, a in enumerate(keys):
+        for b in keys[i + 1 :]:
+            shared = sorted(set_species(a) & set_species(b))
+            if shared:
+                raise RouteError(
+                    f"{where}: species sets {a!r} and {b!r} share {', '.join(shared)}; the parts "
+                    "a route separates by set must hold species of their own (name the part's "
+                    "material apart in data/species.toml, as car_steel is named apart from steel)"
+                )
+
+
 def check_route_data(data: Mapping[str, Any], where: str) -> None:
     """Check a parsed route file (see module docstring); ``where`` names it in messages."""
     _known(data, "file", where)
@@ -254,6 +272,7 @@ def check_route_data(data: Mapping[str, Any], where: str) -> None:
         if name in seen:
             raise RouteError(f"{where}: two units are named {name!r}; unit names must be unique")
         seen.add(name)
+    _disjoint_sets(units, where)
     for stream, fate in _table(data.get("sinks", {}), where, "[sinks]").items():
         if not isinstance(fate, str):
             raise _fail(f"{where}, [sinks]", stream, fate, "a fate in quotes")
