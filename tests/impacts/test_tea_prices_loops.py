@@ -67,3 +67,16 @@ def test_tungsten_carbide_earns_its_tungsten_at_the_apt_price() -> None:
     revenue = costs(result).revenue_by_product["WC"]
     assert wc_kg > 0
     assert float(np.mean(revenue)) == pytest.approx(wc_kg * w_in_wc * usd_per_kg_w, rel=1e-9)
+
+
+def test_a_cars_ferrous_scrap_earns_the_everbatt_steel_scrap_price() -> None:
+    """The shredder's car steel is sold as steel scrap at EverBatt 2023's price (Materials tab),
+    the price the battery routes get for a pack's steel."""
+    from urbanmine.impacts.prices import price
+    from urbanmine.impacts.tea import costs
+
+    result = _result("ICE-car", "elv_depollution+elv_dismantling+elv_shredding+asr")
+    steel_kg = _sold_kg(result, "car_steel")
+    revenue = float(np.mean(costs(result).revenue_by_product["car_steel"]))
+    assert steel_kg > 0
+    assert revenue == pytest.approx(steel_kg * price("steel_scrap", "everbatt2023"), rel=1e-9)
