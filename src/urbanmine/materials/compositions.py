@@ -39,7 +39,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cache
-from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
@@ -259,18 +258,11 @@ def _resolve_parts(feed: CompositionFeed, found: Mapping[str, CompositionFeed]) 
 @cache
 def composition_feeds() -> dict[str, CompositionFeed]:
     """Every shipped composition feed by name (files under ``urbanmine/data/feeds``)."""
-    import tomllib
+    from urbanmine.data import list_files, load_toml
 
-    folder = resources.files("urbanmine.data").joinpath("feeds")
     found: dict[str, CompositionFeed] = {}
-    if not folder.is_dir():
-        return found
-    for path in sorted(folder.iterdir(), key=lambda p: p.name):
-        if not path.name.endswith(".toml"):
-            continue
-        group = path.name[: -len(".toml")]
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        for name, rec in data.get("feeds", {}).items():
+    for group in list_files("feeds"):
+        for name, rec in load_toml("feeds", f"{group}.toml").get("feeds", {}).items():
             if name in found:
                 raise InputError(f"feed {name!r} is defined twice (feeds/{group}.toml)")
             found[name] = parse_feed(name, rec, group)
